@@ -1,0 +1,56 @@
+/**
+ * The contract between scimform and a live SCIM service. Planning needs only the reading half
+ * (`ScimReader`); apply needs the writing half too. Each function takes the smallest interface
+ * it needs, so fakes in unit tests stay small.
+ */
+import type { Capabilities, LiveGroup, LiveUser } from '../model.js';
+import type { WriteRequest } from '../plan/types.js';
+
+export interface ListProgress {
+  resource: 'Users' | 'Groups';
+  pages: number;
+  items: number;
+  /** `totalResults` when the server gives it. */
+  total?: number;
+}
+
+export interface ClientStats {
+  /** Requests sent by method (retries included). */
+  requests: Record<string, number>;
+  pages: number;
+  retries: number;
+}
+
+export interface ScimReader {
+  capabilities(): Promise<Capabilities>;
+  listUsers(onProgress?: (progress: ListProgress) => void): Promise<LiveUser[]>;
+  listGroups(onProgress?: (progress: ListProgress) => void): Promise<LiveGroup[]>;
+  getUser(id: string): Promise<LiveUser | undefined>;
+  getGroup(id: string): Promise<LiveGroup | undefined>;
+  /** `filter=userName eq "…"` (value escaped per RFC 7644 §3.4.2.2); userName compared case-insensitively. */
+  findUserByUserName(userName: string): Promise<LiveUser | undefined>;
+  findUserByExternalId(externalId: string): Promise<LiveUser | undefined>;
+  stats(): ClientStats;
+}
+
+export interface WriteResult {
+  status: number;
+  /** Parsed JSON body, when there was one (201/200); undefined for 204. */
+  body?: unknown;
+  /** The ETag response header, when sent. */
+  etag?: string;
+}
+
+export interface ScimWriter {
+  /**
+   * Sends one planned request. Retries per SPEC §5 for PATCH/PUT/DELETE; a POST is never retried
+   * blindly: an ambiguous failure throws `OutcomeUnknownError` so the caller can look the
+   * resource up first.
+   */
+  write(request: WriteRequest): Promise<WriteResult>;
+}
+
+export interface ScimClient extends ScimReader, ScimWriter {
+  /** Ends the connection pool. */
+  close(): Promise<void>;
+}
