@@ -4,12 +4,11 @@
  * own module, imported only when it runs, so `--help` and `validate` start fast.
  */
 import { Command, Option } from 'commander';
-import { createRequire } from 'node:module';
-import { ScimformError, ValidationError, formatLocation } from '../errors.js';
+import { ScimformError } from '../errors.js';
+import { reportError } from './report.js';
+import { VERSION } from '../version.js';
 import { makeContext, type CliContext, type CliIO, type CommonOptions } from './context.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
 
 type Action = (ctx: CliContext, options: Record<string, unknown>, args: string[]) => Promise<number>;
 
@@ -28,28 +27,10 @@ function formatOption(formats: string[], fallback: string): Option {
   return new Option('--format <format>', 'output format').choices(formats).default(fallback);
 }
 
-/** Prints an error for people: one line, plus a hint line when there is one. */
-export function reportError(error: unknown, io: CliIO, verbose: boolean): void {
-  const write = (line: string) => void io.stderr.write(`${line}\n`);
-  if (error instanceof ValidationError) {
-    for (const issue of error.issues) write(`${formatLocation(issue)}: ${issue.message}`);
-    write(`error: ${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} found. ${error.hint ?? ''}`.trimEnd());
-  } else if (error instanceof ScimformError) {
-    const where = error.location ? `${formatLocation(error.location)}: ` : '';
-    write(`error: ${where}${error.message}`);
-    if (error.hint) write(`  ${error.hint}`);
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
-    write(`error: internal error: ${message}`);
-    if (!verbose) write('  This is a bug in scimform. Run again with --verbose for the stack trace, and report it.');
-  }
-  if (verbose && error instanceof Error && error.stack) write(error.stack);
-}
-
 export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code: number) => void): Command {
   const program = new Command('scimform')
     .description('Declarative GitOps reconciler for SCIM 2.0 users and groups.')
-    .version(version, '-V, --version')
+    .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),

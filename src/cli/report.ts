@@ -1,0 +1,20 @@
+import { ScimformError, ValidationError, formatLocation } from '../errors.js';
+import type { CliIO } from './context.js';
+
+/** Prints an error for people: one line, plus a hint line when there is one. */
+export function reportError(error: unknown, io: CliIO, verbose: boolean): void {
+  const write = (line: string) => void io.stderr.write(`${line}\n`);
+  if (error instanceof ValidationError) {
+    for (const issue of error.issues) write(`${formatLocation(issue)}: ${issue.message}`);
+    write(`error: ${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} found. ${error.hint ?? ''}`.trimEnd());
+  } else if (error instanceof ScimformError) {
+    const where = error.location ? `${formatLocation(error.location)}: ` : '';
+    write(`error: ${where}${error.message}`);
+    if (error.hint) write(`  ${error.hint}`);
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    write(`error: internal error: ${message}`);
+    if (!verbose) write('  This is a bug in scimform. Run again with --verbose for the stack trace, and report it.');
+  }
+  if (verbose && error instanceof Error && error.stack) write(error.stack);
+}
