@@ -3,7 +3,7 @@
  * the saved-plan file serialises it and apply executes it. Every type here is plain JSON data.
  */
 import type { SourceLocation } from '../errors.js';
-import type { Capabilities, ProfileName, RemovalLimit } from '../model.js';
+import type { Capabilities, IdentityFile, ProfileName, RemovalLimit } from '../model.js';
 
 /** Why an operation exists: the declaration that asks for it, or the policy rule behind a removal. */
 export type Provenance =
@@ -199,5 +199,7 @@ export interface SavedPlan {
   digest: string;
   /** The config file, relative to the working directory. */
   config: string;
+  /** The per-file hashes the digest was computed from, so a stale plan can name the files that changed. */
+  files?: IdentityFile[];
   targets: TargetPlan[];
 }
