@@ -1,0 +1,403 @@
+/**
+ * The apply executor: sends a target plan's requests in the order of SPEC §5, a bounded number at
+ * a time, and records what became of every operation. It never throws for a failed write: a
+ * failure is an outcome, and the operations that do not depend on it still run.
+ */
+import type { CreateGroup, CreateUser, Operation, OperationKind, TargetPlan, WriteRequest } from '../plan/types.js';
+import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
+import { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
+import { dependenciesOf, resolveRefs } from './refs.js';
+import type { ApplyCounts, ApplyOptions, ApplyReport, OperationOutcome } from './types.js';
+
+/** SPEC §5: create users → update/reactivate users → create groups → membership → deactivate → delete. */
+export const APPLY_PHASES: readonly (readonly OperationKind[])[] = [
+  ['createUser'],
+  ['updateUser', 'reactivateUser'],
+  ['createGroup'],
+  ['updateGroupMembers'],
+  ['deactivateUser'],
+  ['deleteUser'],
+  ['deleteGroup'],
+];
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_CREATE_ATTEMPTS = 3;
+
+type Client = ScimReader & ScimWriter;
+
+interface Run {
+  plan: TargetPlan;
+  client: Client;
+  options: ApplyOptions;
+  now: () => number;
+  outcomes: Map<string, OperationOutcome>;
+  /** Operation key of a create → the id of the resource it made or adopted. */
+  createdIds: Map<string, string>;
+  inFlight: Set<string>;
+  writes: number;
+}
+
+type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure };
+
+export async function applyPlan(plan: TargetPlan, client: Client, options: ApplyOptions): Promise<ApplyReport> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const run: Run = { plan, client, options, now, outcomes: new Map(), createdIds: new Map(), inFlight: new Set(), writes: 0 };
+  const operations = plan.plan.operations;
+
+  for (const operation of operations) {
+    if (operation.kind === 'manual') {
+      run.outcomes.set(operation.key, { key: operation.key, kind: operation.kind, status: 'manual', message: `${operation.subject}: ${operation.reason}` });
+    }
+  }
+  reportProgress(run);
+
+  let interrupted = false;
+  for (const kinds of APPLY_PHASES) {
+    const phase = operations.filter((operation) => kinds.includes(operation.kind));
+    if (phase.length === 0) continue;
+    if (options.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const drained = await untilDrained(
+      runPool(phase, Math.max(1, options.concurrency), options.signal, (operation) => runOperation(run, operation)),
+      options.signal,
+      options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    );
+    if (!drained || options.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+  }
+
+  const outcomes = operations.map(
+    (operation): OperationOutcome =>
+      run.outcomes.get(operation.key) ??
+      (run.inFlight.has(operation.key)
+        ? {
+            key: operation.key,
+            kind: operation.kind,
+            status: 'failed',
+            message: 'interrupted while its request was in flight: outcome unknown (a re-run converges)',
+          }
+        : { key: operation.key, kind: operation.kind, status: 'not-started', message: 'not started: apply was interrupted' }),
+  );
+  interrupted ||= outcomes.some((outcome) => outcome.status === 'not-started');
+  return {
+    target: plan.target.name,
+    outcomes,
+    counts: countOutcomes(outcomes),
+    interrupted,
+    writes: run.writes,
+    durationMs: now() - started,
+  };
+}
+
+export function countOutcomes(outcomes: readonly OperationOutcome[]): ApplyCounts {
+  const counts: ApplyCounts = { created: 0, updated: 0, deactivated: 0, deleted: 0, failed: 0, skipped: 0, stale: 0, manual: 0, notStarted: 0 };
+  for (const outcome of outcomes) {
+    switch (outcome.status) {
+      case 'done':
+      case 'adopted':
+        if (outcome.kind === 'createUser' || outcome.kind === 'createGroup') counts.created++;
+        else if (outcome.kind === 'deactivateUser') counts.deactivated++;
+        else if (outcome.kind === 'deleteUser' || outcome.kind === 'deleteGroup') counts.deleted++;
+        else counts.updated++;
+        break;
+      case 'failed':
+        counts.failed++;
+        break;
+      case 'skipped':
+        counts.skipped++;
+        break;
+      case 'stale':
+        counts.stale++;
+        break;
+      case 'manual':
+        counts.manual++;
+        break;
+      case 'not-started':
+        counts.notStarted++;
+        break;
+    }
+  }
+  return counts;
+}
+
+/** Runs `work` over `items` with at most `limit` at once; stops taking new items once `signal` fires. */
+async function runPool<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !signal?.aborted) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Resolves true when `work` finishes, or false when `signal` fired and `drainMs` passed before it did. */
+function untilDrained(work: Promise<void>, signal: AbortSignal | undefined, drainMs: number): Promise<boolean> {
+  if (!signal) return work.then(() => true);
+  return new Promise<boolean>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      timer = setTimeout(() => resolve(false), drainMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work
+      .then(() => resolve(true), reject)
+      .finally(() => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      });
+  });
+}
+
+function reportProgress(run: Run): void {
+  if (!run.options.onProgress) return;
+  let done = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const outcome of run.outcomes.values()) {
+    if (outcome.status === 'manual') continue;
+    done++;
+    if (outcome.status === 'failed' || outcome.status === 'stale') failed++;
+    if (outcome.status === 'skipped') skipped++;
+  }
+  const total = run.plan.plan.operations.filter((operation) => operation.kind !== 'manual').length;
+  run.options.onProgress({ done, total, failed, skipped, inFlight: run.inFlight.size });
+}
+
+async function runOperation(run: Run, operation: Operation): Promise<void> {
+  run.inFlight.add(operation.key);
+  reportProgress(run);
+  let outcome: OperationOutcome;
+  try {
+    outcome = await executeOperation(run, operation);
+  } catch (error) {
+    // A lookup after a failed create can itself fail (network); that is this operation's failure.
+    outcome = { key: operation.key, kind: operation.kind, status: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+  run.outcomes.set(operation.key, outcome);
+  run.inFlight.delete(operation.key);
+  reportProgress(run);
+}
+
+function outcomeOf(operation: Operation, status: OperationOutcome['status'], extra: Partial<OperationOutcome> = {}): OperationOutcome {
+  return { key: operation.key, kind: operation.kind, status, ...extra };
+}
+
+async function executeOperation(run: Run, operation: Operation): Promise<OperationOutcome> {
+  if (operation.kind === 'manual') return outcomeOf(operation, 'manual', { message: `${operation.subject}: ${operation.reason}` });
+  const blocked = unmetDependency(run, operation.requests);
+  if (blocked) return outcomeOf(operation, 'skipped', { message: blocked });
+  switch (operation.kind) {
+    case 'createUser':
+    case 'createGroup':
+      return createResource(run, operation);
+    case 'deleteUser':
+    case 'deleteGroup':
+      return sendRequests(run, operation, operation.requests, 'done');
+    default:
+      return sendRequests(run, operation, operation.requests, 'stale');
+  }
+}
+
+function unmetDependency(run: Run, requests: readonly WriteRequest[]): string | undefined {
+  for (const dependency of dependenciesOf(requests)) {
+    if (run.createdIds.has(dependency)) continue;
+    const outcome = run.outcomes.get(dependency);
+    const why =
+      outcome === undefined
+        ? run.plan.plan.operations.some((operation) => operation.key === dependency)
+          ? 'has not run'
+          : 'is not in this plan'
+        : outcome.status === 'failed'
+          ? 'failed'
+          : outcome.status === 'skipped'
+            ? 'was skipped'
+            : outcome.status === 'not-started'
+              ? 'was not started'
+              : outcome.status === 'stale'
+                ? 'is stale'
+                : 'left no id to refer to';
+    return `depends on ${dependency}, which ${why}`;
+  }
+  return undefined;
+}
+
+/** One write call, with its audit entry. */
+async function send(run: Run, operation: Operation, request: WriteRequest): Promise<Sent> {
+  const started = run.now();
+  run.writes++;
+  let sent: Sent;
+  try {
+    const result = await run.client.write(request);
+    sent = { ok: true, result };
+  } catch (error) {
+    sent = { ok: false, failure: classifyFailure(error, request.method) };
+  }
+  if (run.options.audit) {
+    const userName = 'userName' in operation ? operation.userName : undefined;
+    const status = sent.ok ? sent.result.status : 'status' in sent.failure && sent.failure.status !== undefined ? sent.failure.status : 'error';
+    run.options.audit({
+      time: new Date(run.now()).toISOString(),
+      target: run.plan.target.name,
+      operation: operation.key,
+      kind: operation.kind,
+      method: request.method,
+      path: request.path,
+      status,
+      durationMs: run.now() - started,
+      outcome: sent.ok ? 'applied' : auditOutcome(sent.failure),
+      ...(userName === undefined ? {} : { userName }),
+    });
+  }
+  return sent;
+}
+
+function auditOutcome(failure: WriteFailure): string {
+  if (failure.kind === 'unknown') return 'unknown';
+  if (failure.kind === 'http') {
+    if (failure.status === 409) return 'conflict';
+    if (failure.status === 412) return 'stale';
+    if (failure.status === 404) return 'not-found';
+  }
+  return 'failed';
+}
+
+/** The version a successful write left the resource at, so the next chunk of the same operation can carry it as If-Match. */
+function versionAfter(result: WriteResult): string | undefined {
+  if (result.etag) return result.etag;
+  const meta = (result.body as { meta?: { version?: unknown } } | undefined)?.meta;
+  return typeof meta?.version === 'string' ? meta.version : undefined;
+}
+
+/**
+ * Sends an operation's requests in order, stopping at the first failure. `notFound` says what a
+ * 404 means: done for a delete (the resource is already gone), stale for an update.
+ */
+async function sendRequests(
+  run: Run,
+  operation: Operation,
+  requests: readonly WriteRequest[],
+  notFound: 'done' | 'stale',
+  extra: Partial<OperationOutcome> = {},
+): Promise<OperationOutcome> {
+  let httpStatus: number | undefined;
+  let version: string | undefined;
+  for (const [index, planned] of requests.entries()) {
+    const resolved = resolveRefs(planned, run.createdIds);
+    if (!resolved.ok) return outcomeOf(operation, 'skipped', { ...extra, message: `depends on ${resolved.operation}, which left no id to refer to` });
+    // The plan saw one version; after our own first chunk the resource has the version we made.
+    const request = version !== undefined && resolved.request.ifMatch !== undefined ? { ...resolved.request, ifMatch: version } : resolved.request;
+    const sent = await send(run, operation, request);
+    if (sent.ok) {
+      httpStatus = sent.result.status;
+      version = versionAfter(sent.result);
+      continue;
+    }
+    const failure = sent.failure;
+    const where = requests.length > 1 ? ` (request ${index + 1} of ${requests.length}${index > 0 ? `; the first ${index} were applied` : ''})` : '';
+    const status = failure.kind === 'other' ? {} : failure.status === undefined ? {} : { httpStatus: failure.status };
+    if (failure.kind === 'http' && failure.status === 412) {
+      return outcomeOf(operation, 'stale', { ...extra, ...status, message: `changed on the server since the plan (HTTP 412), not forced; re-run plan${where}` });
+    }
+    if (failure.kind === 'http' && failure.status === 404) {
+      if (notFound === 'done') return outcomeOf(operation, 'done', { ...extra, ...status, message: 'already gone' });
+      return outcomeOf(operation, 'stale', { ...extra, ...status, message: `no longer exists on the server (HTTP 404); re-run plan${where}` });
+    }
+    return outcomeOf(operation, 'failed', { ...extra, ...status, message: `${describeFailure(failure)}${where}` });
+  }
+  return outcomeOf(operation, 'done', { ...extra, ...(httpStatus === undefined ? {} : { httpStatus }) });
+}
+
+interface Found {
+  id: string;
+  userName?: string;
+  displayName?: string;
+  externalId?: string;
+}
+
+function bodyField(request: WriteRequest | undefined, field: string): string | undefined {
+  const value = (request?.body as Record<string, unknown> | undefined)?.[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Looks for the resource a create may already have made: by userName / displayName, then (for a 409) by externalId. */
+async function findExisting(run: Run, operation: CreateUser | CreateGroup, externalId: string | undefined, byExternalId: boolean): Promise<Found | undefined> {
+  if (operation.kind === 'createUser') {
+    const byName = await run.client.findUserByUserName(operation.userName);
+    if (byName) return byName;
+    return byExternalId && externalId !== undefined ? run.client.findUserByExternalId(externalId) : undefined;
+  }
+  // No group filter in ScimReader: a listing, paid only after a failed or ambiguous group create.
+  const groups = await run.client.listGroups();
+  const wanted = operation.displayName.toLowerCase();
+  return (
+    groups.find((group) => group.displayName.toLowerCase() === wanted) ??
+    (byExternalId && externalId !== undefined ? groups.find((group) => group.externalId === externalId) : undefined)
+  );
+}
+
+function subjectOf(operation: CreateUser | CreateGroup): string {
+  return operation.kind === 'createUser' ? `user ${operation.userName}` : `group ${operation.displayName}`;
+}
+
+/**
+ * A create that is safe to retry (SPEC §5): after an ambiguous failure, look first and adopt what
+ * is there; resend only when nothing is, a bounded number of times. A 409 is resolved the same way,
+ * and reported with the server's detail when no lookup explains it (SPEC §5a).
+ */
+async function createResource(run: Run, operation: CreateUser | CreateGroup): Promise<OperationOutcome> {
+  const [planned, ...rest] = operation.requests;
+  if (!planned) return outcomeOf(operation, 'failed', { message: 'the plan holds no request for this create' });
+  const resolved = resolveRefs(planned, run.createdIds);
+  if (!resolved.ok) return outcomeOf(operation, 'skipped', { message: `depends on ${resolved.operation}, which left no id to refer to` });
+  const request = resolved.request;
+  const externalId = bodyField(request, 'externalId');
+  const maxAttempts = Math.max(1, run.options.maxCreateAttempts ?? DEFAULT_MAX_CREATE_ATTEMPTS);
+
+  const adopt = (found: Found, reason: string): OperationOutcome => {
+    if (externalId !== undefined && found.externalId !== undefined && found.externalId !== externalId) {
+      return outcomeOf(operation, 'failed', {
+        message: `${reason}, but the ${subjectOf(operation)} on the server (id ${found.id}) has externalId ${JSON.stringify(found.externalId)}, not ${JSON.stringify(externalId)}; not adopted`,
+      });
+    }
+    run.createdIds.set(operation.key, found.id);
+    return outcomeOf(operation, 'adopted', { createdId: found.id, message: `${reason}: adopted the existing ${subjectOf(operation)} (id ${found.id})` });
+  };
+
+  for (let attempt = 1; ; attempt++) {
+    const sent = await send(run, operation, request);
+    if (sent.ok) {
+      const id = bodyField({ ...request, body: sent.result.body }, 'id') ?? (await findExisting(run, operation, externalId, false))?.id;
+      if (id === undefined) return outcomeOf(operation, 'done', { httpStatus: sent.result.status, message: 'created, but the server returned no id' });
+      run.createdIds.set(operation.key, id);
+      if (rest.length > 0) return sendRequests(run, operation, rest, 'stale', { createdId: id });
+      return outcomeOf(operation, 'done', { httpStatus: sent.result.status, createdId: id });
+    }
+    const failure = sent.failure;
+    if (failure.kind === 'unknown') {
+      const found = await findExisting(run, operation, externalId, false);
+      if (found) return adopt(found, `${describeFailure(failure)} on create`);
+      if (attempt < maxAttempts) continue;
+      return outcomeOf(operation, 'failed', {
+        ...(failure.status === undefined ? {} : { httpStatus: failure.status }),
+        message: `${describeFailure(failure)} after ${attempt} attempts, and the ${subjectOf(operation)} is not on the server`,
+      });
+    }
+    if (failure.kind === 'http' && failure.status === 409) {
+      const found = await findExisting(run, operation, externalId, true);
+      if (found) return adopt(found, 'HTTP 409 on create');
+      return outcomeOf(operation, 'failed', {
+        httpStatus: 409,
+        message: `${describeFailure(failure)} (no ${operation.kind === 'createUser' ? 'user' : 'group'} with this ${operation.kind === 'createUser' ? 'userName' : 'displayName'} or externalId exists, so the conflict is on another attribute)`,
+      });
+    }
+    return outcomeOf(operation, 'failed', { ...(failure.kind === 'http' ? { httpStatus: failure.status } : {}), message: describeFailure(failure) });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * How apply reads a failed write. The client throws `ScimHttpError` (a status from the server) or
+ * `OutcomeUnknownError` (a POST whose fate is unknown); they are recognised by shape and name so
+ * that any `ScimWriter` can signal the same cases without sharing classes.
+ */
+export type WriteFailure =
+  | { kind: 'unknown'; status?: number; message: string }
+  | { kind: 'http'; status: number; scimType?: string; detail?: string; message: string }
+  | { kind: 'other'; message: string };
+
+/** Statuses after which a POST may or may not have taken effect (RFC 9110 §15.6: the server failed mid-way, or a proxy gave up). */
+const AMBIGUOUS_POST_STATUSES = new Set([500, 502, 503, 504]);
+
+export function classifyFailure(error: unknown, method: string): WriteFailure {
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof error !== 'object' || error === null) return { kind: 'other', message };
+  const fields = error as { name?: unknown; status?: unknown; scimType?: unknown; detail?: unknown };
+  const status = typeof fields.status === 'number' ? fields.status : undefined;
+  if (fields.name === 'OutcomeUnknownError') return { kind: 'unknown', ...(status === undefined ? {} : { status }), message };
+  if (status === undefined) return { kind: 'other', message };
+  if (method === 'POST' && AMBIGUOUS_POST_STATUSES.has(status)) return { kind: 'unknown', status, message };
+  return {
+    kind: 'http',
+    status,
+    message,
+    ...(typeof fields.scimType === 'string' ? { scimType: fields.scimType } : {}),
+    ...(typeof fields.detail === 'string' && fields.detail !== '' ? { detail: fields.detail } : {}),
+  };
+}
+
+/** `HTTP 409 uniqueness: userName already taken`: what a person reads in the report. */
+export function describeFailure(failure: WriteFailure): string {
+  switch (failure.kind) {
+    case 'http': {
+      const scimType = failure.scimType ? ` ${failure.scimType}` : '';
+      return `HTTP ${failure.status}${scimType}: ${failure.detail ?? failure.message}`;
+    }
+    case 'unknown':
+      return `outcome unknown (${failure.status === undefined ? failure.message : `HTTP ${failure.status}`})`;
+    case 'other':
+      return failure.message;
+  }
+}

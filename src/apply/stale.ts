@@ -1,0 +1,156 @@
+/**
+ * Refusing stale saved plans (SPEC §4): before anything is written, the files must be the ones the
+ * plan was made from and every resource an operation touches must still look as it did.
+ */
+import { ScimformError } from '../errors.js';
+import type { LiveGroup, LiveUser } from '../model.js';
+import { fingerprintOf } from '../plan/fingerprint.js';
+import type { Fingerprint, Operation, SavedPlan, TargetPlan } from '../plan/types.js';
+import type { ScimReader } from '../scim/types.js';
+import type { StaleItem } from './types.js';
+
+type Checked =
+  | { check: 'user'; operation: Operation & { id: string; fingerprint: Fingerprint }; subject: string }
+  | { check: 'group'; operation: Operation & { id: string; fingerprint: Fingerprint }; subject: string }
+  | { check: 'absentUser'; operation: Operation; userName: string; subject: string }
+  | { check: 'absentGroup'; operation: Operation; displayName: string; subject: string };
+
+function checksOf(operations: readonly Operation[]): Checked[] {
+  return operations.flatMap((operation): Checked[] => {
+    switch (operation.kind) {
+      case 'updateUser':
+      case 'reactivateUser':
+      case 'deactivateUser':
+      case 'deleteUser':
+        return [{ check: 'user', operation, subject: `user ${operation.userName}` }];
+      case 'updateGroupMembers':
+      case 'deleteGroup':
+        return [{ check: 'group', operation, subject: `group ${operation.displayName}` }];
+      case 'createUser':
+        return [{ check: 'absentUser', operation, userName: operation.userName, subject: `user ${operation.userName}` }];
+      case 'createGroup':
+        return [{ check: 'absentGroup', operation, displayName: operation.displayName, subject: `group ${operation.displayName}` }];
+      case 'manual':
+        return [];
+    }
+  });
+}
+
+function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
+  return a.kind === b.kind && a.value === b.value;
+}
+
+function judge(item: Checked, live: LiveUser | LiveGroup | undefined): StaleItem | undefined {
+  const stale = (reason: string): StaleItem => ({ key: item.operation.key, subject: item.subject, reason });
+  switch (item.check) {
+    case 'user':
+    case 'group':
+      if (!live) return stale(`no longer exists on the server (id ${item.operation.id})`);
+      return sameFingerprint(fingerprintOf(live), item.operation.fingerprint) ? undefined : stale('changed on the server since the plan');
+    case 'absentUser':
+    case 'absentGroup':
+      return live ? stale(`now exists on the server (id ${live.id})`) : undefined;
+  }
+}
+
+/**
+ * Pages a listing is expected to take, apportioned from the plan's own read. A guess is enough:
+ * it only chooses between one listing and one request per operation.
+ */
+function expectedPages(plan: TargetPlan, resource: 'users' | 'groups'): number {
+  const { pages, users, groups } = plan.fetch;
+  const share = (resource === 'users' ? users : groups) / Math.max(1, users + groups);
+  return Math.max(1, Math.round(pages * share));
+}
+
+/**
+ * The operations whose resource changed since the plan: updates and removals whose live
+ * fingerprint differs (or whose resource is gone), creates whose resource now exists.
+ *
+ * Reads with one listing of users (and of groups when the plan touches groups), unless a request
+ * per operation is cheaper. That shortcut needs version fingerprints: a hash was taken over a
+ * listed resource, and some servers return more attributes for a single GET than in a listing.
+ */
+export async function checkFingerprints(plan: TargetPlan, reader: ScimReader): Promise<StaleItem[]> {
+  const checks = checksOf(plan.plan.operations);
+  const userChecks = checks.filter((item) => item.check === 'user' || item.check === 'absentUser');
+  const groupChecks = checks.filter((item) => item.check === 'group' || item.check === 'absentGroup');
+  const stale: StaleItem[] = [];
+
+  if (userChecks.length > 0) {
+    const oneByOne = userChecks.every((item) => item.check !== 'user' || item.operation.fingerprint.kind === 'version') && userChecks.length < expectedPages(plan, 'users');
+    if (oneByOne) {
+      for (const item of userChecks) {
+        const live = item.check === 'user' ? await reader.getUser(item.operation.id) : item.check === 'absentUser' ? await reader.findUserByUserName(item.userName) : undefined;
+        const found = judge(item, live);
+        if (found) stale.push(found);
+      }
+    } else {
+      const users = await reader.listUsers();
+      const byId = new Map(users.map((user) => [user.id, user]));
+      const byUserName = new Map(users.map((user) => [user.userName.toLowerCase(), user]));
+      for (const item of userChecks) {
+        const live = item.check === 'user' ? byId.get(item.operation.id) : item.check === 'absentUser' ? byUserName.get(item.userName.toLowerCase()) : undefined;
+        const found = judge(item, live);
+        if (found) stale.push(found);
+      }
+    }
+  }
+
+  if (groupChecks.length > 0) {
+    // There is no group lookup by displayName in ScimReader, so a create needs the listing.
+    const oneByOne =
+      groupChecks.every((item) => item.check === 'group' && item.operation.fingerprint.kind === 'version') && groupChecks.length < expectedPages(plan, 'groups');
+    if (oneByOne) {
+      for (const item of groupChecks) {
+        if (item.check !== 'group') continue;
+        const found = judge(item, await reader.getGroup(item.operation.id));
+        if (found) stale.push(found);
+      }
+    } else {
+      const groups = await reader.listGroups();
+      const byId = new Map(groups.map((group) => [group.id, group]));
+      const byDisplayName = new Map(groups.map((group) => [group.displayName.toLowerCase(), group]));
+      for (const item of groupChecks) {
+        const live = item.check === 'group' ? byId.get(item.operation.id) : item.check === 'absentGroup' ? byDisplayName.get(item.displayName.toLowerCase()) : undefined;
+        const found = judge(item, live);
+        if (found) stale.push(found);
+      }
+    }
+  }
+
+  const order = new Map(plan.plan.operations.map((operation, index) => [operation.key, index]));
+  return stale.sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0));
+}
+
+const LISTED_STALE_ITEMS = 5;
+
+/** `lightstep: user jane@example.com changed on the server since the plan; …`, the first few items. */
+export function describeStale(target: string, items: readonly StaleItem[]): string {
+  const shown = items.slice(0, LISTED_STALE_ITEMS).map((item) => `${item.subject} ${item.reason}`);
+  const more = items.length > LISTED_STALE_ITEMS ? `; and ${items.length - LISTED_STALE_ITEMS} more` : '';
+  return `${target}: ${shown.join('; ')}${more}`;
+}
+
+/**
+ * Throws "saved plan is stale: …, re-run plan" when the files differ from those the plan was made
+ * from (`currentDigest` is the digest of the working tree's config and identity files), or when
+ * any operation's resource changed live. The digest is checked first, so a plan made from other
+ * files is refused without reading the target at all. Nothing is written either way.
+ */
+export async function assertPlanFresh(
+  saved: SavedPlan,
+  currentDigest: string,
+  readerFor: (target: TargetPlan['target']) => ScimReader,
+): Promise<void> {
+  const hint = 'Run `scimform plan --out <file>` again and apply the new plan, or run `scimform apply` without a plan file.';
+  if (saved.digest !== currentDigest) {
+    throw new ScimformError('saved plan is stale: the config or identity files changed since it was made, re-run plan', { hint });
+  }
+  const reasons: string[] = [];
+  for (const target of saved.targets) {
+    const items = await checkFingerprints(target, readerFor(target.target));
+    if (items.length > 0) reasons.push(describeStale(target.target.name, items));
+  }
+  if (reasons.length > 0) throw new ScimformError(`saved plan is stale: ${reasons.join('; ')}, re-run plan`, { hint });
+}

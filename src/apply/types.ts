@@ -1,0 +1,99 @@
+/** The values apply produces: per-operation outcomes, the report of one target, audit entries. Plain data. */
+import type { OperationKind } from '../plan/types.js';
+
+/**
+ * What became of one operation.
+ * - `done`: every request was accepted. `adopted`: a create found the resource already there (a
+ *   lost response or a 409) and took it over instead of making a duplicate.
+ * - `stale`: the resource changed since the plan (412, or it is gone); not forced.
+ * - `skipped`: not sent because an operation it depends on did not succeed.
+ * - `manual`: never sent by design (SPEC §4). `not-started`: apply was interrupted first.
+ */
+export type OutcomeStatus = 'done' | 'adopted' | 'failed' | 'skipped' | 'stale' | 'manual' | 'not-started';
+
+export interface OperationOutcome {
+  key: string;
+  kind: OperationKind;
+  status: OutcomeStatus;
+  /** Why, for anything but `done`: the server's detail, the dependency, the stale reason. */
+  message?: string;
+  /** The last HTTP status seen for this operation, when there was one. */
+  httpStatus?: number;
+  /** The id of the user or group a create made or adopted. */
+  createdId?: string;
+}
+
+export interface ApplyCounts {
+  created: number;
+  updated: number;
+  deactivated: number;
+  deleted: number;
+  failed: number;
+  skipped: number;
+  stale: number;
+  manual: number;
+  notStarted: number;
+}
+
+export interface ApplyReport {
+  target: string;
+  /** In the order the operations appear in the plan. */
+  outcomes: OperationOutcome[];
+  counts: ApplyCounts;
+  /** True when a signal stopped apply before every operation had run. */
+  interrupted: boolean;
+  /** Write calls made (each `ScimWriter.write`, the client's own retries not counted). */
+  writes: number;
+  durationMs: number;
+}
+
+export interface ApplyProgress {
+  done: number;
+  total: number;
+  failed: number;
+  skipped: number;
+  inFlight: number;
+}
+
+/**
+ * One line of `--audit-log`: one per write call. Carries no request or response body (names and
+ * emails stay out of the log, SPEC §5) and never the token; `userName` is the only personal datum.
+ */
+export interface AuditEntry {
+  time: string;
+  target: string;
+  /** The operation key, e.g. `user:jane@example.com`, `group:Admins`. */
+  operation: string;
+  kind: OperationKind;
+  method: string;
+  path: string;
+  status: number | 'error';
+  durationMs: number;
+  /** `applied`, `conflict`, `stale`, `not-found`, `unknown` (outcome not known), `failed`. */
+  outcome: string;
+  userName?: string;
+}
+
+export interface ApplyOptions {
+  /** Operations in flight at once within a phase (`target.concurrency`). */
+  concurrency: number;
+  /** When it fires, nothing new starts; in-flight requests get `drainTimeoutMs` to finish. */
+  signal?: AbortSignal;
+  /** How long to wait for in-flight requests after an interruption (default 15 s). */
+  drainTimeoutMs?: number;
+  /** How many times a create is sent when its outcome stays unknown and the resource is not found (default 3). */
+  maxCreateAttempts?: number;
+  onProgress?: (progress: ApplyProgress) => void;
+  /** Called once per write call with its outcome; the CLI appends these as JSON lines. */
+  audit?: (entry: AuditEntry) => void;
+  /** Milliseconds clock, for tests. */
+  now?: () => number;
+}
+
+/** An operation of a saved plan that no longer fits the live service. */
+export interface StaleItem {
+  key: string;
+  /** e.g. `user jane@example.com`, `group Admins`. */
+  subject: string;
+  reason: string;
+}
