@@ -161,6 +161,12 @@ export interface Plan {
   removals: RemovalCount;
   /** Group removals that would leave a non-empty live group empty (displayNames), for the guards. */
   emptiedGroups: string[];
+  /**
+   * Things a reviewer should know that are not operations: a dirty target (two live users whose
+   * userNames differ only in case, and which one was matched), declared users left alone because
+   * they are protected or outside `scope`, members skipped. Sorted; absent when there are none.
+   */
+  notes?: string[];
 }
 
 export type GuardName = 'maxRemovals' | 'emptyDesiredState' | 'emptiesGroup' | 'deleteNotAllowed';

@@ -1,0 +1,528 @@
+/**
+ * `computePlan`: the difference between git and a live SCIM service, as the fewest writes that
+ * close it (SPEC §4). Pure and synchronous: no I/O, no clock, no randomness; the same inputs
+ * give the same plan, operations ordered by `OPERATION_ORDER` then by userName / displayName.
+ *
+ * Decisions where the specification leaves room, so a reviewer can predict the plan:
+ * - Users match by `externalId` first (exact, RFC 7643 §3.1 caseExact) over all desired users,
+ *   then by `userName` without case among the live users still unmatched. A desired user that
+ *   is protected or outside `scope`, or whose match is, is left alone entirely (a note says so).
+ * - Two live users whose userNames differ only in case (a dirty target): the one whose case
+ *   equals the declaration wins, else the lowest id; the other is an unmanaged user.
+ * - A rename onto a userName another live user holds would be refused by the server (409), so
+ *   it is never sent: it becomes a manual item, and the holder is left alone (a person decides
+ *   which account is the right one). When the holder is itself renamed away by this plan, the
+ *   item says to apply and plan again; the same goes for a create whose userName is still held
+ *   by a user this plan renames (creates run before updates).
+ * - Groups match by `externalId`, then by exact `displayName`, then by `displayName` without
+ *   case when exactly one unmatched live group fits (then the case is corrected by a rename).
+ *   Exact first because RFC 7643 does not make group names unique, and two live groups may
+ *   differ only in case.
+ * - Live members scimform does not manage (unknown ids, nested groups, protected or
+ *   out-of-scope users) are never removed. A group holding such members is never deleted.
+ * - Removals (for `maxRemovals`) count one per deactivated or deleted user, one per member
+ *   removed from a group, and for a deleted group one per member it had (at least one).
+ */
+import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveState, LiveUser, Policy } from '../model.js';
+import type { SourceLocation } from '../errors.js';
+import { fingerprintOf } from './fingerprint.js';
+import { diffUser, sameUserName } from './normalise.js';
+import {
+  createGroupRequest,
+  createUserBody,
+  createUserKey,
+  deleteRequest,
+  groupPath,
+  replaceGroupRequest,
+  updateGroupRequests,
+  updateUserRequest,
+  userPath,
+} from './requests.js';
+import { scopeRules, type ScopeRules } from './scope.js';
+import {
+  OPERATION_ORDER,
+  type AttributeChange,
+  type ManualAction,
+  type MemberRef,
+  type Operation,
+  type Plan,
+  type PlanSummary,
+  type Provenance,
+} from './types.js';
+
+const READ_ONLY_GROUPS = "this target's groups are read-only";
+
+function byId<T extends { id: string }>(a: T, b: T): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function lower(value: string): string {
+  return value.toLowerCase();
+}
+
+function declared(location: SourceLocation): Provenance {
+  return { kind: 'declaration', location };
+}
+
+function policyRule(policy: Policy, rule: 'unmanagedUsers' | 'unmanagedGroups'): Provenance {
+  const location = policy.sources[rule];
+  return { kind: 'policy', rule, value: policy[rule], ...(location ? { location } : {}) };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+/** Mutable state while one plan is built; never escapes `computePlan`. */
+interface Work {
+  operations: Operation[];
+  notes: string[];
+  removals: number;
+  emptiedGroups: string[];
+  keys: Set<string>;
+}
+
+function uniqueKey(work: Work, key: string, id: string): string {
+  const unique = work.keys.has(key) ? `${key}#${id}` : key;
+  work.keys.add(unique);
+  return unique;
+}
+
+function manual(work: Work, subject: string, reason: string, provenance: Provenance): void {
+  const op: ManualAction = { kind: 'manual', key: uniqueKey(work, `manual:${subject}`, String(work.operations.length)), subject, reason, provenance, requests: [] };
+  work.operations.push(op);
+}
+
+/** How the desired users map onto live users. */
+interface UserMatching {
+  /** Desired users scimform may act on, each with its live match (if any). */
+  matched: { desired: DesiredUser; live: LiveUser | undefined }[];
+  /** Live ids claimed by a desired user (manageable or not). */
+  claimedBy: Map<string, DesiredUser>;
+}
+
+function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], rules: ScopeRules, work: Work): UserMatching {
+  const users = [...desired].sort((a, b) => (lower(a.userName) < lower(b.userName) ? -1 : lower(a.userName) > lower(b.userName) ? 1 : 0));
+  const byExternalId = groupBy(liveUsers, (user) => user.externalId);
+  const byUserName = groupBy(liveUsers, (user) => lower(user.userName));
+  const claimedBy = new Map<string, DesiredUser>();
+  const matchOf = new Map<DesiredUser, LiveUser>();
+
+  for (const user of users) {
+    if (typeof user.externalId !== 'string') continue;
+    const live = (byExternalId.get(user.externalId) ?? []).find((candidate) => !claimedBy.has(candidate.id));
+    if (live) {
+      claimedBy.set(live.id, user);
+      matchOf.set(user, live);
+    }
+  }
+  for (const user of users) {
+    if (matchOf.has(user)) continue;
+    const candidates = (byUserName.get(lower(user.userName)) ?? []).filter((candidate) => !claimedBy.has(candidate.id));
+    // Exact case first, then the lowest id: deterministic on a target holding case-only duplicates.
+    candidates.sort((a, b) => Number(b.userName === user.userName) - Number(a.userName === user.userName) || byId(a, b));
+    const live = candidates[0];
+    if (!live) continue;
+    claimedBy.set(live.id, user);
+    matchOf.set(user, live);
+  }
+
+  for (const [name, holders] of byUserName) {
+    if (holders.length < 2 || !rules.isManageable(name)) continue;
+    const matched = holders.find((holder) => claimedBy.get(holder.id) !== undefined && lower(claimedBy.get(holder.id)!.userName) === name);
+    const ids = holders.map((holder) => holder.id).join(', ');
+    work.notes.push(
+      matched
+        ? `live users ${ids} share userName ${name} (differing only in case): matched id ${matched.id}, the others are treated as unmanaged`
+        : `live users ${ids} share userName ${name} (differing only in case)`,
+    );
+  }
+
+  const matched: UserMatching['matched'] = [];
+  for (const user of users) {
+    const live = matchOf.get(user);
+    if (!rules.isManageable(user.userName)) {
+      work.notes.push(`user ${user.userName} is ${rules.isProtected(user.userName) ? 'protected' : 'outside scope'}: left alone`);
+      continue;
+    }
+    if (live && !rules.isManageable(live.userName)) {
+      work.notes.push(
+        `user ${user.userName} matches live user ${live.userName} (id ${live.id}) by externalId, which is ${rules.isProtected(live.userName) ? 'protected' : 'outside scope'}: left alone`,
+      );
+      continue;
+    }
+    matched.push({ desired: user, live });
+  }
+  return { matched, claimedBy };
+}
+
+/** What a desired member resolves to: a live user, a user this plan creates, or nothing to act on. */
+type MemberTarget = MemberRef;
+
+function planUsers(
+  desired: DesiredState,
+  live: LiveState,
+  policy: Policy,
+  capabilities: Capabilities,
+  rules: ScopeRules,
+  work: Work,
+): { members: Map<string, MemberTarget>; untouchable: Set<string>; identityOf: Map<string, string> } {
+  const liveUsers = [...live.users].sort(byId);
+  const { matched, claimedBy } = matchUsers(desired.users, liveUsers, rules, work);
+  const holdersByName = groupBy(liveUsers, (user) => lower(user.userName));
+  /** Desired member name (lower-cased) → the user a group should hold. */
+  const members = new Map<string, MemberTarget>();
+  /** Live users nobody may touch in this plan: protected, out of scope, or holding a contested userName. */
+  const untouchable = new Set(liveUsers.filter((user) => !rules.isManageable(user.userName)).map((user) => user.id));
+  /** Live id → the userName it is known by in this plan (the declared one when matched). */
+  const identityOf = new Map(liveUsers.map((user) => [user.id, claimedBy.get(user.id)?.userName ?? user.userName]));
+
+  /** The declared userName a contested holder is being renamed to by this same plan, if any. */
+  const renamedTo = (holder: LiveUser): string | undefined => {
+    const owner = claimedBy.get(holder.id);
+    return owner && rules.isManageable(owner.userName) && !sameUserName(owner.userName, holder.userName) ? owner.userName : undefined;
+  };
+  /** Why a userName cannot be taken now, and what the person should do. */
+  const heldReason = (holder: LiveUser): string => {
+    const target = renamedTo(holder);
+    return target
+      ? `userName is still held by live user ${holder.id}, which this plan renames to ${target}: apply this plan, then plan again`
+      : `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`;
+  };
+  const heldBy = (userName: string, self?: LiveUser): LiveUser[] =>
+    (holdersByName.get(lower(userName)) ?? []).filter((holder) => holder.id !== self?.id);
+
+  for (const { desired: user, live: match } of matched) {
+    const provenance = declared(user.source);
+    if (!match) {
+      const holders = heldBy(user.userName);
+      if (holders.length > 0) {
+        manual(work, `user ${user.userName}: create`, heldReason(holders[0]!), provenance);
+        continue;
+      }
+      const body = createUserBody(user);
+      const changes: AttributeChange[] = Object.entries(body)
+        .filter(([key]) => key !== 'schemas')
+        .flatMap(([key, value]): AttributeChange[] =>
+          key === 'name' ? Object.entries(value as Record<string, unknown>).map(([part, v]) => ({ path: `name.${part}`, new: v })) : [{ path: key, new: value }],
+        );
+      const key = uniqueKey(work, createUserKey(user.userName), user.userName);
+      work.operations.push({ kind: 'createUser', key, userName: user.userName, provenance, changes, requests: [{ method: 'POST', path: '/Users', body }] });
+      members.set(lower(user.userName), { userName: user.userName });
+      continue;
+    }
+
+    members.set(lower(user.userName), { userName: user.userName, id: match.id });
+    let changes = diffUser(user, match);
+    const rename = changes.find((change) => change.path === 'userName');
+    if (rename) {
+      const holders = heldBy(user.userName, match);
+      const holder = holders[0];
+      if (holder) {
+        changes = changes.filter((change) => change !== rename);
+        // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
+        for (const other of holders) if (!claimedBy.has(other.id)) untouchable.add(other.id);
+        manual(work, `user ${user.userName}: rename from ${match.userName}`, heldReason(holder), provenance);
+      }
+    }
+    if (changes.length === 0) continue;
+    const activeChange = changes.find((change) => change.path === 'active');
+    const renamed = changes.includes(rename!);
+    const externalId = typeof user.externalId === 'string' ? user.externalId : user.externalId === null ? undefined : match.externalId;
+    work.operations.push({
+      kind: activeChange === undefined ? 'updateUser' : activeChange.new === false ? 'deactivateUser' : 'reactivateUser',
+      key: uniqueKey(work, createUserKey(user.userName), match.id),
+      id: match.id,
+      userName: renamed ? user.userName : match.userName,
+      ...(renamed ? { renamedFrom: match.userName } : {}),
+      ...(externalId === undefined ? {} : { externalId }),
+      changes,
+      fingerprint: fingerprintOf(match),
+      provenance,
+      requests: [updateUserRequest(match, changes, capabilities)],
+    });
+    if (activeChange?.new === false) work.removals += 1;
+  }
+
+  // Live users in scope that git does not declare: per `unmanagedUsers`.
+  for (const user of liveUsers) {
+    if (claimedBy.has(user.id) || untouchable.has(user.id) || policy.unmanagedUsers === 'ignore') continue;
+    const provenance = policyRule(policy, 'unmanagedUsers');
+    const key = (): string => uniqueKey(work, createUserKey(user.userName), user.id);
+    if (policy.unmanagedUsers === 'deactivate') {
+      if (!user.active) continue;
+      const changes: AttributeChange[] = [{ path: 'active', old: true, new: false }];
+      work.operations.push({
+        kind: 'deactivateUser',
+        key: key(),
+        id: user.id,
+        userName: user.userName,
+        ...(user.externalId === undefined ? {} : { externalId: user.externalId }),
+        changes,
+        fingerprint: fingerprintOf(user),
+        provenance,
+        requests: [updateUserRequest(user, changes, capabilities)],
+      });
+      work.removals += 1;
+    } else if (policy.allowDelete) {
+      // Without allowDelete nothing is planned: the `deleteNotAllowed` guard refuses the plan.
+      if (capabilities.usersDeletable) {
+        work.operations.push({
+          kind: 'deleteUser',
+          key: key(),
+          id: user.id,
+          userName: user.userName,
+          fingerprint: fingerprintOf(user),
+          provenance,
+          requests: [deleteRequest(userPath(user.id), user, capabilities)],
+        });
+      } else {
+        manual(work, `user ${user.userName}: delete`, 'this target cannot delete users', provenance);
+      }
+      work.removals += 1;
+    }
+  }
+  return { members, untouchable, identityOf };
+}
+
+interface GroupMatch {
+  desired: DesiredGroup;
+  live: LiveGroup | undefined;
+}
+
+function matchGroups(desired: readonly DesiredGroup[], liveGroups: readonly LiveGroup[]): { matched: GroupMatch[]; claimed: Set<string> } {
+  const groups = [...desired].sort((a, b) => (a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : 0));
+  const claimed = new Set<string>();
+  const matchOf = new Map<DesiredGroup, LiveGroup>();
+  const claim = (group: DesiredGroup, live: LiveGroup | undefined): void => {
+    if (!live) return;
+    claimed.add(live.id);
+    matchOf.set(group, live);
+  };
+  const unclaimed = (predicate: (live: LiveGroup) => boolean): LiveGroup[] => liveGroups.filter((live) => !claimed.has(live.id) && predicate(live));
+
+  for (const group of groups) {
+    if (typeof group.externalId === 'string') claim(group, unclaimed((live) => live.externalId === group.externalId)[0]);
+  }
+  for (const group of groups) {
+    if (!matchOf.has(group)) claim(group, unclaimed((live) => live.displayName === group.displayName)[0]);
+  }
+  for (const group of groups) {
+    if (matchOf.has(group)) continue;
+    const candidates = unclaimed((live) => lower(live.displayName) === lower(group.displayName));
+    if (candidates.length === 1) claim(group, candidates[0]);
+  }
+  return { matched: groups.map((group) => ({ desired: group, live: matchOf.get(group) })), claimed };
+}
+
+function groupChanges(desired: DesiredGroup, live: LiveGroup): AttributeChange[] {
+  const changes: AttributeChange[] = [];
+  if (desired.displayName !== live.displayName) changes.push({ path: 'displayName', old: live.displayName, new: desired.displayName });
+  if (typeof desired.externalId === 'string' && desired.externalId !== live.externalId) {
+    changes.push(live.externalId === undefined ? { path: 'externalId', new: desired.externalId } : { path: 'externalId', old: live.externalId, new: desired.externalId });
+  } else if (desired.externalId === null && live.externalId !== undefined && live.externalId !== '') {
+    changes.push({ path: 'externalId', old: live.externalId });
+  }
+  return changes;
+}
+
+function describeGroupChange(change: AttributeChange): string {
+  if (change.path === 'displayName') return `rename from ${String(change.old)}`;
+  return change.new === undefined ? `remove ${change.path}` : `set ${change.path} ${String(change.new)}`;
+}
+
+function planGroups(
+  desired: DesiredState,
+  live: LiveState,
+  policy: Policy,
+  capabilities: Capabilities,
+  users: { members: Map<string, MemberTarget>; untouchable: Set<string>; identityOf: Map<string, string> },
+  work: Work,
+): void {
+  const liveGroups = [...live.groups].sort(byId);
+  const liveUserIds = new Set(live.users.map((user) => user.id));
+  /** Members scimform may remove: live users it manages. Everything else in `members` is left alone. */
+  const touchable = (id: string): boolean => liveUserIds.has(id) && !users.untouchable.has(id);
+  const { matched, claimed } = matchGroups(desired.groups, liveGroups);
+  const writable = capabilities.groupsWritable;
+
+  for (const { desired: group, live: match } of matched) {
+    const provenance = declared(group.source);
+    // Desired members, resolved; undeclared, protected, out-of-scope or not-yet-creatable users are skipped.
+    const wanted: { ref: MemberRef; source: SourceLocation }[] = [];
+    const seen = new Set<string>();
+    group.members.forEach((name, index) => {
+      const ref = users.members.get(lower(name));
+      const key = ref?.id ?? `new:${lower(name)}`;
+      if (!ref) {
+        work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
+        return;
+      }
+      if (seen.has(key)) return;
+      seen.add(key);
+      wanted.push({ ref, source: group.memberSources[index] ?? group.source });
+    });
+    wanted.sort((a, b) => (lower(a.ref.userName) < lower(b.ref.userName) ? -1 : lower(a.ref.userName) > lower(b.ref.userName) ? 1 : 0));
+
+    if (!match) {
+      const members = wanted.map((entry) => entry.ref);
+      if (writable) {
+        const externalId = typeof group.externalId === 'string' ? group.externalId : undefined;
+        work.operations.push({
+          kind: 'createGroup',
+          key: uniqueKey(work, `group:${group.displayName}`, group.displayName),
+          displayName: group.displayName,
+          ...(externalId === undefined ? {} : { externalId }),
+          members,
+          provenance,
+          requests: [createGroupRequest(group.displayName, externalId, members)],
+        });
+      } else {
+        const list = members.length > 0 ? ` with ${members.map((member) => member.userName).join(', ')}` : '';
+        manual(work, `group ${group.displayName}: create${list}`, READ_ONLY_GROUPS, provenance);
+      }
+      continue;
+    }
+
+    const liveMembers = new Set(match.members);
+    const wantedIds = new Set(wanted.flatMap((entry) => (entry.ref.id === undefined ? [] : [entry.ref.id])));
+    const adds = wanted.filter((entry) => entry.ref.id === undefined || !liveMembers.has(entry.ref.id));
+    const removes: MemberRef[] = [...liveMembers]
+      .filter((id) => touchable(id) && !wantedIds.has(id))
+      .map((id) => ({ userName: users.identityOf.get(id) ?? id, id }))
+      .sort((a, b) => (lower(a.userName) < lower(b.userName) ? -1 : lower(a.userName) > lower(b.userName) ? 1 : 0));
+    const changes = groupChanges(group, match);
+
+    work.removals += removes.length;
+    if (liveMembers.size > 0 && liveMembers.size === removes.length && adds.length === 0) work.emptiedGroups.push(match.displayName);
+    if (changes.length === 0 && adds.length === 0 && removes.length === 0) continue;
+
+    if (writable) {
+      const add = adds.map((entry) => entry.ref);
+      work.operations.push({
+        kind: 'updateGroupMembers',
+        key: uniqueKey(work, `group:${group.displayName}`, match.id),
+        id: match.id,
+        displayName: group.displayName,
+        changes,
+        add,
+        remove: removes,
+        fingerprint: fingerprintOf(match),
+        provenance,
+        requests:
+          capabilities.updateMethod === 'put'
+            ? [replaceGroupRequest(match, changes, add, removes, capabilities)]
+            : updateGroupRequests(match, changes, add, removes, capabilities),
+      });
+    } else {
+      for (const change of changes) manual(work, `group ${group.displayName}: ${describeGroupChange(change)}`, READ_ONLY_GROUPS, provenance);
+      for (const entry of adds) manual(work, `group ${group.displayName}: add ${entry.ref.userName}`, READ_ONLY_GROUPS, declared(entry.source));
+      for (const member of removes) manual(work, `group ${group.displayName}: remove ${member.userName}`, READ_ONLY_GROUPS, provenance);
+    }
+  }
+
+  // Live groups git does not declare: per `unmanagedGroups`; DELETE only with allowDelete.
+  if (policy.unmanagedGroups !== 'delete' || !policy.allowDelete) return;
+  for (const group of liveGroups) {
+    if (claimed.has(group.id)) continue;
+    const provenance = policyRule(policy, 'unmanagedGroups');
+    const foreign = group.members.filter((id) => !touchable(id));
+    if (foreign.length > 0) {
+      work.notes.push(`group ${group.displayName} (id ${group.id}) is not declared but holds ${foreign.length} member(s) scimform does not manage: not deleted`);
+      continue;
+    }
+    if (writable) {
+      work.operations.push({
+        kind: 'deleteGroup',
+        key: uniqueKey(work, `group:${group.displayName}`, group.id),
+        id: group.id,
+        displayName: group.displayName,
+        fingerprint: fingerprintOf(group),
+        provenance,
+        requests: [deleteRequest(groupPath(group.id), group, capabilities)],
+      });
+    } else {
+      manual(work, `group ${group.displayName}: delete`, READ_ONLY_GROUPS, provenance);
+    }
+    work.removals += Math.max(1, new Set(group.members).size);
+  }
+}
+
+function sortName(op: Operation): string {
+  switch (op.kind) {
+    case 'manual':
+      return op.subject;
+    case 'createGroup':
+    case 'updateGroupMembers':
+    case 'deleteGroup':
+      return op.displayName;
+    default:
+      return lower(op.userName);
+  }
+}
+
+function compareOperations(a: Operation, b: Operation): number {
+  const kind = OPERATION_ORDER.indexOf(a.kind) - OPERATION_ORDER.indexOf(b.kind);
+  if (kind !== 0) return kind;
+  const [x, y] = [sortName(a), sortName(b)];
+  if (x !== y) return x < y ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+export function summarise(operations: readonly Operation[]): PlanSummary {
+  const summary: PlanSummary = { create: 0, update: 0, deactivate: 0, delete: 0, manual: 0 };
+  for (const op of operations) {
+    switch (op.kind) {
+      case 'createUser':
+      case 'createGroup':
+        summary.create += 1;
+        break;
+      case 'updateUser':
+      case 'reactivateUser':
+      case 'updateGroupMembers':
+        summary.update += 1;
+        break;
+      case 'deactivateUser':
+        summary.deactivate += 1;
+        break;
+      case 'deleteUser':
+      case 'deleteGroup':
+        summary.delete += 1;
+        break;
+      case 'manual':
+        summary.manual += 1;
+        break;
+    }
+  }
+  return summary;
+}
+
+/** The plan that makes `live` match `desired` under `policy`, using only what `capabilities` allow. */
+export function computePlan(desired: DesiredState, live: LiveState, policy: Policy, capabilities: Capabilities): Plan {
+  const rules = scopeRules(policy);
+  const work: Work = { operations: [], notes: [], removals: 0, emptiedGroups: [], keys: new Set() };
+  const users = planUsers(desired, live, policy, capabilities, rules, work);
+  planGroups(desired, live, policy, capabilities, users, work);
+
+  const operations = [...work.operations].sort(compareOperations);
+  const plan: Plan = {
+    operations,
+    summary: summarise(operations),
+    removals: {
+      removals: work.removals,
+      liveUsersInScope: live.users.filter((user) => rules.isManageable(user.userName)).length,
+      limit: policy.maxRemovals,
+    },
+    emptiedGroups: [...new Set(work.emptiedGroups)].sort(),
+  };
+  if (work.notes.length > 0) plan.notes = [...new Set(work.notes)].sort();
+  return plan;
+}
