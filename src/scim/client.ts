@@ -1,0 +1,160 @@
+/** `createScimClient`: the reader and writer of one target, over one keep-alive connection pool. */
+import { Pool, type Dispatcher } from 'undici';
+import { ScimformError } from '../errors.js';
+import type { Capabilities, LiveGroup, LiveUser, TargetConfig } from '../model.js';
+import type { WriteRequest } from '../plan/types.js';
+import { mergeCapabilities } from './capabilities.js';
+import { ScimHttpError, type ErrorContext } from './errors.js';
+import { equalityFilter } from './filter.js';
+import { createTransport, type HttpResponse, type RequestEvent } from './http.js';
+import { createConcurrencyLimiter, createRateLimiter } from './limits.js';
+import { listAll, type PageRequest } from './pagination.js';
+import { parseGroup, parseListPage, parseServiceProviderConfig, parseUser, type DiscoveredCapabilities } from './parse.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import type { ClientStats, ListProgress, ScimClient, WriteResult } from './types.js';
+
+export interface ClientOptions {
+  /** The bearer token (see `resolveToken`). Sent only in the Authorization header; never logged or put in an error. */
+  token: string;
+  /** true: every non-GET request is refused before it reaches the network (`plan` always uses this). */
+  readOnly: boolean;
+  /** Tests inject one; default: a new keep-alive undici `Pool` for the target's origin, closed by `close()`. */
+  dispatcher?: Dispatcher;
+  /** Aborts waits for retries and limits (SIGINT); requests already sent are allowed to finish. */
+  signal?: AbortSignal;
+  /** Called after every attempt, retries included. Never carries headers or the token. */
+  onRequest?: (event: RequestEvent) => void;
+  retry?: Partial<RetryPolicy>;
+  /** Jitter source in [0, 1), for deterministic tests. */
+  random?: () => number;
+}
+
+const DEFAULT_PAGE_SIZE = 100;
+/** Discovery answers that mean "no /ServiceProviderConfig here": use the profile's defaults. */
+const NO_DISCOVERY = new Set([404, 405, 501]);
+
+function query(params: Record<string, string | number>): string {
+  return '?' + Object.entries(params).map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`).join('&');
+}
+
+function pageQuery(request: PageRequest): string {
+  return request.style === 'index'
+    ? query({ startIndex: request.startIndex, count: request.count })
+    : query({ cursor: request.cursor, count: request.count });
+}
+
+export function createScimClient(target: TargetConfig, options: ClientOptions): ScimClient {
+  let baseUrl: URL;
+  try {
+    baseUrl = new URL(target.url);
+  } catch {
+    throw new ScimformError(`the url of target ${target.name} is not a valid URL: ${target.url}`, {
+      hint: 'Use the SCIM base URL, for example https://api.lightstep.com/scim/v2.',
+      location: target.source,
+    });
+  }
+  const ownsDispatcher = options.dispatcher === undefined;
+  const timeoutMs = target.timeoutSeconds * 1000;
+  const dispatcher =
+    options.dispatcher ??
+    new Pool(baseUrl.origin, { connections: Math.max(1, target.concurrency), keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const context: ErrorContext = { target: target.name, url: target.url.replace(/\/+$/, ''), tokenEnv: target.tokenEnv, profile: target.profile };
+  const transport = createTransport({
+    baseUrl,
+    token: options.token,
+    readOnly: options.readOnly,
+    dispatcher,
+    timeoutMs,
+    policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    random: options.random ?? Math.random,
+    limiter: createConcurrencyLimiter(target.concurrency),
+    rate: createRateLimiter(target.requestsPerSecond),
+    context,
+    signal: options.signal,
+    onRequest: options.onRequest,
+  });
+  let pages = 0;
+  let discovery: Promise<{ capabilities: Capabilities; discovered: DiscoveredCapabilities | undefined }> | undefined;
+
+  const discover = () => {
+    discovery ??= (async () => {
+      let discovered: DiscoveredCapabilities | undefined;
+      try {
+        const response = await transport.send({ method: 'GET', path: '/ServiceProviderConfig' });
+        discovered = parseServiceProviderConfig(response.body);
+      } catch (error) {
+        if (!(error instanceof ScimHttpError && NO_DISCOVERY.has(error.status))) throw error;
+      }
+      return { capabilities: mergeCapabilities(target, discovered), discovered };
+    })();
+    // A failed discovery (network, 401) is not cached: the next call tries again.
+    discovery.catch(() => (discovery = undefined));
+    return discovery;
+  };
+
+  const getOrUndefined = async (path: string): Promise<HttpResponse | undefined> => {
+    try {
+      return await transport.send({ method: 'GET', path });
+    } catch (error) {
+      if (error instanceof ScimHttpError && error.status === 404) return undefined;
+      throw error;
+    }
+  };
+
+  const list = async (resource: ListProgress['resource'], onProgress?: (progress: ListProgress) => void): Promise<unknown[]> => {
+    const { capabilities, discovered } = await discover();
+    const pageSize = Math.min(target.pageSize ?? DEFAULT_PAGE_SIZE, discovered?.maxPageSize ?? Infinity, capabilities.maxResults ?? Infinity);
+    return listAll({
+      resource,
+      style: capabilities.pagination,
+      forced: target.pagination !== undefined,
+      pageSize,
+      concurrency: Math.max(1, target.concurrency),
+      onProgress,
+      fetchPage: async (request) => {
+        const response = await transport.send({ method: 'GET', path: `/${resource}${pageQuery(request)}` });
+        pages++;
+        return parseListPage(response.body ?? {});
+      },
+    });
+  };
+
+  const findUser = async (attribute: 'userName' | 'externalId', value: string): Promise<LiveUser | undefined> => {
+    const { capabilities } = await discover();
+    const matches = (user: LiveUser) =>
+      // userName is case-insensitive (RFC 7643 §4.1.1); externalId is caseExact.
+      attribute === 'userName' ? user.userName.toLowerCase() === value.toLowerCase() : user.externalId === value;
+    if (!capabilities.filter) return (await list('Users')).map((resource) => parseUser(resource)).find(matches);
+    const response = await transport.send({ method: 'GET', path: `/Users${query({ filter: equalityFilter(attribute, value) })}` });
+    return parseListPage(response.body ?? {}).resources.map((resource) => parseUser(resource)).find(matches);
+  };
+
+  return {
+    capabilities: async () => (await discover()).capabilities,
+    listUsers: async (onProgress) => (await list('Users', onProgress)).map((resource) => parseUser(resource)),
+    listGroups: async (onProgress): Promise<LiveGroup[]> => (await list('Groups', onProgress)).map((resource) => parseGroup(resource)),
+    async getUser(id) {
+      const response = await getOrUndefined(`/Users/${encodeURIComponent(id)}`);
+      return response && parseUser(response.body, response.headers.etag);
+    },
+    async getGroup(id) {
+      const response = await getOrUndefined(`/Groups/${encodeURIComponent(id)}`);
+      return response && parseGroup(response.body, response.headers.etag);
+    },
+    findUserByUserName: (userName) => findUser('userName', userName),
+    findUserByExternalId: (externalId) => findUser('externalId', externalId),
+    async write(request: WriteRequest): Promise<WriteResult> {
+      const response = await transport.send({ method: request.method, path: request.path, body: request.body, ifMatch: request.ifMatch });
+      const result: WriteResult = { status: response.status };
+      if (response.body !== undefined) result.body = response.body;
+      if (response.headers.etag !== undefined) result.etag = response.headers.etag;
+      return result;
+    },
+    stats(): ClientStats {
+      return { ...transport.stats(), pages };
+    },
+    async close() {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * Errors the SCIM client raises for people. Each one says what went wrong with which request
+ * and what to do; none of them ever carries a request header, so the bearer token cannot leak
+ * through an error message, a hint or a `cause`.
+ */
+import { ScimformError } from '../errors.js';
+import type { ProfileName } from '../model.js';
+
+/** What the client knows about the target when it words an error. */
+export interface ErrorContext {
+  target: string;
+  url: string;
+  tokenEnv: string;
+  profile: ProfileName;
+}
+
+/** The fields of an RFC 7644 §3.12 error body; `status` may come as a string or a number (SPEC §5a). */
+export interface ScimErrorBody {
+  status?: number;
+  scimType?: string;
+  detail?: string;
+}
+
+/** A response with a status the caller did not expect, with the server's SCIM error fields when it sent them. */
+export class ScimHttpError extends ScimformError {
+  readonly status: number;
+  readonly scimType: string | undefined;
+  readonly detail: string | undefined;
+  readonly method: string;
+  readonly path: string;
+
+  constructor(
+    message: string,
+    fields: { status: number; scimType?: string | undefined; detail?: string | undefined; method: string; path: string; hint?: string },
+  ) {
+    super(message, fields.hint === undefined ? {} : { hint: fields.hint });
+    this.name = 'ScimHttpError';
+    this.status = fields.status;
+    this.scimType = fields.scimType;
+    this.detail = fields.detail;
+    this.method = fields.method;
+    this.path = fields.path;
+  }
+}
+
+/**
+ * A POST whose fate is unknown: it timed out, the connection broke after it was sent, or the
+ * server answered with a 5xx (or an unreadable success). The resource may or may not exist now;
+ * apply looks it up by userName before deciding what to do (SPEC §5).
+ */
+export class OutcomeUnknownError extends ScimformError {
+  readonly method: string;
+  readonly path: string;
+
+  constructor(method: string, path: string, reason: string, cause?: unknown) {
+    super(`${method} ${path} may or may not have been applied: ${reason}`, {
+      hint: 'Look the resource up before sending it again; re-running apply does this and converges.',
+      cause,
+    });
+    this.name = 'OutcomeUnknownError';
+    this.method = method;
+    this.path = path;
+  }
+}
+
+/** The request never got a complete answer: refused connection, reset, timeout, unreadable body. */
+export class ScimNetworkError extends ScimformError {
+  readonly method: string;
+  readonly path: string;
+  readonly reason: 'connect' | 'reset' | 'timeout';
+
+  constructor(method: string, path: string, reason: 'connect' | 'reset' | 'timeout', message: string, hint: string, cause?: unknown) {
+    super(message, { hint, cause });
+    this.name = 'ScimNetworkError';
+    this.method = method;
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+/** A non-GET request on a read-only client: planning code tried to write. Always a bug. */
+export class ReadOnlyViolationError extends ScimformError {
+  readonly method: string;
+  readonly path: string;
+
+  constructor(method: string, path: string) {
+    super(`refused to send ${method} ${path}: this client is read-only and sends only GET requests`, {
+      hint: 'This is a bug in scimform (plan must never write to a target); please report it.',
+    });
+    this.name = 'ReadOnlyViolationError';
+    this.method = method;
+    this.path = path;
+  }
+}
+
+/** Reads `status`, `scimType` and `detail` from an error body, whatever their JSON types; undefined when the body is not one. */
+export function parseScimErrorBody(body: unknown): ScimErrorBody | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const record = body as Record<string, unknown>;
+  const result: ScimErrorBody = {};
+  const status = typeof record.status === 'string' ? Number(record.status.trim()) : record.status;
+  if (typeof status === 'number' && Number.isInteger(status)) result.status = status;
+  if (typeof record.scimType === 'string' && record.scimType !== '') result.scimType = record.scimType;
+  // `detail` is the RFC field; some servers use `message` instead.
+  const detail = typeof record.detail === 'string' ? record.detail : typeof record.message === 'string' ? record.message : undefined;
+  if (detail !== undefined && detail.trim() !== '') result.detail = detail.trim();
+  return Object.keys(result).length === 0 ? undefined : result;
+}
+
+/** Replaces every occurrence of the token in text that came from the server (a server might echo the header). */
+export function redact(text: string, token: string): string {
+  return token.length >= 4 ? text.split(token).join('[redacted]') : text;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function statusLabel(status: number): string {
+  const text = STATUS_TEXT[status];
+  return text ? `${status} ${text}` : String(status);
+}
+
+/** Finds the userName a request body names, for the 409 message. */
+function userNameOf(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const record = body as Record<string, unknown>;
+  if (typeof record.userName === 'string') return record.userName;
+  const operations = record.Operations ?? record.operations;
+  if (Array.isArray(operations)) {
+    for (const operation of operations as Record<string, unknown>[]) {
+      if (operation?.path === 'userName' && typeof operation.value === 'string') return operation.value;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Words an unexpected status for a person. `path` is relative to the target URL; `requestBody`
+ * is what was sent (for the userName of a 409); `bodyNote` says why no SCIM error body was read.
+ */
+export function httpErrorFor(
+  context: ErrorContext,
+  request: { method: string; path: string; body?: unknown },
+  status: number,
+  error: ScimErrorBody | undefined,
+  bodyNote?: string,
+): ScimHttpError {
+  const { method, path } = request;
+  const where = `${method} ${context.url}${path}`;
+  const detail = error?.detail;
+  const scimType = error?.scimType;
+  const suffix = detail ? `: ${detail}` : bodyNote ? ` (${bodyNote})` : '';
+  const fields = { status, scimType, detail, method, path };
+
+  switch (status) {
+    case 401: {
+      const lightstep =
+        context.profile === 'lightstep'
+          ? ' (Lightstep: Organization Settings › SCIM provisioning), not the general Lightstep API key. ' +
+            "Lightstep's Okta guide instead uses https://api.lightstep.com/public/v0.2/<organization> with an Admin API key: " +
+            `the URL is configuration, so make the token and the url of target ${context.target} belong together.`
+          : `; check that it is a current SCIM bearer token for ${context.url}.`;
+      return new ScimHttpError(
+        `the SCIM service of target ${context.target} rejected the token in $${context.tokenEnv} (401 Unauthorized)`,
+        { ...fields, hint: `$${context.tokenEnv} must hold a SCIM token${lightstep}` },
+      );
+    }
+    case 403:
+      return new ScimHttpError(`the SCIM service of target ${context.target} refused ${where} (403 Forbidden)${suffix}`, {
+        ...fields,
+        hint:
+          context.profile === 'lightstep'
+            ? 'SCIM provisioning needs the Lightstep Enterprise plan and a SCIM token allowed to manage users; check the plan and the token\'s permissions.'
+            : 'The token is valid but lacks permission for this request; check the plan of the service and the rights of the token.',
+      });
+    case 409: {
+      const userName = userNameOf(request.body);
+      const subject = userName ? `userName ${userName} is already taken` : 'a uniqueness conflict';
+      return new ScimHttpError(`${where} failed: ${subject} on target ${context.target} (409 Conflict${scimType ? `, ${scimType}` : ''})${suffix}`, {
+        ...fields,
+        hint: 'Another resource holds the same unique value (some servers also keep it for deleted users); resolve the conflict on the server or in the identity files.',
+      });
+    }
+    case 412:
+      return new ScimHttpError(`${where} was refused because the resource changed since it was read (412 Precondition Failed)`, {
+        ...fields,
+        hint: 'The saved plan is stale for this resource: run plan again.',
+      });
+    case 429:
+      return new ScimHttpError(`${where} was still rate limited after every retry (429 Too Many Requests)`, {
+        ...fields,
+        hint: 'Lower requestsPerSecond or concurrency for this target, or try again later.',
+      });
+    default:
+      return new ScimHttpError(`${where} failed with ${statusLabel(status)}${scimType ? ` (${scimType})` : ''}${suffix}`, {
+        ...fields,
+        hint:
+          status === 404
+            ? `Check the url of target ${context.target}; it should end at the SCIM base (for example …/scim/v2).`
+            : status >= 500
+              ? 'The SCIM service failed; try again later, and contact its operator if it persists.'
+              : 'The server did not accept the request; the detail above says why.',
+      });
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The imperative shell of the client: one request through the injected undici dispatcher, with
+ * the read-only guard, the per-request timeout, the rate and concurrency limits, and the retry
+ * loop that `decideRetry` steers. The bearer token is added here and nowhere else.
+ */
+import type { Dispatcher } from 'undici';
+import { ScimformError } from '../errors.js';
+import type { ClientStats } from './types.js';
+import {
+  OutcomeUnknownError,
+  ReadOnlyViolationError,
+  ScimNetworkError,
+  httpErrorFor,
+  parseScimErrorBody,
+  redact,
+  type ErrorContext,
+} from './errors.js';
+import type { ConcurrencyLimiter, RateLimiter } from './limits.js';
+import { sleep } from './limits.js';
+import { decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from './retry.js';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Relative to the target URL, query included, e.g. `/Users?startIndex=1&count=100`. */
+  path: string;
+  body?: unknown;
+  ifMatch?: string | undefined;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-cased header names; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  /** The parsed JSON body; undefined when empty. */
+  body: unknown;
+}
+
+export interface RequestEvent {
+  method: string;
+  path: string;
+  status: number | 'error';
+  durationMs: number;
+  /** 1 for the first try, 2 for the first retry, … */
+  attempt: number;
+}
+
+export interface Transport {
+  send(request: HttpRequest): Promise<HttpResponse>;
+  stats(): ClientStats;
+}
+
+export interface TransportOptions {
+  baseUrl: URL;
+  token: string;
+  readOnly: boolean;
+  dispatcher: Dispatcher;
+  timeoutMs: number;
+  policy: RetryPolicy;
+  random: () => number;
+  limiter: ConcurrencyLimiter;
+  rate: RateLimiter;
+  context: ErrorContext;
+  signal?: AbortSignal | undefined;
+  onRequest?: ((event: RequestEvent) => void) | undefined;
+}
+
+/** One attempt's result: a complete response (the body read and, when possible, parsed) or a failure. */
+type Attempt =
+  | { kind: 'response'; status: number; headers: Record<string, string>; body: unknown; notJson?: string }
+  | { kind: 'failure'; failure: 'connect' | 'reset' | 'timeout'; code: string; cause: unknown };
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const BROKEN_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_ABORTED', 'ECONNRESET', 'EPIPE']);
+
+/** The network failure an error stands for, or undefined when it is not one (then it is a bug and is rethrown). */
+function classify(error: unknown): { failure: 'connect' | 'reset' | 'timeout'; code: string } | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') {
+    // Node's stream errors for a body cut short ("terminated", "aborted") carry no code.
+    return error instanceof Error && /terminated|aborted|premature close|socket hang up/i.test(error.message) ? { failure: 'reset', code: 'ECONNRESET' } : undefined;
+  }
+  if (CONNECT_CODES.has(code)) return { failure: 'connect', code };
+  if (TIMEOUT_CODES.has(code)) return { failure: 'timeout', code };
+  if (BROKEN_CODES.has(code) || code === 'ERR_STREAM_PREMATURE_CLOSE' || /^E[A-Z]+$/.test(code)) return { failure: 'reset', code };
+  return undefined;
+}
+
+function headerRecord(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+export function createTransport(options: TransportOptions): Transport {
+  const { baseUrl, token, dispatcher, policy, random, limiter, rate, context, signal } = options;
+  const basePath = baseUrl.pathname.replace(/\/+$/, '');
+  const counts: Record<string, number> = {};
+  let retries = 0;
+  const urlOf = (path: string) => `${context.url}${path}`;
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+  const attemptOnce = async (request: HttpRequest): Promise<Attempt> => {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs);
+    try {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        accept: 'application/scim+json, application/json',
+      };
+      if (request.body !== undefined) headers['content-type'] = 'application/scim+json';
+      if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch;
+      const response = await dispatcher.request({
+        origin: baseUrl.origin,
+        path: basePath + request.path,
+        method: request.method,
+        headers,
+        body: request.body === undefined ? null : JSON.stringify(request.body),
+        signal: controller.signal,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+      const text = await response.body.text();
+      const responseHeaders = headerRecord(response.headers);
+      const attempt: Attempt = { kind: 'response', status: response.statusCode, headers: responseHeaders, body: undefined };
+      if (text.trim() !== '') {
+        try {
+          attempt.body = JSON.parse(text) as unknown;
+        } catch {
+          const type = (responseHeaders['content-type'] ?? 'no content type').split(';')[0]!.trim();
+          const start = redact(text.replace(/\s+/g, ' ').trim().slice(0, 60), token);
+          attempt.notJson = `the body was not JSON but ${type}, starting "${start}"`;
+        }
+      }
+      return attempt;
+    } catch (error) {
+      if (timedOut) return { kind: 'failure', failure: 'timeout', code: 'ETIMEDOUT', cause: error };
+      const failure = classify(error);
+      if (!failure) throw error;
+      return { kind: 'failure', ...failure, cause: error };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const failureError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'failure' }>, attempts: number): ScimformError => {
+    const { method, path } = request;
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    if (method === 'POST' && attempt.failure !== 'connect') {
+      const reason = attempt.failure === 'timeout' ? `no answer within ${seconds(options.timeoutMs)} from ${urlOf(path)}` : `the connection broke (${attempt.code})`;
+      return new OutcomeUnknownError(method, path, reason, attempt.cause);
+    }
+    switch (attempt.failure) {
+      case 'timeout':
+        return new ScimNetworkError(method, path, 'timeout', `${method} ${urlOf(path)} timed out: no answer within ${seconds(options.timeoutMs)}${tries}`,
+          `The service is slow or unreachable; raise timeoutSeconds of target ${context.target} or try again later.`, attempt.cause);
+      case 'connect':
+        return new ScimNetworkError(method, path, 'connect', `could not connect to ${urlOf(path)} (${attempt.code})${tries}`,
+          `Check the url of target ${context.target} and the network (proxy, DNS, firewall).`, attempt.cause);
+      case 'reset':
+        return new ScimNetworkError(method, path, 'reset', `${method} ${urlOf(path)} failed: the connection broke before a complete response (${attempt.code})${tries}`,
+          'The service or a proxy closed the connection; try again later.', attempt.cause);
+    }
+  };
+
+  const responseError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'response' }>): ScimformError => {
+    const parsed = parseScimErrorBody(attempt.body);
+    const error = parsed?.detail ? { ...parsed, detail: redact(parsed.detail, token) } : parsed;
+    return httpErrorFor(context, request, attempt.status, error, attempt.notJson);
+  };
+
+  const interrupted = (request: HttpRequest, attempts: number, cause?: unknown) =>
+    new ScimformError(`interrupted: ${request.method} ${request.path} was ${attempts === 0 ? 'not sent' : 'not retried'}`, {
+      hint: 'Run the command again to finish.',
+      ...(cause === undefined ? {} : { cause }),
+    });
+
+  return {
+    async send(request) {
+      const { method, path } = request;
+      // peribolos-style dry-run guard: a read-only client cannot write, whatever its caller does.
+      if (options.readOnly && method !== 'GET') throw new ReadOnlyViolationError(method, path);
+      const started = Date.now();
+      let lastError: ScimformError | undefined;
+      for (let attempt = 0; ; attempt++) {
+        if (signal?.aborted) throw interrupted(request, attempt, lastError);
+        let result: Attempt;
+        const release = await limiter.acquire(signal).catch(() => undefined);
+        if (!release) throw interrupted(request, attempt, lastError);
+        try {
+          await rate.take(signal);
+        } catch {
+          release();
+          throw interrupted(request, attempt, lastError);
+        }
+        const sentAt = Date.now();
+        try {
+          counts[method] = (counts[method] ?? 0) + 1;
+          if (attempt > 0) retries++;
+          result = await attemptOnce(request);
+        } finally {
+          release();
+        }
+        options.onRequest?.({
+          method,
+          path,
+          status: result.kind === 'response' ? result.status : 'error',
+          durationMs: Date.now() - sentAt,
+          attempt: attempt + 1,
+        });
+
+        if (result.kind === 'response') {
+          if (result.status === 429) limiter.throttled();
+          else if (result.status < 500) limiter.succeeded();
+          // SPEC §5: a DELETE retried after an ambiguous failure and now gone did succeed.
+          if (method === 'DELETE' && attempt > 0 && result.status === 404) return { status: 204, headers: result.headers, body: undefined };
+        }
+
+        const outcome: AttemptOutcome =
+          result.kind === 'response'
+            ? { kind: 'response', status: result.status, retryAfterMs: parseRetryAfter(result.headers['retry-after'], Date.now()) }
+            : { kind: 'failure', failure: result.failure };
+        const decision = decideRetry(method, outcome, attempt, Date.now() - started, policy, random);
+        switch (decision.kind) {
+          case 'accept': {
+            const response = result as Extract<Attempt, { kind: 'response' }>;
+            if (response.notJson !== undefined) {
+              if (method === 'POST') throw new OutcomeUnknownError(method, path, `the answer (${response.status}) could not be read: ${response.notJson}`);
+              throw new ScimformError(`${method} ${urlOf(path)} answered ${response.status}, but ${response.notJson}`, {
+                hint: `Something other than the SCIM service answered (a proxy or login page?); check the url of target ${context.target}.`,
+              });
+            }
+            return { status: response.status, headers: response.headers, body: response.body };
+          }
+          case 'unknown': {
+            const reason =
+              result.kind === 'response'
+                ? `the server answered ${result.status}${parseScimErrorBody(result.body)?.detail ? ` (${redact(parseScimErrorBody(result.body)!.detail!, token)})` : ''}`
+                : result.failure === 'timeout'
+                  ? `no answer within ${seconds(options.timeoutMs)} from ${urlOf(path)}`
+                  : `the connection broke (${result.code})`;
+            throw new OutcomeUnknownError(method, path, reason, result.kind === 'failure' ? result.cause : undefined);
+          }
+          case 'stop':
+            throw result.kind === 'response' ? responseError(request, result) : failureError(request, result, attempt + 1);
+          case 'retry':
+            lastError = result.kind === 'response' ? responseError(request, result) : failureError(request, result, attempt + 1);
+            try {
+              await sleep(decision.delayMs, signal);
+            } catch {
+              throw interrupted(request, attempt + 1, lastError);
+            }
+        }
+      }
+    },
+    stats: () => ({ requests: { ...counts }, pages: 0, retries }),
+  };
+}

@@ -1,0 +1,31 @@
+/** The SCIM 2.0 client: everything scimform knows about a live service comes through here. */
+import { ScimformError } from '../errors.js';
+import type { TargetConfig } from '../model.js';
+
+export { createScimClient, type ClientOptions } from './client.js';
+export { profileDefaults, mergeCapabilities } from './capabilities.js';
+export { escapeFilterValue, equalityFilter } from './filter.js';
+export { ScimHttpError, OutcomeUnknownError, ScimNetworkError, ReadOnlyViolationError } from './errors.js';
+export type { RequestEvent } from './http.js';
+export type { RetryPolicy } from './retry.js';
+export type * from './types.js';
+
+/**
+ * The bearer token of a target, from the environment variable its `tokenEnv` names (the only
+ * place a token may come from). Surrounding whitespace (a trailing newline from a file) is dropped.
+ */
+export function resolveToken(target: TargetConfig, env: NodeJS.ProcessEnv): string {
+  const token = env[target.tokenEnv]?.trim();
+  if (!token) {
+    throw new ScimformError(`environment variable ${target.tokenEnv} is not set (target ${target.name})`, {
+      hint: `Set ${target.tokenEnv} to the SCIM bearer token of ${target.url}; scimform reads tokens only from the environment.`,
+    });
+  }
+  // A control character would make an invalid header, and the HTTP library's error might quote it.
+  if (/[\u0000-\u001f\u007f]/.test(token)) {
+    throw new ScimformError(`environment variable ${target.tokenEnv} holds a token with control characters (target ${target.name})`, {
+      hint: `Set ${target.tokenEnv} to the token alone, on one line.`,
+    });
+  }
+  return token;
+}

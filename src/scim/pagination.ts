@@ -1,0 +1,146 @@
+/**
+ * Listing a whole collection: RFC 7644 §3.4.2.4 index pagination and RFC 9865 cursor
+ * pagination, whichever the server turns out to speak. The page fetcher is injected, so this
+ * module holds only the decisions: where the next page starts, when to stop, what is a loop.
+ */
+import { ScimformError } from '../errors.js';
+import type { PaginationStyle } from '../model.js';
+import type { ListProgress } from './types.js';
+import type { ListPage } from './parse.js';
+import { getAttribute } from './parse.js';
+
+export type PageRequest = { style: 'index'; startIndex: number; count: number } | { style: 'cursor'; cursor: string; count: number };
+
+export interface ListOptions {
+  resource: ListProgress['resource'];
+  /** The style to start with; the first response may show that the server speaks the other. */
+  style: PaginationStyle;
+  /** Set when the configuration chose the style: then no switching. */
+  forced: boolean;
+  pageSize: number;
+  /** How many index pages to fetch at once once `totalResults` is known. */
+  concurrency: number;
+  fetchPage(request: PageRequest): Promise<ListPage>;
+  onProgress?: ((progress: ListProgress) => void) | undefined;
+}
+
+/** Consecutive cursor pages that add nothing new before the listing is declared stuck. */
+const MAX_IDLE_CURSOR_PAGES = 3;
+
+function stuck(resource: string, what: string): ScimformError {
+  return new ScimformError(`listing /${resource} did not terminate: ${what}`, {
+    hint: 'The server paginates inconsistently; set `pagination: index` (or `cursor`) on the target to choose the other style, or a different pageSize.',
+  });
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
+async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/** Every resource of the collection once (de-duplicated by `id`, first occurrence kept), in server order. */
+export async function listAll(options: ListOptions): Promise<unknown[]> {
+  const { resource, pageSize: count } = options;
+  const byId = new Map<string, unknown>();
+  const withoutId: unknown[] = [];
+  let pages = 0;
+  let total: number | undefined;
+
+  /** Adds a page; returns how many resources were new. */
+  const take = (page: ListPage): number => {
+    pages++;
+    if (page.totalResults !== undefined) total = page.totalResults;
+    let added = 0;
+    for (const item of page.resources) {
+      const id = item !== null && typeof item === 'object' ? getAttribute(item as Record<string, unknown>, 'id') : undefined;
+      const key = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+      if (key === undefined) {
+        withoutId.push(item); // the parser reports it
+        added++;
+      } else if (!byId.has(key)) {
+        byId.set(key, item);
+        added++;
+      }
+    }
+    options.onProgress?.({ resource, pages, items: byId.size + withoutId.length, ...(total === undefined ? {} : { total }) });
+    return added;
+  };
+  const result = () => [...byId.values(), ...withoutId];
+
+  const followCursors = async (first: ListPage): Promise<void> => {
+    const used = new Set<string>();
+    let idle = 0;
+    let cursor = first.nextCursor;
+    while (cursor !== undefined) {
+      if (used.has(cursor)) throw stuck(resource, 'the server returned the same cursor twice');
+      used.add(cursor);
+      const page = await options.fetchPage({ style: 'cursor', cursor, count });
+      idle = take(page) === 0 ? idle + 1 : 0;
+      if (idle >= MAX_IDLE_CURSOR_PAGES && page.nextCursor !== undefined) throw stuck(resource, `${idle} pages in a row added no new resources`);
+      cursor = page.nextCursor;
+    }
+  };
+
+  /**
+   * Continues index pagination after a first page that started at 1. With a trustworthy
+   * `totalResults`, every remaining page is known up front and fetched concurrently; without
+   * one, pages are read one after another until one is empty, adds nothing, or is shorter
+   * than the pages before it (the server's real page size).
+   */
+  const followIndex = async (first: ListPage): Promise<void> => {
+    const step = first.resources.length;
+    // Some servers cap `totalResults` at `count` (SPEC §5a): a full first page whose total equals
+    // the count asked for may not be the end, so that one case is verified with one more page.
+    const trusted = first.totalResults !== undefined && !(first.totalResults === count && step === count);
+    let start = 1 + step;
+    let longest = step;
+    if (step === 0) return;
+    if (trusted) {
+      const known = first.totalResults!;
+      const starts: number[] = [];
+      for (let s = start; s <= known; s += step) starts.push(s);
+      const fetched = await mapBounded(starts, options.concurrency, (startIndex) => options.fetchPage({ style: 'index', startIndex, count }));
+      for (const page of fetched) take(page);
+      const lastStart = starts.at(-1);
+      const last = fetched.at(-1);
+      // Done unless the collection grew while it was read.
+      if (lastStart === undefined || last === undefined || byId.size + withoutId.length >= (total ?? known) || last.resources.length === 0) return;
+      start = lastStart + last.resources.length;
+    }
+    for (;;) {
+      const page = await options.fetchPage({ style: 'index', startIndex: start, count });
+      const length = page.resources.length;
+      const added = take(page);
+      if (length === 0 || added === 0 || length < longest) return;
+      if (page.totalResults !== undefined && page.totalResults !== count && start + length > page.totalResults) return;
+      longest = Math.max(longest, length);
+      start += length;
+    }
+  };
+
+  if (options.style === 'cursor') {
+    const first = await options.fetchPage({ style: 'cursor', cursor: '', count });
+    take(first);
+    // A server that ignores `cursor` answers with an index page and no nextCursor.
+    if (first.nextCursor === undefined && !options.forced && first.totalResults !== undefined && first.totalResults > first.resources.length) {
+      await followIndex(first);
+    } else {
+      await followCursors(first);
+    }
+  } else {
+    const first = await options.fetchPage({ style: 'index', startIndex: 1, count });
+    take(first);
+    if (first.nextCursor !== undefined && !options.forced) await followCursors(first);
+    else await followIndex(first);
+  }
+  return result();
+}

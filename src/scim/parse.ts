@@ -1,0 +1,195 @@
+/**
+ * Reading what servers send into the model (SPEC §5a: accept every deviation seen in the wild).
+ * Pure functions over parsed JSON.
+ */
+import { ScimformError } from '../errors.js';
+import type { Email, LiveGroup, LiveUser } from '../model.js';
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Looks a key up case-insensitively (SCIM attribute names are case-insensitive, RFC 7643 §2.1). */
+export function getAttribute(record: Json, name: string): unknown {
+  if (name in record) return record[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(record)) if (key.toLowerCase() === lower) return record[key];
+  return undefined;
+}
+
+/** `active` as a boolean, or the strings "true"/"false" in any case (Entra sends "False"); absent is true. */
+export function parseActive(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const text = value.trim().toLowerCase();
+    if (text === 'false') return false;
+    if (text === 'true') return true;
+  }
+  return true;
+}
+
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function versionOf(resource: Json, etag: string | undefined): string | undefined {
+  const meta = getAttribute(resource, 'meta');
+  const version = isObject(meta) ? optionalString(getAttribute(meta, 'version')) : undefined;
+  return version ?? etag;
+}
+
+function malformed(kind: string, what: string, resource: unknown): ScimformError {
+  const shown = JSON.stringify(resource)?.slice(0, 120) ?? String(resource);
+  return new ScimformError(`the SCIM service returned a ${kind} without ${what}: ${shown}`, {
+    hint: 'The server is not speaking SCIM 2.0 as scimform expects; check the target url and profile.',
+  });
+}
+
+export function parseUser(resource: unknown, etag?: string): LiveUser {
+  if (!isObject(resource)) throw malformed('user', 'a JSON object', resource);
+  const id = idOf(getAttribute(resource, 'id'));
+  if (id === undefined) throw malformed('user', 'an id', resource);
+  const userName = optionalString(getAttribute(resource, 'userName'));
+  if (userName === undefined) throw malformed('user', 'a userName', resource);
+
+  const user: LiveUser = { id, userName, active: parseActive(getAttribute(resource, 'active')), resource };
+  const externalId = optionalString(getAttribute(resource, 'externalId'));
+  if (externalId !== undefined) user.externalId = externalId;
+  const displayName = optionalString(getAttribute(resource, 'displayName'));
+  if (displayName !== undefined) user.displayName = displayName;
+  const name = getAttribute(resource, 'name');
+  if (isObject(name)) {
+    const parsed: NonNullable<LiveUser['name']> = {};
+    for (const key of ['givenName', 'familyName', 'formatted'] as const) {
+      const value = optionalString(getAttribute(name, key));
+      if (value !== undefined) parsed[key] = value;
+    }
+    user.name = parsed;
+  }
+  const emails = getAttribute(resource, 'emails');
+  if (Array.isArray(emails)) {
+    user.emails = emails.filter(isObject).flatMap((entry): Email[] => {
+      const value = optionalString(getAttribute(entry, 'value'));
+      if (value === undefined) return [];
+      const email: Email = { value };
+      const type = optionalString(getAttribute(entry, 'type'));
+      if (type !== undefined) email.type = type;
+      const primary = getAttribute(entry, 'primary');
+      if (primary !== undefined) email.primary = primary === true || (typeof primary === 'string' && primary.toLowerCase() === 'true');
+      return [email];
+    });
+  }
+  const version = versionOf(resource, etag);
+  if (version !== undefined) user.version = version;
+  return user;
+}
+
+export function parseGroup(resource: unknown, etag?: string): LiveGroup {
+  if (!isObject(resource)) throw malformed('group', 'a JSON object', resource);
+  const id = idOf(getAttribute(resource, 'id'));
+  if (id === undefined) throw malformed('group', 'an id', resource);
+  const displayName = optionalString(getAttribute(resource, 'displayName'));
+  if (displayName === undefined) throw malformed('group', 'a displayName', resource);
+  const members = getAttribute(resource, 'members');
+  const group: LiveGroup = {
+    id,
+    displayName,
+    members: Array.isArray(members) ? members.flatMap((m) => (isObject(m) ? (idOf(getAttribute(m, 'value')) ?? []) : [])) : [],
+    resource,
+  };
+  const externalId = optionalString(getAttribute(resource, 'externalId'));
+  if (externalId !== undefined) group.externalId = externalId;
+  const version = versionOf(resource, etag);
+  if (version !== undefined) group.version = version;
+  return group;
+}
+
+/** One page of an RFC 7644 §3.4.2 ListResponse, with the RFC 9865 cursor fields. */
+export interface ListPage {
+  resources: unknown[];
+  totalResults?: number;
+  startIndex?: number;
+  itemsPerPage?: number;
+  nextCursor?: string;
+}
+
+function optionalCount(value: unknown): number | undefined {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof number === 'number' && Number.isInteger(number) && number >= 0 ? number : undefined;
+}
+
+/** Reads a list response; `Resources` in any case, absent when there are no results. */
+export function parseListPage(body: unknown): ListPage {
+  if (!isObject(body)) {
+    throw new ScimformError('the SCIM service answered a list request with something other than a JSON object', {
+      hint: 'Check the url of the target: it should be the SCIM base (for example …/scim/v2).',
+    });
+  }
+  const resources = getAttribute(body, 'Resources');
+  if (resources !== undefined && resources !== null && !Array.isArray(resources)) {
+    throw new ScimformError('the SCIM service answered a list request with a `Resources` that is not an array', {
+      hint: 'The server is not speaking SCIM 2.0 as scimform expects; check the target url and profile.',
+    });
+  }
+  const page: ListPage = { resources: Array.isArray(resources) ? resources : [] };
+  const totalResults = optionalCount(getAttribute(body, 'totalResults'));
+  if (totalResults !== undefined) page.totalResults = totalResults;
+  const startIndex = optionalCount(getAttribute(body, 'startIndex'));
+  if (startIndex !== undefined) page.startIndex = startIndex;
+  const itemsPerPage = optionalCount(getAttribute(body, 'itemsPerPage'));
+  if (itemsPerPage !== undefined) page.itemsPerPage = itemsPerPage;
+  const nextCursor = getAttribute(body, 'nextCursor');
+  if (typeof nextCursor === 'string' && nextCursor !== '') page.nextCursor = nextCursor;
+  return page;
+}
+
+/** What `/ServiceProviderConfig` (RFC 7643 §5, RFC 9865 §4) says; a field is absent when the server does not say. */
+export interface DiscoveredCapabilities {
+  patch?: boolean;
+  filter?: boolean;
+  maxResults?: number;
+  etag?: boolean;
+  bulk?: boolean;
+  cursor?: boolean;
+  index?: boolean;
+  defaultPagination?: 'index' | 'cursor';
+  maxPageSize?: number;
+}
+
+export function parseServiceProviderConfig(body: unknown): DiscoveredCapabilities {
+  if (!isObject(body)) return {};
+  const supported = (name: string): boolean | undefined => {
+    const section = getAttribute(body, name);
+    if (!isObject(section)) return undefined;
+    const value = getAttribute(section, 'supported');
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'string') return value.toLowerCase() === 'true';
+    return undefined;
+  };
+  const result: DiscoveredCapabilities = {};
+  for (const name of ['patch', 'filter', 'etag', 'bulk'] as const) {
+    const value = supported(name);
+    if (value !== undefined) result[name] = value;
+  }
+  const filter = getAttribute(body, 'filter');
+  const maxResults = isObject(filter) ? optionalCount(getAttribute(filter, 'maxResults')) : undefined;
+  if (maxResults !== undefined && maxResults > 0) result.maxResults = maxResults;
+  const pagination = getAttribute(body, 'pagination');
+  if (isObject(pagination)) {
+    const cursor = getAttribute(pagination, 'cursor');
+    if (typeof cursor === 'boolean') result.cursor = cursor;
+    const index = getAttribute(pagination, 'index');
+    if (typeof index === 'boolean') result.index = index;
+    const method = getAttribute(pagination, 'defaultPaginationMethod');
+    if (method === 'cursor' || method === 'index') result.defaultPagination = method;
+    const maxPageSize = optionalCount(getAttribute(pagination, 'maxPageSize'));
+    if (maxPageSize !== undefined && maxPageSize > 0) result.maxPageSize = maxPageSize;
+  }
+  return result;
+}

@@ -1,0 +1,84 @@
+/**
+ * When to try a request again, and how long to wait first (SPEC §5). Pure functions: the HTTP
+ * layer feeds them what happened and does what they decide.
+ */
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  /** Longest single wait, also the cap on a `Retry-After` the server asks for. */
+  maxDelayMs: number;
+  /** Longest time from the first attempt to the start of the last one. */
+  maxTotalMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 20_000, maxTotalMs: 120_000 };
+
+/** What one attempt came to. `connect`: never reached the server; `reset`/`timeout`: may have. */
+export type AttemptOutcome =
+  | { kind: 'response'; status: number; retryAfterMs?: number | undefined }
+  | { kind: 'failure'; failure: 'connect' | 'reset' | 'timeout' };
+
+export type RetryDecision =
+  | { kind: 'accept' }
+  | { kind: 'retry'; delayMs: number }
+  /** Retrying would be unsafe or is out of budget: report the last outcome. */
+  | { kind: 'stop' }
+  /** A POST that may have been applied: the caller must look the resource up instead. */
+  | { kind: 'unknown' };
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): uniform in [0, min(max, base·2^attempt)). */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  const r = Math.min(Math.max(random(), 0), 1);
+  return Math.floor(r * ceiling);
+}
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns milliseconds from
+ * `now`, 0 for a date in the past, undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An HTTP-date always names the weekday and GMT; Date.parse alone would also take "5" as a year.
+  if (!/GMT$/i.test(text) && !/^[A-Za-z]{3},/.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+/**
+ * Decides after attempt number `attempt` (0-based), `elapsedMs` after the first one started.
+ * GET, PATCH, PUT and DELETE are retried (our plans make them idempotent). POST is retried only
+ * when the server certainly did not act on it: a refused connection, or a 429 (RFC 6585 §4).
+ */
+export function decideRetry(
+  method: string,
+  outcome: AttemptOutcome,
+  attempt: number,
+  elapsedMs: number,
+  policy: RetryPolicy,
+  random: () => number,
+): RetryDecision {
+  if (outcome.kind === 'response' && outcome.status < 400) return { kind: 'accept' };
+  const retryable = outcome.kind === 'failure' || RETRYABLE_STATUS.has(outcome.status);
+  const isPost = method === 'POST';
+  if (isPost) {
+    const certainlyNotApplied = (outcome.kind === 'failure' && outcome.failure === 'connect') || (outcome.kind === 'response' && outcome.status === 429);
+    if (!certainlyNotApplied) {
+      const ambiguous = outcome.kind === 'failure' || (outcome.kind === 'response' && outcome.status >= 500 && outcome.status !== 501);
+      return ambiguous ? { kind: 'unknown' } : { kind: 'stop' };
+    }
+  } else if (!retryable) {
+    return { kind: 'stop' };
+  }
+  if (attempt + 1 >= policy.maxAttempts) return { kind: 'stop' };
+  const retryAfter = outcome.kind === 'response' ? outcome.retryAfterMs : undefined;
+  const delayMs = retryAfter !== undefined ? Math.min(retryAfter, policy.maxDelayMs) : backoffDelay(attempt, policy, random);
+  if (elapsedMs + delayMs > policy.maxTotalMs) return { kind: 'stop' };
+  return { kind: 'retry', delayMs };
+}
