@@ -1,0 +1,298 @@
+import { describe, expect, test } from 'vitest';
+import { applyPlan } from '../../src/apply/executor.js';
+import type { AuditEntry } from '../../src/apply/types.js';
+import type { LiveUser } from '../../src/model.js';
+import { OutcomeUnknownError, ScimHttpError } from '../../src/scim/errors.js';
+import { acceptAll, fakeScim, liveUser, op, sleep, targetPlan, type Responder } from './fakes.js';
+
+const httpError = (status: number, detail?: string) =>
+  new ScimHttpError(`failed with ${status}`, { status, method: 'POST', path: '/Users', ...(detail ? { detail } : {}) });
+const lost = () => new OutcomeUnknownError('POST', '/Users', 'connection reset after the request was sent');
+
+describe('applyPlan: order and concurrency', () => {
+  test('sends operations in the order of SPEC §5 whatever their order in the plan', async () => {
+    const fake = fakeScim(acceptAll());
+    const plan = targetPlan([
+      op.deleteUser('d1', 'gone@example.com'),
+      op.updateUser('u2', 'old@example.com', 'deactivateUser'),
+      op.updateGroupMembers('g1', 'Ops', [{ method: 'PATCH', path: '/Groups/g1', body: {} }]),
+      op.createGroup('Admins', []),
+      op.updateUser('u1', 'jane@example.com', 'reactivateUser'),
+      op.createUser('new@example.com'),
+    ]);
+    await applyPlan(plan, fake.client, { concurrency: 4 });
+    expect(fake.writes.map((w) => `${w.method} ${w.path}`)).toEqual([
+      'POST /Users',
+      'PATCH /Users/u1',
+      'POST /Groups',
+      'PATCH /Groups/g1',
+      'PATCH /Users/u2',
+      'DELETE /Users/d1',
+    ]);
+  });
+
+  test.each([1, 2, 4, 16])('never has more than %i writes in flight', async (concurrency) => {
+    const fake = fakeScim(async () => (await sleep(5), { status: 200 }));
+    const operations = Array.from({ length: 10 }, (_, i) => op.updateUser(`u${i}`, `u${i}@example.com`));
+    const report = await applyPlan(targetPlan(operations), fake.client, { concurrency });
+    expect(fake.maxInFlight()).toBe(Math.min(concurrency, 10));
+    expect(report.counts.updated).toBe(10);
+    expect(fake.writes).toHaveLength(10);
+  });
+
+  test('a phase starts only when the previous one has finished', async () => {
+    const finished: string[] = [];
+    const fake = fakeScim(async (request) => {
+      if (request.method === 'PATCH') expect(finished).toHaveLength(3);
+      await sleep(request.method === 'POST' ? 10 : 1);
+      finished.push(request.path);
+      return request.method === 'POST' ? { status: 201, body: { id: `id-${finished.length}` } } : { status: 200 };
+    });
+    const plan = targetPlan([op.createUser('a@x.io'), op.createUser('b@x.io'), op.createUser('c@x.io'), op.updateUser('u1', 'd@x.io')]);
+    const report = await applyPlan(plan, fake.client, { concurrency: 4 });
+    expect(report.counts).toMatchObject({ created: 3, updated: 1, failed: 0 });
+  });
+});
+
+describe('applyPlan: created ids and dependencies', () => {
+  test('puts the id of each created user into the group create that refers to it', async () => {
+    const fake = fakeScim(acceptAll());
+    const plan = targetPlan([op.createUser('jane@example.com'), op.createUser('bob@example.com'), op.createGroup('Admins', ['jane@example.com', 'bob@example.com'])]);
+    const report = await applyPlan(plan, fake.client, { concurrency: 1 });
+    const groupCreate = fake.writes.find((w) => w.path === '/Groups');
+    expect(groupCreate?.body).toEqual({ displayName: 'Admins', members: [{ value: 'new-1' }, { value: 'new-2' }] });
+    expect(groupCreate).not.toHaveProperty('refs');
+    expect(report.outcomes.map((o) => o.createdId)).toEqual(['new-1', 'new-2', 'new-3']);
+  });
+
+  test('skips what depends on a failed create, says why, and still runs the rest', async () => {
+    const fake = fakeScim((request, attempt) => {
+      if ((request.body as { userName?: string } | undefined)?.userName === 'bad@example.com') throw httpError(400, 'email domain not allowed');
+      return acceptAll()(request, attempt);
+    });
+    const plan = targetPlan([
+      op.createUser('bad@example.com'),
+      op.createUser('good@example.com'),
+      op.createGroup('Admins', ['bad@example.com', 'good@example.com']),
+      op.createGroup('Ops', ['good@example.com']),
+      op.updateUser('u1', 'old@example.com', 'deactivateUser'),
+    ]);
+    const report = await applyPlan(plan, fake.client, { concurrency: 2 });
+    expect(report.outcomes.map((o) => [o.key, o.status])).toEqual([
+      ['user:bad@example.com', 'failed'],
+      ['user:good@example.com', 'done'],
+      ['group:Admins', 'skipped'],
+      ['group:Ops', 'done'],
+      ['user:old@example.com', 'done'],
+    ]);
+    expect(report.outcomes[0]?.message).toBe('HTTP 400: email domain not allowed');
+    expect(report.outcomes[2]?.message).toBe('depends on user:bad@example.com, which failed');
+    expect(report.counts).toMatchObject({ created: 2, deactivated: 1, failed: 1, skipped: 1 });
+    expect(fake.writes).toHaveLength(4);
+  });
+
+  test('manual operations are never sent and do not count as failures', async () => {
+    const fake = fakeScim(acceptAll());
+    const report = await applyPlan(targetPlan([op.manual(1, 'group Admins: add jane@example.com'), op.createUser('jane@example.com')]), fake.client, { concurrency: 1 });
+    expect(fake.writes).toHaveLength(1);
+    expect(report.outcomes[0]).toMatchObject({ status: 'manual', message: "group Admins: add jane@example.com: this target's groups are read-only" });
+    expect(report.counts).toMatchObject({ created: 1, manual: 1, failed: 0 });
+  });
+});
+
+describe('applyPlan: creates are safe to retry', () => {
+  const jane = () => liveUser('live-1', 'Jane@Example.com', { externalId: 'E-1' });
+  type Case = { name: string; respond: (users: LiveUser[]) => Responder; users?: LiveUser[]; externalId?: string; status: string; writes: number; message?: RegExp };
+  const cases: Case[] = [
+    {
+      name: 'response lost, the user is there: adopted, not sent again',
+      respond: (users) => () => (users.push(jane()), Promise.reject(lost())),
+      status: 'adopted',
+      writes: 1,
+    },
+    {
+      name: 'response lost, the user is not there: sent again once',
+      respond: () => (_request, attempt) => (attempt === 1 ? Promise.reject(lost()) : { status: 201, body: { id: 'new-1' } }),
+      status: 'done',
+      writes: 2,
+    },
+    {
+      name: 'a 503 on POST is ambiguous too: looked up before resending',
+      respond: (users) => () => (users.push(jane()), Promise.reject(httpError(503))),
+      status: 'adopted',
+      writes: 1,
+    },
+    {
+      name: 'outcome never known and never found: gives up after 3 attempts',
+      respond: () => () => Promise.reject(lost()),
+      status: 'failed',
+      writes: 3,
+      message: /after 3 attempts, and the user jane@example.com is not on the server/,
+    },
+    {
+      name: '409 with the userName taken: adopted',
+      respond: () => () => Promise.reject(httpError(409, 'userName taken')),
+      users: [jane()],
+      status: 'adopted',
+      writes: 1,
+    },
+    {
+      name: '409 explained by the externalId: adopted',
+      respond: () => () => Promise.reject(httpError(409, 'externalId taken')),
+      users: [liveUser('live-2', 'jane.doe@example.com', { externalId: 'E-1' })],
+      externalId: 'E-1',
+      status: 'adopted',
+      writes: 1,
+    },
+    {
+      name: '409 nothing explains: failed with the server detail, not retried',
+      respond: () => () => Promise.reject(httpError(409, 'email already used by a deleted user')),
+      status: 'failed',
+      writes: 1,
+      message: /^HTTP 409: email already used by a deleted user/,
+    },
+    {
+      name: '409 from a user with another externalId: not adopted',
+      respond: () => () => Promise.reject(httpError(409, 'userName taken')),
+      users: [jane()],
+      externalId: 'E-2',
+      status: 'failed',
+      writes: 1,
+      message: /has externalId "E-1", not "E-2"; not adopted/,
+    },
+  ];
+
+  test.each(cases)('$name', async ({ respond, users = [], externalId, status, writes, message }) => {
+    const live = [...users];
+    const userResponder = respond(live);
+    const fake = fakeScim((request, attempt) => (request.path === '/Groups' ? { status: 201, body: { id: 'g-1' } } : userResponder(request, attempt)), { users: live });
+    const plan = targetPlan([op.createUser('jane@example.com', externalId ? { externalId } : {}), op.createGroup('Admins', ['jane@example.com'])]);
+    const report = await applyPlan(plan, fake.client, { concurrency: 1 });
+    const [create, group] = report.outcomes;
+    expect(create?.status).toBe(status);
+    if (message) expect(create?.message).toMatch(message);
+    const userWrites = fake.writes.filter((w) => w.path === '/Users');
+    expect(userWrites).toHaveLength(writes);
+    if (status === 'adopted') {
+      expect(group?.status).toBe('done');
+      const groupBody = fake.writes.find((w) => w.path === '/Groups')?.body as { members: { value: string }[] };
+      expect(groupBody.members).toEqual([{ value: create?.createdId }]);
+    }
+    if (status === 'failed') expect(group?.status).toBe('skipped');
+  });
+});
+
+describe('applyPlan: updates and removals', () => {
+  test.each([
+    { name: '412 on PATCH is stale, not forced', kind: 'updateUser' as const, error: 412, status: 'stale', message: /changed on the server since the plan \(HTTP 412\)/ },
+    { name: '404 on PATCH is stale', kind: 'updateUser' as const, error: 404, status: 'stale', message: /no longer exists/ },
+    { name: '404 on DELETE is done: already gone', kind: 'deleteUser' as const, error: 404, status: 'done', message: /already gone/ },
+    { name: '412 on DELETE is stale', kind: 'deleteUser' as const, error: 412, status: 'stale', message: /HTTP 412/ },
+    { name: '400 on PATCH fails with the detail', kind: 'updateUser' as const, error: 400, status: 'failed', message: /^HTTP 400: bad value$/ },
+  ])('$name', async ({ kind, error, status, message }) => {
+    const fake = fakeScim(() => Promise.reject(httpError(error, 'bad value')));
+    const operation = kind === 'deleteUser' ? op.deleteUser('u1', 'jane@example.com') : op.updateUser('u1', 'jane@example.com', kind, '"v1"');
+    const report = await applyPlan(targetPlan([operation]), fake.client, { concurrency: 1 });
+    expect(report.outcomes[0]).toMatchObject({ status, httpStatus: error });
+    expect(report.outcomes[0]?.message).toMatch(message);
+    expect(fake.writes).toHaveLength(1);
+  });
+
+  test('the If-Match the plan saw is sent as planned', async () => {
+    const fake = fakeScim(() => ({ status: 200 }));
+    await applyPlan(targetPlan([op.updateUser('u1', 'jane@example.com', 'updateUser', 'W/"3"')]), fake.client, { concurrency: 1 });
+    expect(fake.writes[0]?.ifMatch).toBe('W/"3"');
+  });
+
+  test('a chunked group update sends its requests in order, each later one with the version the previous one made', async () => {
+    const fake = fakeScim((request) => ({ status: 200, etag: `W/"after-${request.body as string}"` }));
+    const requests = [
+      { method: 'PATCH' as const, path: '/Groups/g1', body: 'one', ifMatch: 'W/"1"' },
+      { method: 'PATCH' as const, path: '/Groups/g1', body: 'two', ifMatch: 'W/"1"' },
+      { method: 'PATCH' as const, path: '/Groups/g1', body: 'three' },
+    ];
+    const report = await applyPlan(targetPlan([op.updateGroupMembers('g1', 'Big', requests)]), fake.client, { concurrency: 1 });
+    expect(fake.writes.map((w) => [w.body, w.ifMatch])).toEqual([
+      ['one', 'W/"1"'],
+      ['two', 'W/"after-one"'],
+      ['three', undefined],
+    ]);
+    expect(report.counts.updated).toBe(1);
+  });
+
+  test('a chunked group update that fails half-way says how far it got', async () => {
+    const fake = fakeScim((request) => {
+      if (request.body === 'two') throw httpError(400, 'too many members');
+      return { status: 204 };
+    });
+    const requests = ['one', 'two', 'three'].map((body) => ({ method: 'PATCH' as const, path: '/Groups/g1', body }));
+    const report = await applyPlan(targetPlan([op.updateGroupMembers('g1', 'Big', requests)]), fake.client, { concurrency: 1 });
+    expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: 'HTTP 400: too many members (request 2 of 3; the first 1 were applied)' });
+    expect(fake.writes).toHaveLength(2);
+  });
+});
+
+describe('applyPlan: interruption', () => {
+  test('after the signal nothing new starts; what was in flight finishes and the rest is not started', async () => {
+    const controller = new AbortController();
+    const fake = fakeScim(async () => {
+      await sleep(1);
+      controller.abort();
+      await sleep(5);
+      return { status: 200 };
+    });
+    const operations = Array.from({ length: 6 }, (_, i) => op.updateUser(`u${i}`, `u${i}@example.com`));
+    operations.push(op.updateUser('d1', 'old@example.com', 'deactivateUser'));
+    const report = await applyPlan(targetPlan(operations), fake.client, { concurrency: 2, signal: controller.signal });
+    expect(report.interrupted).toBe(true);
+    expect(fake.writes).toHaveLength(2);
+    expect(report.outcomes.map((o) => o.status)).toEqual(['done', 'done', 'not-started', 'not-started', 'not-started', 'not-started', 'not-started']);
+    expect(report.counts).toMatchObject({ updated: 2, notStarted: 5 });
+  });
+
+  test('a request that outlives the drain time is reported with an unknown outcome', async () => {
+    const controller = new AbortController();
+    const fake = fakeScim(() => {
+      controller.abort();
+      return new Promise(() => {});
+    });
+    const started = Date.now();
+    const report = await applyPlan(targetPlan([op.updateUser('u1', 'a@example.com'), op.updateUser('u2', 'b@example.com')]), fake.client, {
+      concurrency: 1,
+      signal: controller.signal,
+      drainTimeoutMs: 20,
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(report.outcomes.map((o) => o.status)).toEqual(['failed', 'not-started']);
+    expect(report.outcomes[0]?.message).toMatch(/outcome unknown/);
+  });
+});
+
+describe('applyPlan: audit and progress', () => {
+  test('one audit entry per write call, with no body', async () => {
+    const entries: AuditEntry[] = [];
+    let clock = 1_700_000_000_000;
+    const fake = fakeScim((request, attempt) => {
+      clock += 7;
+      if (request.method === 'POST' && attempt === 1) return Promise.reject(lost());
+      return acceptAll()(request, attempt);
+    });
+    const plan = targetPlan([op.createUser('jane@example.com'), op.deleteUser('d1', 'old@example.com')]);
+    await applyPlan(plan, fake.client, { concurrency: 1, audit: (entry) => entries.push(entry), now: () => clock });
+    expect(entries).toEqual([
+      { time: '2023-11-14T22:13:20.007Z', target: 'test', operation: 'user:jane@example.com', kind: 'createUser', method: 'POST', path: '/Users', status: 'error', durationMs: 7, outcome: 'unknown', userName: 'jane@example.com' },
+      { time: '2023-11-14T22:13:20.014Z', target: 'test', operation: 'user:jane@example.com', kind: 'createUser', method: 'POST', path: '/Users', status: 201, durationMs: 7, outcome: 'applied', userName: 'jane@example.com' },
+      { time: '2023-11-14T22:13:20.021Z', target: 'test', operation: 'user:old@example.com', kind: 'deleteUser', method: 'DELETE', path: '/Users/d1', status: 204, durationMs: 7, outcome: 'applied', userName: 'old@example.com' },
+    ]);
+  });
+
+  test('progress ends with every operation done', async () => {
+    const seen: { done: number; total: number; inFlight: number }[] = [];
+    const fake = fakeScim(acceptAll());
+    const plan = targetPlan([op.createUser('a@example.com'), op.updateUser('u1', 'b@example.com'), op.manual(1, 'group X: add a')]);
+    await applyPlan(plan, fake.client, { concurrency: 2, onProgress: (p) => seen.push(p) });
+    expect(seen[0]).toEqual({ done: 0, total: 2, failed: 0, skipped: 0, inFlight: 0 });
+    expect(seen.at(-1)).toEqual({ done: 2, total: 2, failed: 0, skipped: 0, inFlight: 0 });
+    expect(Math.max(...seen.map((p) => p.inFlight))).toBe(1);
+  });
+});

@@ -1,0 +1,167 @@
+/** A few-line SCIM service for unit tests of apply: scripted write answers, fixed live state, every call recorded. */
+import type { Capabilities, LiveGroup, LiveUser } from '../../src/model.js';
+import type { Operation, TargetPlan, WriteRequest } from '../../src/plan/types.js';
+import type { ScimReader, ScimWriter, WriteResult } from '../../src/scim/types.js';
+
+export const CAPABILITIES: Capabilities = {
+  patch: true,
+  filter: true,
+  etag: false,
+  bulk: false,
+  groupsWritable: true,
+  usersDeletable: true,
+  pagination: 'index',
+  memberRemoval: 'path-filter',
+  updateMethod: 'patch',
+  maxMembersPerPatch: 100,
+};
+
+export function liveUser(id: string, userName: string, extra: Partial<LiveUser> = {}): LiveUser {
+  return { id, userName, active: true, resource: { id, userName, active: true }, ...extra };
+}
+
+export function targetPlan(operations: Operation[], fetch: Partial<TargetPlan['fetch']> = {}): TargetPlan {
+  return {
+    target: { name: 'test', url: 'http://127.0.0.1:1/scim/v2', profile: 'generic' },
+    capabilities: CAPABILITIES,
+    fetch: { users: 0, groups: 0, pages: 1, requests: 1, durationMs: 1, ...fetch },
+    plan: {
+      operations,
+      summary: { create: 0, update: 0, deactivate: 0, delete: 0, manual: 0 },
+      removals: { removals: 0, liveUsersInScope: 0, limit: { kind: 'percent', value: 25, text: '25%' } },
+      emptiedGroups: [],
+    },
+    violations: [],
+  };
+}
+
+const here = { kind: 'declaration' as const, location: { file: 'identities/a.yaml', line: 1, column: 3 } };
+const fp = { kind: 'hash' as const, value: 'h' };
+
+export const op = {
+  createUser: (userName: string, extra: { externalId?: string } = {}): Operation => ({
+    kind: 'createUser',
+    key: `user:${userName.toLowerCase()}`,
+    userName,
+    provenance: here,
+    changes: [{ path: 'userName', new: userName }],
+    requests: [{ method: 'POST', path: '/Users', body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, ...extra } }],
+  }),
+  updateUser: (id: string, userName: string, kind: 'updateUser' | 'reactivateUser' | 'deactivateUser' = 'updateUser', ifMatch?: string): Operation => ({
+    kind,
+    key: `user:${userName.toLowerCase()}`,
+    id,
+    userName,
+    provenance: here,
+    changes: [{ path: 'active', old: true, new: kind !== 'deactivateUser' }],
+    fingerprint: ifMatch ? { kind: 'version', value: ifMatch } : fp,
+    requests: [
+      {
+        method: 'PATCH',
+        path: `/Users/${id}`,
+        body: { Operations: [{ op: 'replace', path: 'active', value: kind !== 'deactivateUser' }] },
+        ...(ifMatch ? { ifMatch } : {}),
+      },
+    ],
+  }),
+  deleteUser: (id: string, userName: string): Operation => ({
+    kind: 'deleteUser',
+    key: `user:${userName.toLowerCase()}`,
+    id,
+    userName,
+    provenance: here,
+    fingerprint: fp,
+    requests: [{ method: 'DELETE', path: `/Users/${id}` }],
+  }),
+  createGroup: (displayName: string, members: string[]): Operation => ({
+    kind: 'createGroup',
+    key: `group:${displayName}`,
+    displayName,
+    members: members.map((userName) => ({ userName })),
+    provenance: here,
+    requests: [
+      {
+        method: 'POST',
+        path: '/Groups',
+        body: { displayName, members: members.map((userName) => ({ value: userName })) },
+        refs: members.map((userName, index) => ({ pointer: `/members/${index}/value`, operation: `user:${userName.toLowerCase()}` })),
+      },
+    ],
+  }),
+  updateGroupMembers: (id: string, displayName: string, requests: WriteRequest[]): Operation => ({
+    kind: 'updateGroupMembers',
+    key: `group:${displayName}`,
+    id,
+    displayName,
+    changes: [],
+    add: [],
+    remove: [],
+    provenance: here,
+    fingerprint: fp,
+    requests,
+  }),
+  manual: (n: number, subject: string): Operation => ({
+    kind: 'manual',
+    key: `manual:${n}`,
+    subject,
+    reason: "this target's groups are read-only",
+    provenance: here,
+    requests: [],
+  }),
+};
+
+export type Responder = (request: WriteRequest, attempt: number) => WriteResult | Promise<WriteResult>;
+
+export interface FakeScim {
+  client: ScimReader & ScimWriter;
+  writes: WriteRequest[];
+  reads: string[];
+  /** The most write calls that were pending at the same time. */
+  maxInFlight: () => number;
+}
+
+/** `respond` answers each write (throw to fail it); `attempt` counts earlier writes to the same method + path. */
+export function fakeScim(respond: Responder, live: { users?: LiveUser[]; groups?: LiveGroup[] } = {}): FakeScim {
+  const writes: WriteRequest[] = [];
+  const reads: string[] = [];
+  let inFlight = 0;
+  let most = 0;
+  const users = live.users ?? [];
+  const groups = live.groups ?? [];
+  const client: ScimReader & ScimWriter = {
+    capabilities: async () => CAPABILITIES,
+    listUsers: async () => (reads.push('listUsers'), users),
+    listGroups: async () => (reads.push('listGroups'), groups),
+    getUser: async (id) => (reads.push(`getUser ${id}`), users.find((user) => user.id === id)),
+    getGroup: async (id) => (reads.push(`getGroup ${id}`), groups.find((group) => group.id === id)),
+    findUserByUserName: async (userName) => (
+      reads.push(`findUserByUserName ${userName}`), users.find((user) => user.userName.toLowerCase() === userName.toLowerCase())
+    ),
+    findUserByExternalId: async (externalId) => (reads.push(`findUserByExternalId ${externalId}`), users.find((user) => user.externalId === externalId)),
+    stats: () => ({ requests: {}, pages: 0, retries: 0 }),
+    write: async (request) => {
+      const attempt = writes.filter((w) => w.method === request.method && w.path === request.path).length + 1;
+      writes.push(request);
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        return await respond(request, attempt);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  return { client, writes, reads, maxInFlight: () => most };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A server that accepts everything: 201 with a fresh id for POST, 200 for PATCH, 204 for DELETE. */
+export function acceptAll(): Responder {
+  let next = 0;
+  return (request) => {
+    if (request.method === 'POST') return { status: 201, body: { ...(request.body as object), id: `new-${++next}` } };
+    if (request.method === 'DELETE') return { status: 204 };
+    return { status: 200, body: {} };
+  };
+}
