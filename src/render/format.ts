@@ -1,0 +1,96 @@
+/**
+ * Small, pure formatting helpers shared by the text and Markdown renderers. Everything here is
+ * deterministic: no locale or terminal width is consulted.
+ */
+import type { Provenance } from '../plan/types.js';
+
+// Fixed locale so the output is the same on every machine (golden tests, CI logs, PR comments).
+const numberFormat = new Intl.NumberFormat('en-US');
+
+/** `1204` → `1,204`. */
+export function formatCount(value: number): string {
+  return numberFormat.format(value);
+}
+
+/** `1 user`, `1,204 users`. */
+export function plural(value: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatCount(value)} ${value === 1 ? singular : pluralForm}`;
+}
+
+/** `850 ms` below a second, else seconds with one decimal (`2.1 s`). */
+export function formatDuration(durationMs: number): string {
+  if (durationMs < 1000) return `${Math.round(durationMs)} ms`;
+  return `${(durationMs / 1000).toFixed(1)} s`;
+}
+
+const ID_KEEP = 4;
+
+/** Live ids are long and opaque (UUIDs); a few characters are enough for a reviewer to tell them apart. */
+export function shortId(id: string): string {
+  const chars = [...id];
+  return chars.length <= ID_KEEP + 2 ? safeText(id) : `${safeText(chars.slice(0, ID_KEEP).join(''))}…`;
+}
+
+// C0/C1 controls and DEL could move the cursor, recolour the terminal or start a fake line; bidi
+// controls could make a name read differently from what it is (the "Trojan Source" trick).
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text that comes from files or from the server (userNames, group names, ids) and is printed
+ * unquoted: unsafe characters are shown escaped, so a crafted name can't forge or hide plan lines.
+ */
+export function safeText(text: string): string {
+  return text.replace(UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Display width in terminal columns, counting code points (wide East Asian characters count as one). */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const _char of text) width += 1;
+  return width;
+}
+
+/** `identities/eng.yaml:41`, or `policy unmanagedUsers: deactivate (scimform.yaml:14)`. */
+export function formatProvenance(provenance: Provenance): string {
+  if (provenance.kind === 'declaration') return safeText(`${provenance.location.file}:${provenance.location.line}`);
+  const rule = `policy ${provenance.rule}: ${provenance.value}`;
+  const where = provenance.location ? ` (${provenance.location.file}:${provenance.location.line})` : '';
+  return safeText(`${rule}${where}`);
+}
+
+function isEmail(value: unknown): value is { value: string; type?: unknown; primary?: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { value?: unknown }).value === 'string';
+}
+
+/** `jane@example.com (work, primary)`: the form a person reads, not the JSON. */
+function formatEmail(email: { value: string; type?: unknown; primary?: unknown }): string {
+  const tags: string[] = [];
+  if (typeof email.type === 'string') tags.push(safeText(email.type));
+  if (email.primary === true) tags.push('primary');
+  return tags.length > 0 ? `${safeText(email.value)} (${tags.join(', ')})` : safeText(email.value);
+}
+
+/**
+ * An attribute value on one line: strings JSON-quoted (so spaces and empty strings are visible and
+ * control characters escaped), `(absent)` for absent or null, emails compactly, other complex
+ * values as `{key: value}` / `[a, b]`.
+ */
+export function formatValue(value: unknown): string {
+  if (value === undefined || value === null) return '(absent)';
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) {
+    if (value.length > 0 && value.every(isEmail)) return `[${value.map(formatEmail).join(', ')}]`;
+    return `[${value.map(formatValue).join(', ')}]`;
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+    return `{${entries.map(([key, item]) => `${safeText(key)}: ${formatValue(item)}`).join(', ')}}`;
+  }
+  return safeText(String(value));
+}
+
+/** JSON quoting, plus the bidi controls JSON leaves alone. */
+function quote(text: string): string {
+  return safeText(JSON.stringify(text));
+}

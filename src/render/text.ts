@@ -1,0 +1,34 @@
+/** The terminal plan, Terraform-like (SPEC §4 "Output"). */
+import type { TargetPlan } from '../plan/types.js';
+import { blockFor, blockTextLines, removalsLine, summaryLine, targetHeader } from './blocks.js';
+import { safeText } from './format.js';
+import { paletteFor, type Palette } from './style.js';
+
+export interface RenderOptions {
+  /** ANSI colour: `+` green, `~` yellow, `-` red, `!` magenta and bold. */
+  color: boolean;
+}
+
+function targetText(plan: TargetPlan, palette: Palette): string[] {
+  const lines = [palette.bold(targetHeader(plan)[0] ?? ''), ...targetHeader(plan).slice(1), ''];
+  if (plan.plan.operations.length === 0) {
+    lines.push(summaryLine(plan));
+  } else {
+    for (const operation of plan.plan.operations) lines.push(...blockTextLines(blockFor(operation), palette));
+    lines.push('', palette.bold(summaryLine(plan)));
+    const removals = removalsLine(plan);
+    if (removals !== undefined) lines.push(removals);
+  }
+  // After the summary, where the eye lands last: a refused guard means apply will not run.
+  if (plan.violations.length > 0) {
+    lines.push('');
+    for (const violation of plan.violations) lines.push(`${palette.error('Error:')} ${safeText(violation.message)}`);
+  }
+  return lines;
+}
+
+/** The plan of every target, separated by a blank line, ending with a newline. */
+export function renderText(plans: TargetPlan[], options: RenderOptions): string {
+  const palette = paletteFor(options.color);
+  return `${plans.map((plan) => targetText(plan, palette).join('\n')).join('\n\n')}\n`;
+}
