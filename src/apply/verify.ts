@@ -1,0 +1,124 @@
+/**
+ * After the writes, apply reads the target back and plans again (SPEC §5). Servers accept requests
+ * they do not honour — Lightstep may drop a user whose email domain is not allowed without an
+ * error — so only the read-back says whether the target converged.
+ */
+import type { Capabilities, DesiredState, Email, LiveState, Policy } from '../model.js';
+import { computePlan } from '../plan/index.js';
+import type { ManualAction, Operation } from '../plan/types.js';
+import type { ScimReader } from '../scim/types.js';
+import type { OperationOutcome } from './types.js';
+
+export interface Verification {
+  /** True when nothing but manual items remains. */
+  converged: boolean;
+  /** Operations a new plan still contains: what the target did not take. Manual items are not here. */
+  residue: Operation[];
+  /** Manual items still open; they do not fail apply (SPEC §4). */
+  manual: ManualAction[];
+  /** What was read back. */
+  live: { users: number; groups: number };
+}
+
+/** Reads users (and groups when the desired state or the policy concerns them) and plans again. */
+export async function verifyConverged(desired: DesiredState, policy: Policy, capabilities: Capabilities, reader: ScimReader): Promise<Verification> {
+  const readGroups = desired.groups.length > 0 || policy.unmanagedGroups === 'delete';
+  const [users, groups] = await Promise.all([reader.listUsers(), readGroups ? reader.listGroups() : Promise.resolve([])]);
+  const live: LiveState = { users, groups };
+  const plan = computePlan(desired, live, policy, capabilities);
+  const residue = plan.operations.filter((operation) => operation.kind !== 'manual');
+  const manual = plan.operations.filter((operation): operation is ManualAction => operation.kind === 'manual');
+  return { converged: residue.length === 0, residue, manual, live: { users: users.length, groups: groups.length } };
+}
+
+function formatEmail(email: Email): string {
+  const traits = [email.type, email.primary ? 'primary' : undefined].filter((trait) => trait !== undefined);
+  return traits.length > 0 ? `${email.value} (${traits.join(', ')})` : email.value;
+}
+
+/** A value as a reviewer reads it: strings quoted, emails as `a@b (work, primary)`, absent as `(absent)`. */
+export function formatValue(path: string, value: unknown): string {
+  if (path === 'emails') {
+    if (value === undefined || value === null) return '[]';
+    if (Array.isArray(value)) return `[${(value as Email[]).map(formatEmail).join(', ')}]`;
+  }
+  if (value === undefined || value === null) return '(absent)';
+  return JSON.stringify(value);
+}
+
+function subjectOf(operation: Operation): string {
+  switch (operation.kind) {
+    case 'createUser':
+    case 'updateUser':
+    case 'reactivateUser':
+    case 'deactivateUser':
+    case 'deleteUser':
+      return operation.userName;
+    case 'createGroup':
+    case 'updateGroupMembers':
+    case 'deleteGroup':
+      return `group ${operation.displayName}`;
+    case 'manual':
+      return operation.subject;
+  }
+}
+
+/**
+ * Why a difference remains: the server dropped what it accepted, or the operation never went
+ * through (then the apply summary above already says why).
+ */
+function cause(outcome: OperationOutcome | undefined): { accepted: boolean; note: string } {
+  if (!outcome || outcome.status === 'done' || outcome.status === 'adopted') return { accepted: outcome !== undefined, note: '' };
+  return { accepted: false, note: ` (its operation ${outcome.status === 'not-started' ? 'was not started' : `was ${outcome.status}`})` };
+}
+
+/** One line per remaining difference, e.g. `jane@example.com: the server did not keep emails (asked [...], has [])`. */
+export function describeResidue(operation: Operation, outcome?: OperationOutcome): string[] {
+  const subject = subjectOf(operation);
+  const { accepted, note } = cause(outcome);
+  switch (operation.kind) {
+    case 'createUser':
+      return [accepted ? `${subject}: the server accepted the create but does not have the user` : `${subject}: not on the server${note}`];
+    case 'createGroup':
+      return [accepted ? `${subject}: the server accepted the create but does not have the group` : `${subject}: not on the server${note}`];
+    case 'deleteUser':
+    case 'deleteGroup':
+      return [`${subject}: still exists${accepted ? ' after its delete was accepted' : note}`];
+    case 'updateUser':
+    case 'reactivateUser':
+    case 'deactivateUser':
+      return operation.changes.map((change) => {
+        const values = `asked ${formatValue(change.path, change.new)}, has ${formatValue(change.path, change.old)}`;
+        return accepted ? `${subject}: the server did not keep ${change.path} (${values})` : `${subject}: ${change.path} still differs (${values})${note}`;
+      });
+    case 'updateGroupMembers': {
+      const lines = operation.changes.map((change) => `${subject}: ${change.path} still differs (asked ${formatValue(change.path, change.new)}, has ${formatValue(change.path, change.old)})${note}`);
+      if (operation.add.length > 0) lines.push(`${subject}: members still missing: ${operation.add.map((member) => member.userName).join(', ')}${note}`);
+      if (operation.remove.length > 0) lines.push(`${subject}: members still present: ${operation.remove.map((member) => member.userName).join(', ')}${note}`);
+      return lines;
+    }
+    case 'manual':
+      return [`${subject}: manual action needed (${operation.reason})`];
+  }
+}
+
+/**
+ * `converged`, or every remaining difference. `outcomes` (the apply report's) lets each line say
+ * whether the server dropped an accepted change or the operation never went through.
+ */
+export function renderVerification(target: string, verification: Verification, options: { outcomes?: readonly OperationOutcome[] } = {}): string {
+  const byKey = new Map((options.outcomes ?? []).map((outcome) => [outcome.key, outcome]));
+  const lines: string[] = [];
+  if (verification.converged) {
+    lines.push(`${target}: converged.`);
+  } else {
+    const details = verification.residue.flatMap((operation) => describeResidue(operation, byKey.get(operation.key)));
+    lines.push(`${target}: not converged, ${details.length} ${details.length === 1 ? 'difference remains' : 'differences remain'} after apply:`);
+    lines.push(...details.map((line) => `  ${line}`));
+  }
+  if (verification.manual.length > 0) {
+    lines.push(`${target}: ${verification.manual.length} manual ${verification.manual.length === 1 ? 'item' : 'items'} still open (not a failure):`);
+    lines.push(...verification.manual.map((operation) => `  ${operation.subject}: ${operation.reason}`));
+  }
+  return `${lines.join('\n')}\n`;
+}

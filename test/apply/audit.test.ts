@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { openAuditLog } from '../../src/apply/audit.js';
+import type { AuditEntry } from '../../src/apply/types.js';
+import { ScimformError } from '../../src/errors.js';
+
+const entry: AuditEntry = {
+  time: '2026-01-01T00:00:00.000Z',
+  target: 'lightstep',
+  operation: 'user:jane@example.com',
+  kind: 'createUser',
+  method: 'POST',
+  path: '/Users',
+  status: 201,
+  durationMs: 12,
+  outcome: 'applied',
+  userName: 'jane@example.com',
+};
+
+describe('openAuditLog', () => {
+  test('appends one JSON line per entry, to what the file already holds, and creates it private', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'scimform-audit-')), 'audit.jsonl');
+    for (const round of [1, 2]) {
+      const log = openAuditLog(file);
+      log.write({ ...entry, durationMs: round });
+      log.write({ ...entry, method: 'DELETE', path: '/Users/7', status: 'error', outcome: 'unknown', durationMs: round });
+      await log.close();
+    }
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines.map((line) => JSON.parse(line) as AuditEntry).map((e) => [e.method, e.status, e.durationMs])).toEqual([
+      ['POST', 201, 1],
+      ['DELETE', 'error', 1],
+      ['POST', 201, 2],
+      ['DELETE', 'error', 2],
+    ]);
+    expect(lines[0]).toBe(
+      '{"time":"2026-01-01T00:00:00.000Z","target":"lightstep","operation":"user:jane@example.com","kind":"createUser","method":"POST","path":"/Users","status":201,"durationMs":1,"outcome":"applied","userName":"jane@example.com"}',
+    );
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  test('keeps only the audit fields, whatever else an entry object carries', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'scimform-audit-')), 'audit.jsonl');
+    const log = openAuditLog(file);
+    log.write({ ...entry, body: { name: { givenName: 'Jane' } }, authorization: 'Bearer x' } as AuditEntry);
+    await log.close();
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object)).not.toContain('body');
+    expect(readFileSync(file, 'utf8')).not.toMatch(/Bearer|givenName/);
+  });
+
+  test('a folder that does not exist is an error a person can fix', () => {
+    expect(() => openAuditLog('/nonexistent-dir/audit.jsonl')).toThrow(ScimformError);
+    expect(() => openAuditLog('/nonexistent-dir/audit.jsonl')).toThrow('cannot open the audit log /nonexistent-dir/audit.jsonl: ENOENT');
+  });
+});

@@ -1,0 +1,98 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { countOutcomes } from '../../src/apply/executor.js';
+import { createProgressReporter, formatProgress, renderApplyReport } from '../../src/apply/report.js';
+import type { ApplyReport, OperationOutcome } from '../../src/apply/types.js';
+
+function report(outcomes: OperationOutcome[], extra: Partial<ApplyReport> = {}): ApplyReport {
+  return { target: 'lightstep', outcomes, counts: countOutcomes(outcomes), interrupted: false, writes: outcomes.length, durationMs: 2345, ...extra };
+}
+
+describe('renderApplyReport', () => {
+  test('a clean run is one line of counts', () => {
+    const text = renderApplyReport(
+      report([
+        { key: 'user:a@x.io', kind: 'createUser', status: 'done' },
+        { key: 'user:b@x.io', kind: 'updateUser', status: 'done' },
+        { key: 'user:c@x.io', kind: 'deactivateUser', status: 'done' },
+      ]),
+      { color: false },
+    );
+    expect(text).toBe('Apply lightstep: 1 created, 1 updated, 1 deactivated, 0 deleted, 0 failed, 0 skipped (3 writes, 2.3 s).\n');
+  });
+
+  test('lists failures, stale, skipped, adopted and manual operations with their reasons', () => {
+    const text = renderApplyReport(
+      report([
+        { key: 'group:Admins', kind: 'createGroup', status: 'skipped', message: 'depends on user:bad@x.io, which failed' },
+        { key: 'user:bad@x.io', kind: 'createUser', status: 'failed', message: 'HTTP 400: email domain not allowed' },
+        { key: 'user:jane@x.io', kind: 'updateUser', status: 'stale', message: 'changed on the server since the plan (HTTP 412), not forced; re-run plan' },
+        { key: 'user:new@x.io', kind: 'createUser', status: 'adopted', message: 'HTTP 409 on create: adopted the existing user new@x.io (id 7)' },
+        { key: 'manual:1', kind: 'manual', status: 'manual', message: "group Ops: add a@x.io: this target's groups are read-only" },
+      ]),
+      { color: false },
+    );
+    expect(text.split('\n')).toEqual([
+      'Apply lightstep: 1 created, 0 updated, 0 deactivated, 0 deleted, 1 failed, 1 skipped, 1 stale, 1 manual (5 writes, 2.3 s).',
+      '  failed      user:bad@x.io (createUser): HTTP 400: email domain not allowed',
+      '  stale       user:jane@x.io (updateUser): changed on the server since the plan (HTTP 412), not forced; re-run plan',
+      '  skipped     group:Admins (createGroup): depends on user:bad@x.io, which failed',
+      '  adopted     user:new@x.io (createUser): HTTP 409 on create: adopted the existing user new@x.io (id 7)',
+      "  manual      manual:1 (manual): group Ops: add a@x.io: this target's groups are read-only",
+      '',
+    ]);
+  });
+
+  test('an interrupted run says what ran and what did not', () => {
+    const text = renderApplyReport(
+      report(
+        [
+          { key: 'user:a@x.io', kind: 'createUser', status: 'done' },
+          { key: 'user:b@x.io', kind: 'createUser', status: 'not-started', message: 'not started: apply was interrupted' },
+        ],
+        { interrupted: true, writes: 1 },
+      ),
+      { color: false },
+    );
+    expect(text).toContain('  not started user:b@x.io (createUser): not started: apply was interrupted');
+    expect(text).toContain('Interrupted: 1 of 2 operations ran, 1 not started. Run apply again to finish; it converges.');
+    expect(text).toContain('(1 write, 2.3 s)');
+  });
+
+  test.each([
+    [true, true],
+    [false, false],
+  ])('colour %s → escape codes %s', (color, escapes) => {
+    const text = renderApplyReport(report([{ key: 'user:a@x.io', kind: 'createUser', status: 'failed', message: 'x' }]), { color });
+    expect(text.includes('\u001b[')).toBe(escapes);
+  });
+});
+
+describe('progress', () => {
+  test('formatProgress shows done/total, failures and the rate', () => {
+    expect(formatProgress('lightstep', { done: 30, total: 120, failed: 2, skipped: 1, inFlight: 4 }, 2000)).toBe(
+      'lightstep: 30/120 operations, 2 failed, 1 skipped, 4 in flight, 15.0/s',
+    );
+  });
+
+  test.each([
+    { tty: true, expected: ['\r\u001b[2Klightstep: 1/3', '\r\u001b[2Klightstep: 2/3', '\r\u001b[2Klightstep: 3/3', '\r\u001b[2Klightstep: 3/3'] },
+    { tty: false, expected: ['lightstep: 2/3', 'lightstep: 3/3'] },
+  ])('on a terminal $tty: rewrites one line, else prints a plain line per interval', ({ tty, expected }) => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    let clock = 0;
+    const reporter = createProgressReporter({ stream, tty, target: 'lightstep', intervalMs: 5000, now: () => clock });
+    for (const [done, at] of [
+      [1, 1000],
+      [2, 6000],
+      [3, 7000],
+    ] as const) {
+      clock = at;
+      reporter.update({ done, total: 3, failed: 0, skipped: 0, inFlight: 0 });
+    }
+    reporter.finish();
+    expect(chunks.map((chunk) => chunk.slice(0, chunk.indexOf(' operations')))).toEqual(expected);
+  });
+});
