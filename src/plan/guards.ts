@@ -21,7 +21,10 @@ function percent(part: number, whole: number, limit?: number): string {
   const exact = (part * 100) / whole;
   const rounded = Math.round(exact);
   if (rounded === exact || limit === undefined || rounded > limit) return `${rounded}%`;
-  return `${exact.toFixed(1)}%`;
+  // Just above the limit: enough decimals that the shown figure is above it too.
+  let digits = 1;
+  while (digits < 4 && Number(exact.toFixed(digits)) <= limit) digits += 1;
+  return `${exact.toFixed(digits)}%`;
 }
 
 /** Whether `removals` out of `base` stays within the limit (at the limit is allowed). */
