@@ -1,0 +1,497 @@
+/**
+ * The HTTP side of the emulator (node:http): routing, auth, ETags, pagination, rendering,
+ * fault injection and the request log. The data and its rules live in the store.
+ */
+import { appendFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig, type DiscoveryOptions } from './discovery.js';
+import { badRequest, errorBody, notFound, ScimError } from './errors.js';
+import { FaultInjector, type FaultDecision } from './faults.js';
+import { parseAttrPath, parseFilter, type Filter } from './filter.js';
+import type { Attributes } from './patch.js';
+import { loadDataFile, saveDataFile } from './persistence.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ResourceKind } from './schemas.js';
+import { Store } from './store.js';
+import type { EmulatorFaults, EmulatorOptions, LoggedRequest, RunningEmulator } from './types.js';
+
+const PREFIX = '/scim/v2';
+const CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+const DEFAULT_PAGE_SIZE = 100;
+const DEFAULT_MAX_PAGE_SIZE = 1000;
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Request {
+  method: string;
+  segments: string[];
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+const now = () => new Date().toISOString();
+const isWrite = (method: string) => method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(36);
+}
+
+/** Weak comparison of entity tags (RFC 9110 §8.8.3.2): `W/"3"` and `"3"` name the same version. */
+function etagMatches(header: string, version: string): boolean {
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(version));
+}
+
+export class Emulator {
+  private readonly server: Server;
+  private readonly store: Store;
+  private faults: FaultInjector;
+  readonly requests: LoggedRequest[] = [];
+  private readonly profile: 'lightstep' | 'generic';
+  private readonly pagination: 'cursor' | 'index';
+  private readonly maxPageSize: number;
+  private readonly etags: boolean;
+  private baseUrl = '';
+
+  constructor(private readonly options: EmulatorOptions) {
+    this.profile = options.profile ?? 'generic';
+    this.pagination = options.pagination ?? (this.profile === 'lightstep' ? 'cursor' : 'index');
+    this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
+    this.etags = options.etags ?? true;
+    this.faults = new FaultInjector(options.faults);
+    this.store = new Store({ enterpriseExtension: this.profile === 'generic', emailsRequired: this.profile === 'lightstep' });
+    const start = now();
+    const saved = options.dataFile ? loadDataFile(options.dataFile) : undefined;
+    this.store.load(saved ?? options.initial ?? {}, start);
+    this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => void this.handle(req, res));
+  }
+
+  async listen(): Promise<RunningEmulator> {
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}${PREFIX}`;
+    if (this.options.dataFile && !loadDataFile(this.options.dataFile)) this.save();
+    return {
+      url: this.baseUrl,
+      requests: this.requests,
+      setFaults: (faults: EmulatorFaults | undefined) => void (this.faults = new FaultInjector(faults)),
+      users: () => this.store.snapshot().users.map((user) => this.render('User', user)),
+      groups: () => this.store.snapshot().groups.map((group) => this.render('Group', group)),
+      stats: () => ({ ...this.store.work }),
+      close: () => this.close(),
+    };
+  }
+
+  describe(): string {
+    return `profile ${this.profile}, pagination ${this.pagination} (max page size ${this.maxPageSize}), ETags ${this.etags ? 'on' : 'off'}, auth ${this.options.token ? 'bearer token' : 'none'}, faults: ${this.faults.describe()}`;
+  }
+
+  private close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const time = now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const path = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) || '/' : url.pathname;
+    const query = Object.fromEntries(url.searchParams);
+    const log = (status: number, body: unknown, fault?: string) => {
+      const entry: LoggedRequest = { method, path, query, status, ...(body === undefined ? {} : { body }), time, ...(fault ? { fault } : {}) };
+      this.requests.push(entry);
+      if (this.options.requestLogFile) appendFileSync(this.options.requestLogFile, `${JSON.stringify(entry)}\n`);
+    };
+
+    let body: unknown;
+    let reply: Reply;
+    let decision: FaultDecision = { kind: 'none' };
+    try {
+      const raw = await readBody(req);
+      const latency = this.faults.latency(method);
+      if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+      decision = this.faults.decide(method);
+      body = parseBody(raw);
+      if (decision.kind === 'reset') {
+        log(0, body, 'reset');
+        req.socket.destroy();
+        return;
+      }
+      if (decision.kind === '429') {
+        reply = {
+          status: 429,
+          body: errorBody(429, 'too many requests: slow down and retry', 'tooMany'),
+          ...(decision.retryAfterSeconds === undefined ? {} : { headers: { 'Retry-After': String(decision.retryAfterSeconds) } }),
+        };
+      } else if (decision.kind === '503') {
+        reply = { status: 503, body: errorBody(503, 'the service is temporarily unavailable') };
+      } else {
+        this.authenticate(req);
+        if (!url.pathname.startsWith(`${PREFIX}/`) && url.pathname !== PREFIX) throw notFound(`no SCIM endpoint at ${url.pathname}; the base is ${PREFIX}`);
+        reply = this.route({ method, segments: path.split('/').filter(Boolean), query: url.searchParams, headers: req.headers, body });
+        if (isWrite(method) && reply.status < 400 && this.options.dataFile) this.save();
+      }
+    } catch (error) {
+      reply = errorReply(error);
+    }
+
+    if (decision.kind === 'lostResponse' && isWrite(method)) {
+      // The change is stored; the client never hears about it (a timeout or reset on its side).
+      log(reply.status, body, 'lostResponse');
+      req.socket.destroy();
+      return;
+    }
+    log(reply.status, body, decision.kind === '429' || decision.kind === '503' ? decision.kind : undefined);
+    send(res, reply);
+  }
+
+  private authenticate(req: IncomingMessage): void {
+    const token = this.options.token;
+    if (token === undefined) return;
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    const given = Buffer.from(match?.[1]?.trim() ?? '');
+    const expected = Buffer.from(token);
+    if (!match || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new ScimError(401, match ? 'the bearer token is not valid for this service' : 'authorization required: send "Authorization: Bearer <token>"');
+    }
+  }
+
+  private route(request: Request): Reply {
+    const [first, second, ...rest] = request.segments;
+    const { method } = request;
+    if (rest.length > 0 || first === undefined) throw notFound(`no SCIM endpoint at /${request.segments.join('/')}`);
+    const discovery = this.discoveryOptions();
+    switch (first) {
+      case 'ServiceProviderConfig':
+        this.allow(request, ['GET']);
+        if (second) throw notFound(`no SCIM endpoint at /ServiceProviderConfig/${second}`);
+        return { status: 200, body: serviceProviderConfig(discovery) };
+      case 'ResourceTypes':
+        this.allow(request, ['GET']);
+        return this.discoveryList(resourceTypes(discovery), second, 'ResourceType');
+      case 'Schemas':
+        this.allow(request, ['GET']);
+        return this.discoveryList(schemas(discovery), second, 'Schema');
+      case 'Users':
+        return this.resourceEndpoint('User', request, second, this.profile === 'lightstep' ? ['GET', 'POST', 'PATCH', 'DELETE'] : undefined);
+      case 'Groups':
+        // Lightstep documents only GET for groups; writes are refused (SPEC §1).
+        return this.resourceEndpoint('Group', request, second, this.profile === 'lightstep' ? ['GET'] : undefined);
+      case 'Bulk':
+        throw new ScimError(501, 'bulk operations are not supported by this service (see /ServiceProviderConfig)');
+      case 'Me':
+        throw new ScimError(501, '/Me is not supported by this service');
+      default:
+        throw notFound(`no SCIM endpoint at /${first}`);
+    }
+  }
+
+  private allow(request: Request, methods: string[]): void {
+    if (!methods.includes(request.method)) {
+      throw Object.assign(new ScimError(405, `${request.method} is not supported on /${request.segments.join('/')} by this service (allowed: ${methods.join(', ')})`), {
+        allow: methods.join(', '),
+      });
+    }
+  }
+
+  private discoveryList(items: Record<string, unknown>[], id: string | undefined, kind: string): Reply {
+    if (id !== undefined) {
+      const item = items.find((candidate) => candidate.id === id);
+      if (!item) throw notFound(`${kind} ${id} not found`);
+      return { status: 200, body: item };
+    }
+    return { status: 200, body: { schemas: [LIST_RESPONSE_SCHEMA], totalResults: items.length, itemsPerPage: items.length, startIndex: 1, Resources: items } };
+  }
+
+  private resourceEndpoint(kind: ResourceKind, request: Request, id: string | undefined, allowed: string[] | undefined): Reply {
+    const { method } = request;
+    if (id === undefined) {
+      this.allow(request, (allowed ?? ['GET', 'POST']).filter((m) => m === 'GET' || m === 'POST'));
+      if (method === 'GET') return this.list(kind, request.query);
+      const created = this.store.create(kind, request.body, now());
+      return this.resourceReply(kind, created, 201, { Location: this.location(created) });
+    }
+    this.allow(request, (allowed ?? ['GET', 'PUT', 'PATCH', 'DELETE']).filter((m) => m !== 'POST'));
+    const current = this.store.get(kind, id);
+    const version = (current.meta as Attributes).version as string;
+    if (method === 'GET') {
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (this.etags && typeof ifNoneMatch === 'string' && etagMatches(ifNoneMatch, version)) return { status: 304, headers: { ETag: version } };
+      return this.resourceReply(kind, current, 200, {}, request.query);
+    }
+    const ifMatch = request.headers['if-match'];
+    // RFC 7644 §3.14: a stale If-Match is 412 Precondition Failed. A service without versions ignores it.
+    if (this.etags && typeof ifMatch === 'string' && !etagMatches(ifMatch, version)) {
+      throw new ScimError(412, `${kind} ${id} has changed since version ${ifMatch}; it is now ${version}`);
+    }
+    switch (method) {
+      case 'PUT':
+        return this.resourceReply(kind, this.store.replace(kind, id, request.body, now()), 200);
+      case 'PATCH':
+        return this.resourceReply(kind, this.store.patch(kind, id, request.body, now()), 200);
+      default:
+        this.store.delete(kind, id, now());
+        return { status: 204 };
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Listing (RFC 7644 §3.4.2, RFC 9865)
+
+  private list(kind: ResourceKind, query: URLSearchParams): Reply {
+    const count = Math.min(integerParam(query, 'count') ?? DEFAULT_PAGE_SIZE, this.maxPageSize);
+    const filterText = query.get('filter') ?? undefined;
+    const filter: Filter | undefined = filterText === undefined ? undefined : parseFilter(filterText);
+    const collection = this.store.collection(kind);
+    const matched = filter ? this.store.matching(kind, filter).positions : undefined;
+    const total = matched ? matched.length : collection.order.size;
+    // Rank (0-based) of the first match at or after a position, in O(log n).
+    const rankAt = (position: number) => (matched ? lowerBound(matched, position) : collection.order.rankBefore(position));
+    const positionsFrom = (rank: number, n: number) => (matched ? matched.slice(rank, rank + n) : collection.order.slice(rank, n));
+
+    let startRank: number;
+    const extra: Record<string, unknown> = {};
+    if (this.pagination === 'index') {
+      // RFC 7644 §3.4.2.4: 1-based; values below 1 are taken as 1. A `cursor` is not a parameter this service knows.
+      startRank = Math.max(integerParam(query, 'startIndex') ?? 1, 1) - 1;
+      extra.startIndex = startRank + 1;
+    } else {
+      const cursor = query.get('cursor');
+      const startIndex = integerParam(query, 'startIndex');
+      if (cursor !== null && startIndex !== undefined) throw badRequest('send either cursor or startIndex, not both', 'invalidValue');
+      // This service pages by cursor only (RFC 9865). A request without a cursor, or with
+      // startIndex=1, gets the first page and a nextCursor; a later startIndex is refused rather
+      // than answered with the first page again, which would make an index-only client loop.
+      if (startIndex !== undefined && startIndex > 1) {
+        throw badRequest('this service pages by cursor (RFC 9865): request the first page with cursor= and follow nextCursor', 'invalidValue');
+      }
+      startRank = cursor === null || cursor === '' ? 0 : rankAt(this.decodeCursor(cursor, filterText, collection.order.end) + 1);
+    }
+    const positions = count > 0 ? positionsFrom(startRank, count) : [];
+    this.store.work.examined += matched ? 0 : positions.length;
+    if (this.pagination === 'cursor' && count > 0) {
+      const last = positions[positions.length - 1];
+      if (last !== undefined && startRank + positions.length < total) extra.nextCursor = this.encodeCursor(last, filterText);
+      if (startRank > 0) {
+        const previousStart = startRank - count;
+        const before = previousStart <= 0 ? -1 : positionsFrom(previousStart - 1, 1)[0]!;
+        extra.previousCursor = this.encodeCursor(before, filterText);
+      }
+    }
+    const projection = projectionOf(query);
+    const resources = positions.map((position) => this.render(kind, collection.byId.get(collection.order.idAt(position)!)!, projection));
+    return {
+      status: 200,
+      body: {
+        schemas: [LIST_RESPONSE_SCHEMA],
+        totalResults: total,
+        itemsPerPage: resources.length,
+        ...extra,
+        // RFC 7644 §3.4.2.4: count=0 asks for totalResults only.
+        ...(count > 0 ? { Resources: resources } : {}),
+      },
+    };
+  }
+
+  /** A cursor names the position of the last resource returned, bound to the filter it was made for. */
+  private encodeCursor(position: number, filterText: string | undefined): string {
+    return Buffer.from(`${position}.${fnv1a(filterText ?? '')}`).toString('base64url');
+  }
+
+  private decodeCursor(cursor: string, filterText: string | undefined, end: number): number {
+    const match = /^(-1|\d+)\.([0-9a-z]+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+    const position = match ? Number(match[1]) : NaN;
+    if (!match || match[2] !== fnv1a(filterText ?? '') || position >= end) {
+      throw badRequest('the cursor is not one this service issued for this query; start again without a cursor', 'invalidCursor');
+    }
+    return position;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rendering
+
+  private resourceReply(kind: ResourceKind, resource: Attributes, status: number, headers: Record<string, string> = {}, query?: URLSearchParams): Reply {
+    const version = (resource.meta as Attributes).version as string;
+    return {
+      status,
+      body: this.render(kind, resource, query ? projectionOf(query) : undefined),
+      headers: { ...headers, ...(this.etags ? { ETag: version } : {}) },
+    };
+  }
+
+  private location(resource: Attributes): string {
+    return `${this.baseUrl}/${(resource.meta as Attributes).location as string}`;
+  }
+
+  private render(kind: ResourceKind, resource: Attributes, projection?: Projection): Attributes {
+    const { id, meta, ...attributes } = structuredClone(resource);
+    const schemaIds = kind === 'Group' ? [GROUP_SCHEMA] : [USER_SCHEMA, ...(attributes[ENTERPRISE_USER_SCHEMA] ? [ENTERPRISE_USER_SCHEMA] : [])];
+    const out: Attributes = { schemas: schemaIds, id, ...attributes };
+    if (kind === 'User') {
+      const groups = this.store.groupsOf(id as string).map((group) => ({
+        value: group.id,
+        $ref: `${this.baseUrl}/Groups/${group.id as string}`,
+        display: group.displayName,
+        type: 'direct',
+      }));
+      if (groups.length > 0) out.groups = groups;
+    } else if (Array.isArray(out.members)) {
+      out.members = (out.members as Attributes[]).map((member) => ({ ...member, $ref: `${this.baseUrl}/${String(member.$ref).replace(/^\.\.\//, '')}` }));
+    }
+    const renderedMeta: Attributes = { ...(meta as Attributes), location: this.location(resource) };
+    if (!this.etags) delete renderedMeta.version;
+    out.meta = renderedMeta;
+    return projection ? project(out, projection) : out;
+  }
+
+  private discoveryOptions(): DiscoveryOptions {
+    return { baseUrl: this.baseUrl, profile: this.profile, pagination: this.pagination, defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, this.maxPageSize), maxPageSize: this.maxPageSize, etags: this.etags };
+  }
+
+  private save(): void {
+    saveDataFile(this.options.dataFile!, this.store.snapshot());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Projection {
+  attributes?: string[];
+  excluded?: string[];
+}
+
+function projectionOf(query: URLSearchParams): Projection | undefined {
+  const split = (name: string) => {
+    const value = query.get(name);
+    if (value === null || value.trim() === '') return undefined;
+    return value.split(',').map((item) => {
+      const path = parseAttrPath(item.trim(), 'invalidValue');
+      return (path.sub ? `${path.attr}.${path.sub}` : path.attr).toLowerCase();
+    });
+  };
+  const attributes = split('attributes');
+  const excluded = split('excludedAttributes');
+  if (!attributes && !excluded) return undefined;
+  return { ...(attributes ? { attributes } : {}), ...(excluded ? { excluded } : {}) };
+}
+
+/** RFC 7644 §3.4.2.5: `id` and `schemas` are always returned; the rest follows the parameters. */
+function project(resource: Attributes, projection: Projection): Attributes {
+  const always = new Set(['id', 'schemas']);
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(resource)) {
+    const lower = key.toLowerCase();
+    if (always.has(lower)) {
+      out[key] = value;
+      continue;
+    }
+    if (projection.attributes) {
+      const subs = projection.attributes.filter((a) => a.startsWith(`${lower}.`)).map((a) => a.slice(lower.length + 1));
+      if (projection.attributes.includes(lower)) out[key] = value;
+      else if (subs.length > 0 && value && typeof value === 'object' && !Array.isArray(value)) {
+        out[key] = Object.fromEntries(Object.entries(value as Attributes).filter(([sub]) => subs.includes(sub.toLowerCase())));
+      }
+      continue;
+    }
+    if (projection.excluded?.includes(lower)) continue;
+    const subs = projection.excluded?.filter((a) => a.startsWith(`${lower}.`)).map((a) => a.slice(lower.length + 1)) ?? [];
+    out[key] = subs.length > 0 && value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Attributes).filter(([sub]) => !subs.includes(sub.toLowerCase())))
+      : value;
+  }
+  return out;
+}
+
+function integerParam(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (!/^-?\d+$/.test(raw.trim())) throw badRequest(`${name} must be an integer, not "${raw}"`, 'invalidValue');
+  // RFC 7644 §3.4.2.4: a negative count is taken as 0.
+  return Math.max(Number(raw), name === 'count' ? 0 : Number.MIN_SAFE_INTEGER);
+}
+
+function lowerBound(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ScimError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(raw: string): unknown {
+  if (raw.trim() === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw badRequest('the request body is not valid JSON', 'invalidSyntax');
+  }
+}
+
+function errorReply(error: unknown): Reply {
+  if (error instanceof ScimError) {
+    const allow = (error as ScimError & { allow?: string }).allow;
+    const headers: Record<string, string> = {
+      ...(allow ? { Allow: allow } : {}),
+      ...(error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="scim"' } : {}),
+    };
+    return { status: error.status, body: errorBody(error.status, error.message, error.scimType), headers };
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return { status: 500, body: errorBody(500, `internal error in the emulator: ${detail}`) };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = { ...reply.headers };
+  if (reply.body !== undefined && reply.status !== 204 && reply.status !== 304) {
+    const text = JSON.stringify(reply.body);
+    headers['Content-Type'] = CONTENT_TYPE;
+    headers['Content-Length'] = String(Buffer.byteLength(text));
+    res.writeHead(reply.status, headers);
+    res.end(text);
+  } else {
+    res.writeHead(reply.status, headers);
+    res.end();
+  }
+}
