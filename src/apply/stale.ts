@@ -3,7 +3,7 @@
  * plan was made from and every resource an operation touches must still look as it did.
  */
 import { ScimformError } from '../errors.js';
-import type { LiveGroup, LiveUser } from '../model.js';
+import type { IdentityFile, LiveGroup, LiveUser } from '../model.js';
 import { fingerprintOf } from '../plan/fingerprint.js';
 import type { Fingerprint, Operation, SavedPlan, TargetPlan } from '../plan/types.js';
 import type { ScimReader } from '../scim/types.js';
@@ -132,20 +132,36 @@ export function describeStale(target: string, items: readonly StaleItem[]): stri
   return `${target}: ${shown.join('; ')}${more}`;
 }
 
+/** `identities/eng.yaml changed, identities/new.yaml added`: which files differ, when both sides list them. */
+export function describeChangedFiles(saved: readonly IdentityFile[], current: readonly IdentityFile[]): string | undefined {
+  const before = new Map(saved.map((file) => [file.path, file.sha256]));
+  const after = new Map(current.map((file) => [file.path, file.sha256]));
+  const changes = [
+    ...current.filter((file) => before.has(file.path) && before.get(file.path) !== file.sha256).map((file) => `${file.path} changed`),
+    ...current.filter((file) => !before.has(file.path)).map((file) => `${file.path} added`),
+    ...saved.filter((file) => !after.has(file.path)).map((file) => `${file.path} removed`),
+  ];
+  if (changes.length === 0) return undefined;
+  const shown = changes.slice(0, LISTED_STALE_ITEMS).join(', ');
+  return changes.length > LISTED_STALE_ITEMS ? `${shown} and ${changes.length - LISTED_STALE_ITEMS} more` : shown;
+}
+
 /**
  * Throws "saved plan is stale: …, re-run plan" when the files differ from those the plan was made
- * from (`currentDigest` is the digest of the working tree's config and identity files), or when
- * any operation's resource changed live. The digest is checked first, so a plan made from other
- * files is refused without reading the target at all. Nothing is written either way.
+ * from (`current` is the digest, and when known the per-file hashes, of the working tree's config
+ * and identity files), or when any operation's resource changed live. The digest is checked first,
+ * so a plan made from other files is refused without reading the target at all. Nothing is
+ * written either way.
  */
 export async function assertPlanFresh(
   saved: SavedPlan,
-  currentDigest: string,
+  current: { digest: string; files?: readonly IdentityFile[] },
   readerFor: (target: TargetPlan['target']) => ScimReader,
 ): Promise<void> {
   const hint = 'Run `scimform plan --out <file>` again and apply the new plan, or run `scimform apply` without a plan file.';
-  if (saved.digest !== currentDigest) {
-    throw new ScimformError('saved plan is stale: the config or identity files changed since it was made, re-run plan', { hint });
+  if (saved.digest !== current.digest) {
+    const files = saved.files && current.files ? describeChangedFiles(saved.files, current.files) : undefined;
+    throw new ScimformError(`saved plan is stale: ${files ?? 'the config or identity files changed since it was made'}, re-run plan`, { hint });
   }
   const reasons: string[] = [];
   for (const target of saved.targets) {

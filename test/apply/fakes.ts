@@ -1,5 +1,5 @@
 /** A few-line SCIM service for unit tests of apply: scripted write answers, fixed live state, every call recorded. */
-import type { Capabilities, LiveGroup, LiveUser } from '../../src/model.js';
+import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveUser, Policy } from '../../src/model.js';
 import type { Operation, TargetPlan, WriteRequest } from '../../src/plan/types.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../../src/scim/types.js';
 
@@ -164,4 +164,26 @@ export function acceptAll(): Responder {
     if (request.method === 'DELETE') return { status: 204 };
     return { status: 200, body: {} };
   };
+}
+
+export const POLICY: Policy = {
+  unmanagedUsers: 'deactivate',
+  unmanagedGroups: 'ignore',
+  allowDelete: false,
+  maxRemovals: { kind: 'percent', value: 25, text: '25%' },
+  protectedUsers: [],
+  sources: {},
+};
+
+export function desiredUser(userName: string, extra: Partial<DesiredUser> = {}): DesiredUser {
+  return { userName, source: { file: 'identities/people.yaml', line: 1, column: 3 }, ...extra };
+}
+
+export function desiredGroup(displayName: string, members: string[]): DesiredGroup {
+  const source = { file: 'identities/groups.yaml', line: 1, column: 3 };
+  return { displayName, members, memberSources: members.map(() => source), source };
+}
+
+export function desiredState(users: DesiredUser[], groups: DesiredGroup[] = []): DesiredState {
+  return { users, groups, files: [] };
 }

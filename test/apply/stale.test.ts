@@ -78,16 +78,39 @@ describe('assertPlanFresh', () => {
 
   test('refuses a plan made from other files without reading the target', async () => {
     const fake = fakeScim(acceptAll(), { users: [jane] });
-    const error = await assertPlanFresh(saved([updateOf(jane)]), 'def', () => fake.client).catch((e: unknown) => e);
+    const error = await assertPlanFresh(saved([updateOf(jane)]), { digest: 'def' }, () => fake.client).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ScimformError);
     expect((error as ScimformError).message).toBe('saved plan is stale: the config or identity files changed since it was made, re-run plan');
     expect(fake.reads).toEqual([]);
     expect(fake.writes).toEqual([]);
   });
 
+  test('names the files that changed when the saved plan lists them', async () => {
+    const fake = fakeScim(acceptAll());
+    const plan = {
+      ...saved([]),
+      files: [
+        { path: 'identities/eng.yaml', sha256: '1' },
+        { path: 'identities/old.yaml', sha256: '2' },
+        { path: 'scimform.yaml', sha256: '3' },
+      ],
+    };
+    const current = {
+      digest: 'def',
+      files: [
+        { path: 'identities/eng.yaml', sha256: '9' },
+        { path: 'identities/new.yaml', sha256: '4' },
+        { path: 'scimform.yaml', sha256: '3' },
+      ],
+    };
+    await expect(assertPlanFresh(plan, current, () => fake.client)).rejects.toThrow(
+      'saved plan is stale: identities/eng.yaml changed, identities/new.yaml added, identities/old.yaml removed, re-run plan',
+    );
+  });
+
   test('refuses a plan whose resources changed live, naming them', async () => {
     const fake = fakeScim(acceptAll(), { users: [bob] });
-    await expect(assertPlanFresh(saved([updateOf(jane)]), 'abc', () => fake.client)).rejects.toThrow(
+    await expect(assertPlanFresh(saved([updateOf(jane)]), { digest: 'abc' }, () => fake.client)).rejects.toThrow(
       'saved plan is stale: test: user jane@example.com no longer exists on the server (id u1), re-run plan',
     );
     expect(fake.writes).toEqual([]);
@@ -95,6 +118,6 @@ describe('assertPlanFresh', () => {
 
   test('accepts a fresh plan', async () => {
     const fake = fakeScim(acceptAll(), { users: [jane] });
-    await expect(assertPlanFresh(saved([updateOf(jane)]), 'abc', () => fake.client)).resolves.toBeUndefined();
+    await expect(assertPlanFresh(saved([updateOf(jane)]), { digest: 'abc' }, () => fake.client)).resolves.toBeUndefined();
   });
 });
