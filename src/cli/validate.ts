@@ -1,6 +1,48 @@
+/**
+ * `scimform validate`: offline checks of the configuration and identity files (YAML syntax,
+ * schema, semantics). Never touches the network. Exit 0 when clean, 1 with problems.
+ */
+import { relative, resolve, sep } from 'node:path';
 import type { CliContext } from './context.js';
-import { ScimformError } from '../errors.js';
+import type { ValidationIssue } from '../errors.js';
+import { selectTargets, validateRepository } from '../config/index.js';
 
-export async function run(_ctx: CliContext, _options: Record<string, unknown>, _args: string[]): Promise<number> {
-  throw new ScimformError('`scimform validate` is not implemented yet', { hint: 'This command is planned; see the README for what works today.' });
+export async function run(ctx: CliContext, options: Record<string, unknown>, _args: string[]): Promise<number> {
+  const report = await validateRepository(ctx.config, { cwd: ctx.cwd });
+  const { issues, config, desired } = report;
+  // An unknown --target is worth reporting only once the files themselves are sound.
+  const targets = config && issues.length === 0 ? selectTargets(config, ctx.target) : (config?.targets ?? []);
+  const counts = {
+    users: desired?.users.length ?? 0,
+    groups: desired?.groups.length ?? 0,
+    files: desired ? desired.files.length - 1 : 0, // the identity files, not the config file
+    targets: targets.length,
+  };
+
+  if (ctx.env.GITHUB_ACTIONS === 'true') {
+    const configDir = config?.dir ?? resolve(ctx.cwd, ctx.config, '..');
+    for (const issue of issues) ctx.out(annotation(issue, relative(ctx.cwd, resolve(configDir, issue.file)).split(sep).join('/')));
+  }
+
+  if (options.format === 'json') {
+    const errors = issues.map(({ file, line, column, path, message }) => ({ file, line, column, path, message }));
+    ctx.out(JSON.stringify({ valid: issues.length === 0, errors, ...counts }, null, 2));
+    return issues.length === 0 ? 0 : 1;
+  }
+
+  if (issues.length > 0) {
+    for (const issue of issues) ctx.warn(`${issue.file}:${issue.line}:${issue.column}: ${issue.message}`);
+    ctx.warn(`error: ${issues.length} problem${issues.length === 1 ? '' : 's'} found. Fix them and run \`scimform validate\` again.`);
+    return 1;
+  }
+  const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+  ctx.out(`OK: ${plural(counts.users, 'user')}, ${plural(counts.groups, 'group')} in ${plural(counts.files, 'file')}, ${plural(counts.targets, 'target')}`);
+  return 0;
+}
+
+/** A GitHub Actions workflow command; data and properties escaped as the runner expects. */
+function annotation(issue: ValidationIssue, file: string): string {
+  const data = (s: string) => s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+  const property = (s: string) => data(s).replaceAll(':', '%3A').replaceAll(',', '%2C');
+  return `::error file=${property(file)},line=${issue.line},col=${issue.column}::${data(issue.message)}`;
 }

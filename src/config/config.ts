@@ -1,0 +1,152 @@
+/**
+ * From a schema-valid configuration document to `Config`: defaults, normalisation, and the
+ * checks a schema cannot express (https, delete without allowDelete, scope consistency).
+ * Pure: the caller has read the file.
+ */
+import { isAbsolute } from 'node:path';
+import type { Config, Policy, RemovalLimit, TargetConfig } from '../model.js';
+import { show, type PendingIssue } from './issues.js';
+import { scopeMatcher } from './scope.js';
+import type { YamlFile } from './yaml.js';
+
+/** The configuration as the schema guarantees it. */
+export interface ConfigDocument {
+  version: 1;
+  desired: string[];
+  targets: Record<string, TargetDocument>;
+  policy?: PolicyDocument;
+}
+
+type TargetDocument = Partial<Omit<TargetConfig, 'name' | 'source'>> & { url: string; tokenEnv: string };
+
+interface PolicyDocument {
+  unmanagedUsers?: Policy['unmanagedUsers'];
+  unmanagedGroups?: Policy['unmanagedGroups'];
+  allowDelete?: boolean;
+  maxRemovals?: string | number;
+  scope?: string;
+  protectedUsers?: string[];
+  allowedEmailDomains?: string[];
+}
+
+export const DEFAULTS = { profile: 'generic', concurrency: 4, timeoutSeconds: 30, maxRemovals: '25%' } as const;
+
+export function buildConfig(document: ConfigDocument, file: YamlFile, paths: { file: string; dir: string }): { config: Config; issues: PendingIssue[] } {
+  const issues: PendingIssue[] = [];
+  const policy = buildPolicy(document.policy ?? {}, file, issues);
+  const targets = Object.entries(document.targets).map(([name, target]) => buildTarget(name, target, file, issues));
+  issues.push(...checkDesiredGlobs(document.desired, file));
+  return { config: { file: paths.file, dir: paths.dir, version: 1, desired: document.desired, targets, policy }, issues };
+}
+
+function buildTarget(name: string, target: TargetDocument, file: YamlFile, issues: PendingIssue[]): TargetConfig {
+  const urlProblem = checkUrl(target.url);
+  if (urlProblem) issues.push({ file, path: ['targets', name, 'url'], message: urlProblem });
+  const result: TargetConfig = {
+    name,
+    url: target.url.replace(/\/+$/, ''),
+    tokenEnv: target.tokenEnv,
+    profile: target.profile ?? DEFAULTS.profile,
+    concurrency: target.concurrency ?? DEFAULTS.concurrency,
+    timeoutSeconds: target.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+    source: file.locate(['targets', name], 'key'),
+  };
+  if (target.pageSize !== undefined) result.pageSize = target.pageSize;
+  if (target.requestsPerSecond !== undefined) result.requestsPerSecond = target.requestsPerSecond;
+  if (target.pagination !== undefined) result.pagination = target.pagination;
+  if (target.memberRemoval !== undefined) result.memberRemoval = target.memberRemoval;
+  if (target.updateMethod !== undefined) result.updateMethod = target.updateMethod;
+  return result;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
+/** https only: a bearer token must not cross the network in clear. http is fine for an emulator on loopback. */
+export function checkUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '`url` is not a valid URL (expected something like https://api.example.com/scim/v2)';
+  }
+  if (parsed.username !== '' || parsed.password !== '') return '`url` must not contain credentials: the token comes from the environment variable named by `tokenEnv`';
+  if (parsed.search !== '' || parsed.hash !== '') return '`url` must be the base URL of the SCIM API, without a query or fragment';
+  if (parsed.protocol === 'https:') return undefined;
+  if (parsed.protocol === 'http:') {
+    const host = parsed.hostname.toLowerCase();
+    if (LOOPBACK_HOSTS.has(host) || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host)) return undefined;
+    return `\`url\` must use https: http is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]), not ${show(parsed.hostname)}, because the bearer token would travel in clear`;
+  }
+  return `\`url\` must be an https URL, not ${show(parsed.protocol.replace(/:$/, ''))}`;
+}
+
+function buildPolicy(document: PolicyDocument, file: YamlFile, issues: PendingIssue[]): Policy {
+  const sources: Policy['sources'] = {};
+  for (const key of ['unmanagedUsers', 'unmanagedGroups', 'allowDelete', 'maxRemovals', 'scope', 'protectedUsers'] as const) {
+    if (document[key] !== undefined) sources[key] = file.locate(['policy', key], 'key');
+  }
+  const policy: Policy = {
+    unmanagedUsers: document.unmanagedUsers ?? 'ignore',
+    unmanagedGroups: document.unmanagedGroups ?? 'ignore',
+    allowDelete: document.allowDelete ?? false,
+    maxRemovals: parseRemovalLimit(document.maxRemovals ?? DEFAULTS.maxRemovals),
+    protectedUsers: (document.protectedUsers ?? []).map((userName) => userName.toLowerCase()),
+    sources,
+  };
+  if (document.allowedEmailDomains !== undefined) policy.allowedEmailDomains = document.allowedEmailDomains.map((domain) => domain.toLowerCase());
+
+  for (const key of ['unmanagedUsers', 'unmanagedGroups'] as const) {
+    if (document[key] === 'delete' && policy.allowDelete !== true) {
+      issues.push({
+        file,
+        path: ['policy', key],
+        message: `\`${key}: delete\` needs \`allowDelete: true\` in the policy: DELETE is never sent otherwise (use \`deactivate\` to keep accounts, or set allowDelete)`,
+      });
+    }
+  }
+  if (policy.maxRemovals.kind === 'percent' && policy.maxRemovals.value > 100) {
+    issues.push({ file, path: ['policy', 'maxRemovals'], message: `\`maxRemovals\` is a percentage over 100% (${policy.maxRemovals.text})` });
+  }
+  if (document.scope !== undefined) {
+    let matches: ((userName: string) => boolean) | undefined;
+    try {
+      matches = scopeMatcher(document.scope);
+      policy.scope = document.scope;
+    } catch (error) {
+      issues.push({ file, path: ['policy', 'scope'], message: `\`scope\` is not a valid glob: ${(error as Error).message}` });
+    }
+    // A protected user outside the scope is never touched anyway: the two settings disagree about who is managed.
+    (document.protectedUsers ?? []).forEach((userName, index) => {
+      if (matches && !matches(userName)) {
+        issues.push({
+          file,
+          path: ['policy', 'protectedUsers', index],
+          message: `protected user ${show(userName)} is outside \`scope\` ${show(document.scope)}: users outside the scope are never touched, so protecting it has no effect (remove it or widen the scope)`,
+        });
+      }
+    });
+  }
+  return policy;
+}
+
+export function parseRemovalLimit(value: string | number): RemovalLimit {
+  const text = String(value);
+  return text.endsWith('%') ? { kind: 'percent', value: Number(text.slice(0, -1)), text } : { kind: 'count', value: Number(text), text };
+}
+
+/** Identity globs are relative to the config folder and must stay inside it (SPEC security). */
+export function globProblem(glob: string): string | undefined {
+  if (isAbsolute(glob) || /^[A-Za-z]:[\\/]/.test(glob) || glob.startsWith('\\')) {
+    return `glob ${show(glob)} is an absolute path: write it relative to the configuration file's folder`;
+  }
+  if (glob.split(/[\\/]/).includes('..')) return `glob ${show(glob)} leaves the configuration file's folder: identity files must be inside it`;
+  if (glob.startsWith('!')) return `glob ${show(glob)} is negated: list only the files to include`;
+  return undefined;
+}
+
+function checkDesiredGlobs(globs: readonly string[], file: YamlFile): PendingIssue[] {
+  return globs.flatMap((glob, index) => {
+    const message = globProblem(glob);
+    return message ? [{ file, path: ['desired', index], message }] : [];
+  });
+}

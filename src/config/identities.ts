@@ -1,0 +1,201 @@
+/**
+ * From schema-valid identity documents to the desired state, and the checks that span files:
+ * unique userNames and group names, declared members, primary emails, allowed domains, scope.
+ * Pure: the caller has read and parsed the files.
+ */
+import { formatLocation } from '../errors.js';
+import type { DesiredGroup, DesiredUser, Email, Name, Policy } from '../model.js';
+import { show, type PendingIssue } from './issues.js';
+import { scopeMatcher } from './scope.js';
+import type { YamlFile } from './yaml.js';
+
+/** An identity file as the schema guarantees it. */
+export interface IdentityDocument {
+  users?: UserDocument[];
+  groups?: GroupDocument[];
+}
+
+interface UserDocument {
+  userName: string;
+  externalId?: string | null;
+  displayName?: string | null;
+  name?: Name | null;
+  emails?: Email[] | null;
+  active?: boolean;
+}
+
+interface GroupDocument {
+  displayName: string;
+  externalId?: string | null;
+  members?: string[];
+}
+
+/** A declaration together with where it came from, so a check can point at any of its attributes. */
+export interface Declared<T> {
+  value: T;
+  file: YamlFile;
+  index: number;
+}
+
+export function readIdentities(document: IdentityDocument, file: YamlFile): { users: Declared<DesiredUser>[]; groups: Declared<DesiredGroup>[] } {
+  const users = (document.users ?? []).map((entry, index) => ({ value: toUser(entry, file.itemLocation(document.users!, index)), file, index }));
+  const groups = (document.groups ?? []).map((entry, index) => {
+    const members = entry.members ?? [];
+    const group: DesiredGroup = {
+      displayName: entry.displayName,
+      members,
+      memberSources: members.map((_, m) => file.itemLocation(members, m)),
+      source: file.itemLocation(document.groups!, index),
+    };
+    if (entry.externalId !== undefined) group.externalId = entry.externalId;
+    return { value: group, file, index };
+  });
+  return { users, groups };
+}
+
+/** Copies only the attributes the file sets: an absent key stays absent (unmanaged). */
+function toUser(entry: UserDocument, source: DesiredUser['source']): DesiredUser {
+  const user: DesiredUser = { userName: entry.userName, source };
+  if (entry.externalId !== undefined) user.externalId = entry.externalId;
+  if (entry.displayName !== undefined) user.displayName = entry.displayName;
+  if (entry.name !== undefined) user.name = entry.name;
+  if (entry.emails !== undefined) user.emails = entry.emails;
+  if (entry.active !== undefined) user.active = entry.active;
+  return user;
+}
+
+export function checkIdentities(
+  users: readonly Declared<DesiredUser>[],
+  groups: readonly Declared<DesiredGroup>[],
+  policy: Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>>,
+): PendingIssue[] {
+  const issues: PendingIssue[] = [];
+  const userPath = (d: Declared<unknown>, ...rest: (string | number)[]) => ['users', d.index, ...rest];
+  const groupPath = (d: Declared<unknown>, ...rest: (string | number)[]) => ['groups', d.index, ...rest];
+
+  const byUserName = new Map<string, Declared<DesiredUser>>();
+  const byUserExternalId = new Map<string, Declared<DesiredUser>>();
+  let inScope: ((userName: string) => boolean) | undefined;
+  try {
+    inScope = policy.scope === undefined ? undefined : scopeMatcher(policy.scope);
+  } catch {
+    inScope = undefined; // reported with the configuration
+  }
+  const allowedDomains = policy.allowedEmailDomains ? new Set(policy.allowedEmailDomains.map((d) => d.toLowerCase())) : undefined;
+  const domainAllowed = (address: string) => {
+    const at = address.lastIndexOf('@');
+    return at > 0 && allowedDomains!.has(address.slice(at + 1).toLowerCase());
+  };
+
+  for (const declared of users) {
+    const user = declared.value;
+    const key = user.userName.toLowerCase();
+    const first = byUserName.get(key);
+    if (first) {
+      const sameCase = first.value.userName === user.userName;
+      issues.push({
+        file: declared.file,
+        path: userPath(declared, 'userName'),
+        message: `userName ${show(user.userName)} is declared twice${sameCase ? '' : ` (userNames are compared case-insensitively: ${show(first.value.userName)})`}; first at ${formatLocation(first.value.source)}`,
+      });
+    } else {
+      byUserName.set(key, declared);
+    }
+    if (typeof user.externalId === 'string') {
+      const other = byUserExternalId.get(user.externalId);
+      if (other) {
+        issues.push({
+          file: declared.file,
+          path: userPath(declared, 'externalId'),
+          message: `externalId ${show(user.externalId)} is used by two users (${show(other.value.userName)} at ${formatLocation(other.value.source)} and ${show(user.userName)}): each must be unique`,
+        });
+      } else {
+        byUserExternalId.set(user.externalId, declared);
+      }
+    }
+    if (inScope && !inScope(user.userName)) {
+      issues.push({
+        file: declared.file,
+        path: userPath(declared, 'userName'),
+        message: `user ${show(user.userName)} is outside the policy \`scope\` ${show(policy.scope)}, so it would never be created or updated (widen the scope or remove the user)`,
+      });
+    }
+    if (allowedDomains && !domainAllowed(user.userName)) {
+      issues.push({
+        file: declared.file,
+        path: userPath(declared, 'userName'),
+        message: `userName ${show(user.userName)} is not in an allowed email domain (${[...allowedDomains].join(', ')})`,
+      });
+    }
+    let primary: number | undefined;
+    (user.emails ?? []).forEach((email, e) => {
+      if (allowedDomains && !domainAllowed(email.value)) {
+        issues.push({
+          file: declared.file,
+          path: userPath(declared, 'emails', e, 'value'),
+          message: `email ${show(email.value)} is not in an allowed email domain (${[...allowedDomains].join(', ')})`,
+        });
+      }
+      if (email.primary !== true) return;
+      if (primary !== undefined) {
+        issues.push({ file: declared.file, path: userPath(declared, 'emails', e, 'primary'), message: `user ${show(user.userName)} has more than one primary email: mark only one \`primary: true\`` });
+        return;
+      }
+      primary = e;
+      // SPEC §1: the primary email should equal userName; Lightstep provisions by it.
+      if (email.value.toLowerCase() !== user.userName.toLowerCase()) {
+        issues.push({
+          file: declared.file,
+          path: userPath(declared, 'emails', e, 'value'),
+          message: `the primary email ${show(email.value)} differs from userName ${show(user.userName)}: make them the same address`,
+        });
+      }
+    });
+  }
+
+  const byDisplayName = new Map<string, Declared<DesiredGroup>>();
+  const byGroupExternalId = new Map<string, Declared<DesiredGroup>>();
+  for (const declared of groups) {
+    const group = declared.value;
+    const key = group.displayName.toLowerCase();
+    const first = byDisplayName.get(key);
+    if (first) {
+      issues.push({
+        file: declared.file,
+        path: groupPath(declared, 'displayName'),
+        message: `group ${show(group.displayName)} is declared twice${first.value.displayName === group.displayName ? '' : ` (group names are compared case-insensitively: ${show(first.value.displayName)})`}; first at ${formatLocation(first.value.source)}`,
+      });
+    } else {
+      byDisplayName.set(key, declared);
+    }
+    if (typeof group.externalId === 'string') {
+      const other = byGroupExternalId.get(group.externalId);
+      if (other) {
+        issues.push({
+          file: declared.file,
+          path: groupPath(declared, 'externalId'),
+          message: `externalId ${show(group.externalId)} is used by two groups (${show(other.value.displayName)} at ${formatLocation(other.value.source)} and ${show(group.displayName)}): each must be unique`,
+        });
+      } else {
+        byGroupExternalId.set(group.externalId, declared);
+      }
+    }
+    const seen = new Set<string>();
+    group.members.forEach((member, m) => {
+      const memberKey = member.toLowerCase();
+      if (seen.has(memberKey)) {
+        issues.push({ file: declared.file, path: groupPath(declared, 'members', m), message: `${show(member)} is listed twice in the members of group ${show(group.displayName)}` });
+        return;
+      }
+      seen.add(memberKey);
+      if (!byUserName.has(memberKey)) {
+        issues.push({
+          file: declared.file,
+          path: groupPath(declared, 'members', m),
+          message: `member ${show(member)} of group ${show(group.displayName)} is not a declared user: declare it under \`users:\` in an identity file, or remove it`,
+        });
+      }
+    });
+  }
+  return issues;
+}

@@ -1,0 +1,174 @@
+/**
+ * The imperative shell of configuration loading: reads the config file and the identity files
+ * its globs select, refuses what must not be read (oversized files, files outside the config
+ * folder), and hands the content to the pure parts (parse, schema, semantic checks).
+ */
+import { createHash } from 'node:crypto';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { glob } from 'tinyglobby';
+import { ScimformError, type ValidationIssue } from '../errors.js';
+import type { Config, DesiredGroup, DesiredUser, IdentityFile, Policy } from '../model.js';
+import { buildConfig, globProblem, type ConfigDocument } from './config.js';
+import { checkIdentities, readIdentities, type Declared, type IdentityDocument } from './identities.js';
+import { locateIssue, show, sortIssues, type PendingIssue } from './issues.js';
+import { schemaIssues } from './schema-errors.js';
+import { loadSchemas } from './schemas.js';
+import { parseYaml, type YamlFile } from './yaml.js';
+
+/** Larger files are refused before they are read: no identity file needs to be this big, and a YAML parser should not be fed one. */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+const whole = (file: string, message: string): ValidationIssue => ({ file, line: 1, column: 1, path: '', message });
+
+interface SourceFile {
+  /** Relative to the config folder, `/`-separated. */
+  path: string;
+  sha256: string;
+  text: string;
+}
+
+async function readSource(absolute: string, path: string): Promise<SourceFile | ValidationIssue> {
+  const { size } = await stat(absolute);
+  if (size > MAX_FILE_BYTES) {
+    return whole(path, `the file is ${(size / 1024 / 1024).toFixed(1)} MiB, over the 10 MiB limit for one file: split it into several identity files`);
+  }
+  const bytes = await readFile(absolute);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return whole(path, 'the file is not valid UTF-8 text');
+  }
+  return { path, sha256: createHash('sha256').update(bytes).digest('hex'), text };
+}
+
+export interface ConfigStage {
+  /** Absolute folder of the config file. */
+  dir: string;
+  source?: SourceFile;
+  file?: YamlFile;
+  /** Present when the file passed the schema. */
+  config?: Config;
+  /** The raw document when it did not, so identity files can still be checked. */
+  raw?: unknown;
+  issues: ValidationIssue[];
+}
+
+/** Reads and checks the config file. Throws `ScimformError` only when there is no file to read. */
+export async function readConfigStage(configPath: string, cwd: string): Promise<ConfigStage> {
+  const absolute = resolve(cwd, configPath);
+  const dir = dirname(absolute);
+  const path = basename(absolute);
+  try {
+    const info = await stat(absolute);
+    if (info.isDirectory()) {
+      throw new ScimformError(`configuration file ${show(configPath)} is a folder`, { hint: 'Pass the YAML file itself with --config, e.g. --config scimform.yaml.' });
+    }
+  } catch (error) {
+    if (error instanceof ScimformError) throw error;
+    const code = (error as { code?: string }).code;
+    throw new ScimformError(
+      code === 'ENOENT' ? `configuration file ${show(configPath)} not found (looked in ${dir})` : `cannot read configuration file ${show(configPath)}: ${(error as Error).message}`,
+      { hint: 'Run scimform in the folder that holds scimform.yaml, or pass --config FILE.', cause: error },
+    );
+  }
+  const source = await readSource(absolute, path);
+  if (!('text' in source)) return { dir, issues: [source] };
+  const parsed = parseYaml(source.text, path, { fast: false });
+  if (!parsed.ok) return { dir, source, issues: parsed.issues };
+  const { validateConfig, configSchema } = await loadSchemas();
+  if (!validateConfig(parsed.file.value)) {
+    const pending = schemaIssues(validateConfig.errors ?? [], parsed.file, configSchema);
+    return { dir, source, file: parsed.file, raw: parsed.file.value, issues: pending.map(locateIssue) };
+  }
+  const { config, issues } = buildConfig(parsed.file.value as ConfigDocument, parsed.file, { file: absolute, dir });
+  return { dir, source, file: parsed.file, config, issues: issues.map(locateIssue) };
+}
+
+export interface IdentityStage {
+  users: DesiredUser[];
+  groups: DesiredGroup[];
+  files: IdentityFile[];
+  issues: ValidationIssue[];
+}
+
+/**
+ * Reads every identity file the globs select, validates each against the schema, merges them
+ * and runs the checks that span files. `configFile` locates problems with the globs.
+ */
+export async function readIdentityStage(
+  dir: string,
+  configFile: YamlFile,
+  globs: readonly string[],
+  policy: Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>>,
+): Promise<IdentityStage> {
+  const pending: PendingIssue[] = [];
+  const issues: ValidationIssue[] = [];
+  const selected = new Set<string>();
+  await Promise.all(
+    globs.map(async (pattern, index) => {
+      if (globProblem(pattern) !== undefined) return; // reported with the configuration
+      const matches = (await glob(pattern, { cwd: dir, onlyFiles: true, expandDirectories: false })).filter((match) => match !== configFile.path);
+      if (matches.length === 0) {
+        pending.push({ file: configFile, path: ['desired', index], message: `glob ${show(pattern)} matches no file (a typo?): identity files are looked up relative to the configuration file's folder` });
+      }
+      for (const match of matches) selected.add(match);
+    }),
+  );
+  const paths = [...selected].sort();
+  const realDir = await realpath(dir);
+  const { validateIdentities, identitiesSchema } = await loadSchemas();
+
+  const users: Declared<DesiredUser>[] = [];
+  const groups: Declared<DesiredGroup>[] = [];
+  const files: IdentityFile[] = [];
+  const sources = await Promise.all(
+    paths.map(async (path): Promise<SourceFile | ValidationIssue> => {
+      const absolute = resolve(dir, path);
+      try {
+        // A symbolic link may point anywhere: only files that really are inside the folder are read.
+        const real = await realpath(absolute);
+        if (!real.startsWith(realDir + sep)) {
+          return whole(path, `the file is a symbolic link to ${show(real)}, outside the configuration file's folder: identity files must be inside it`);
+        }
+        return await readSource(absolute, path);
+      } catch (error) {
+        return whole(path, `cannot read the file (${(error as { code?: string }).code ?? (error as Error).message})`);
+      }
+    }),
+  );
+  for (const source of sources) {
+    if (!('text' in source)) {
+      issues.push(source);
+      continue;
+    }
+    files.push({ path: source.path, sha256: source.sha256 });
+    const parsed = parseYaml(source.text, source.path);
+    if (!parsed.ok) {
+      issues.push(...parsed.issues);
+      continue;
+    }
+    if (!validateIdentities(parsed.file.value)) {
+      pending.push(...schemaIssues(validateIdentities.errors ?? [], parsed.file, identitiesSchema));
+      continue;
+    }
+    const declared = readIdentities(parsed.file.value as IdentityDocument, parsed.file);
+    for (const user of declared.users) users.push(user);
+    for (const group of declared.groups) groups.push(group);
+  }
+  pending.push(...checkIdentities(users, groups, policy));
+  return {
+    users: users.map((d) => d.value),
+    groups: groups.map((d) => d.value),
+    files,
+    issues: [...issues, ...pending.map(locateIssue)],
+  };
+}
+
+/** `/`-separated path of `absolute` relative to `dir`, as locations print it. */
+export function relativePath(dir: string, absolute: string): string {
+  return relative(dir, absolute).split(sep).join('/');
+}
+
+export { sortIssues };

@@ -1,0 +1,22 @@
+/** The policy `scope`: a case-insensitive glob on userName (picomatch, not a hand-written matcher). */
+import picomatch from 'picomatch';
+import type { Policy } from '../model.js';
+
+const matchers = new Map<string, (userName: string) => boolean>();
+
+/** Compiles a scope glob; throws when picomatch cannot make sense of it. */
+export function scopeMatcher(scope: string): (userName: string) => boolean {
+  let matcher = matchers.get(scope);
+  if (!matcher) {
+    // dot: a userName may start with `.`; userNames are not paths, so `*` must match it too.
+    const regex = picomatch.makeRe(scope, { nocase: true, dot: true, strictBrackets: true });
+    matcher = (userName) => regex.test(userName);
+    matchers.set(scope, matcher);
+  }
+  return matcher;
+}
+
+/** Whether scimform may touch the user: always when there is no scope. */
+export function inScope(policy: Pick<Policy, 'scope'>, userName: string): boolean {
+  return policy.scope === undefined || scopeMatcher(policy.scope)(userName);
+}

@@ -1,0 +1,179 @@
+/**
+ * Reading one YAML file into plain data while keeping the source positions that error
+ * messages and plan provenance need. Duplicate keys and alias bombs are refused; an empty
+ * file is an error (an identity file must declare `users:` and/or `groups:`).
+ */
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { SourceLocation, ValidationIssue } from '../errors.js';
+import { parseYamlFast } from './fast-yaml.js';
+
+export type PathSegment = string | number;
+
+/** At most this many alias expansions per document (yaml's own guard against "billion laughs"). */
+export const MAX_ALIAS_COUNT = 100;
+
+export interface YamlFile {
+  /** Relative to the config folder, `/`-separated. */
+  path: string;
+  value: unknown;
+  /** Where item `index` of a sequence taken from `value` starts (cheap; used for provenance). */
+  itemLocation(sequence: readonly unknown[], index: number): SourceLocation;
+  /**
+   * Where the node at `path` starts; `key` asks for the key of the last segment instead of its
+   * value. Falls back to the nearest ancestor that exists. Exact, and may re-read the file.
+   */
+  locate(path: readonly PathSegment[], at?: 'value' | 'key'): SourceLocation;
+}
+
+export type ParseResult = { ok: true; file: YamlFile } | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Parses `text` (the content of `path`). Files in the plain block style that `import` writes
+ * take a fast path; anything else, and any file whose locations are asked for, gets the full
+ * position-aware parse.
+ */
+export function parseYaml(text: string, path: string, options: { fast?: boolean } = {}): ParseResult {
+  if (options.fast !== false) {
+    const fast = parseYamlFast(text);
+    if (fast !== undefined) {
+      let full: FullParse | undefined;
+      const fullParse = () => (full ??= parseFull(text));
+      return {
+        ok: true,
+        file: {
+          path,
+          value: fast.value,
+          itemLocation: (sequence, index) => {
+            const position = fast.items.get(sequence)?.[index];
+            return position ? { file: path, line: position[0], column: position[1] } : { file: path, line: 1, column: 1 };
+          },
+          locate: (segments, at) => locateIn(fullParse(), path, segments, at),
+        },
+      };
+    }
+  }
+  const full = parseFull(text);
+  const issues = documentIssues(full, path);
+  if (issues.length > 0) return { ok: false, issues };
+  let value: unknown;
+  try {
+    value = full.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (error instanceof ReferenceError) return { ok: false, issues: [aliasIssue(full, path)] };
+    throw error;
+  }
+  const items = new WeakMap<object, SourceLocation[]>();
+  recordItems(full, path, full.doc.contents, value, items, new Set());
+  return {
+    ok: true,
+    file: {
+      path,
+      value,
+      itemLocation: (sequence, index) => items.get(sequence)?.[index] ?? { file: path, line: 1, column: 1 },
+      locate: (segments, at) => locateIn(full, path, segments, at),
+    },
+  };
+}
+
+interface FullParse {
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+function parseFull(text: string): FullParse {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  return { doc, lineCounter };
+}
+
+function at(full: FullParse, file: string, offset: number): SourceLocation {
+  const { line, col } = full.lineCounter.linePos(offset);
+  return { file, line, column: col };
+}
+
+function documentIssues(full: FullParse, file: string): ValidationIssue[] {
+  const { doc } = full;
+  if (doc.errors.length > 0) {
+    return doc.errors.map((error) => {
+      const position = error.linePos?.[0] ?? full.lineCounter.linePos(error.pos[0]);
+      return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message) };
+    });
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    return [{ file, line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }];
+  }
+  return [];
+}
+
+/** yaml's messages end in " at line L, column C:" and a code frame; we print the location ourselves. */
+function yamlMessage(code: string, message: string): string {
+  const text = (message.split(/ at line \d+, column \d+/)[0] ?? message).split('\n')[0]!.trim();
+  if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
+  return `YAML syntax error: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+}
+
+function aliasIssue(full: FullParse, file: string): ValidationIssue {
+  let first: number | undefined;
+  const visit = (node: unknown): void => {
+    if (first !== undefined || node === null || typeof node !== 'object') return;
+    if (isAlias(node)) first = node.range?.[0];
+    else if (isMap(node) || isSeq(node)) for (const item of node.items) visit(item);
+    else if (isPair(node)) {
+      visit(node.key);
+      visit(node.value);
+    }
+  };
+  visit(full.doc.contents);
+  return {
+    ...at(full, file, first ?? 0),
+    path: '',
+    message: `aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT}): refusing a possible alias bomb`,
+  };
+}
+
+/** Walks the YAML nodes and the plain value side by side, noting where each sequence item starts. */
+function recordItems(full: FullParse, file: string, node: unknown, value: unknown, items: WeakMap<object, SourceLocation[]>, seen: Set<unknown>): void {
+  if (seen.has(node)) return;
+  seen.add(node);
+  if (isAlias(node)) {
+    recordItems(full, file, node.resolve(full.doc), value, items, seen);
+  } else if (isSeq(node) && Array.isArray(value)) {
+    if (!items.has(value)) items.set(value, node.items.map((item) => at(full, file, startOf(item))));
+    node.items.forEach((item, index) => recordItems(full, file, item, value[index], items, seen));
+  } else if (isMap(node) && value !== null && typeof value === 'object') {
+    for (const pair of node.items) {
+      if (isScalar(pair.key) && (typeof pair.key.value === 'string' || typeof pair.key.value === 'number')) {
+        recordItems(full, file, pair.value, (value as Record<string, unknown>)[String(pair.key.value)], items, seen);
+      }
+    }
+  }
+}
+
+function startOf(node: unknown): number {
+  return (node as Node | null)?.range?.[0] ?? 0;
+}
+
+function locateIn(full: FullParse, file: string, segments: readonly PathSegment[], want: 'value' | 'key' = 'value'): SourceLocation {
+  let node: unknown = full.doc.contents;
+  let keyNode: unknown;
+  for (const [i, segment] of segments.entries()) {
+    if (isAlias(node)) node = node.resolve(full.doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      if (i === segments.length - 1 && want === 'key') return at(full, file, startOf(pair.key));
+      keyNode = pair.key;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(segment)];
+      if (item === undefined) break;
+      keyNode = undefined;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  // `key:` with nothing after it: point at the key rather than at the end of the line.
+  if ((node === null || (isScalar(node) && node.source === '')) && keyNode) return at(full, file, startOf(keyNode));
+  return at(full, file, startOf(node ?? keyNode));
+}
