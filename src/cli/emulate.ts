@@ -1,6 +1,72 @@
+import { resolve } from 'node:path';
 import type { CliContext } from './context.js';
 import { ScimformError } from '../errors.js';
+import type { EmulatorFaults, EmulatorOptions } from '../emulator/index.js';
 
-export async function run(_ctx: CliContext, _options: Record<string, unknown>, _args: string[]): Promise<number> {
-  throw new ScimformError('`scimform emulate` is not implemented yet', { hint: 'This command is planned; see the README for what works today.' });
+function number(options: Record<string, unknown>, key: string, flag: string, check: (n: number) => boolean, expected: string): number | undefined {
+  const raw = options[key];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw === '' || !Number.isFinite(value) || !check(value)) {
+    throw new ScimformError(`${flag} must be ${expected}, not "${String(raw)}"`, { hint: `Run \`scimform emulate --help\` for the options.` });
+  }
+  return value;
+}
+
+const rate = (options: Record<string, unknown>, key: string, flag: string) => number(options, key, flag, (n) => n >= 0 && n <= 1, 'a fraction between 0 and 1');
+const whole = (options: Record<string, unknown>, key: string, flag: string, min: number) =>
+  number(options, key, flag, (n) => Number.isInteger(n) && n >= min, `a whole number of at least ${min}`);
+
+/** Turns the command-line options into emulator options; exported for tests. */
+export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: Record<string, unknown>): EmulatorOptions {
+  const faults: EmulatorFaults = {};
+  const set = <K extends keyof EmulatorFaults>(key: K, value: EmulatorFaults[K] | undefined) => {
+    if (value !== undefined) faults[key] = value;
+  };
+  set('latencyMs', whole(options, 'latency', '--latency', 0));
+  set('rate429', rate(options, 'rate429', '--rate-429'));
+  set('retryAfterSeconds', whole(options, 'retryAfter', '--retry-after', 0));
+  set('rate5xx', rate(options, 'rate5xx', '--rate-5xx'));
+  set('rateReset', rate(options, 'rateReset', '--rate-reset'));
+  set('rateLostResponse', rate(options, 'rateLostResponse', '--rate-lost-response'));
+  set('seed', whole(options, 'seed', '--seed', 0));
+  const envToken = ctx.env.SCIMFORM_EMULATOR_TOKEN;
+  const token = typeof options.token === 'string' ? options.token : envToken !== undefined && envToken !== '' ? envToken : undefined;
+  const port = whole(options, 'port', '--port', 0);
+  if (port !== undefined && port > 65535) throw new ScimformError(`--port must be at most 65535, not ${port}`, { hint: 'Use 0 to pick a free port.' });
+  const maxPageSize = whole(options, 'maxPageSize', '--max-page-size', 1);
+  return {
+    host: typeof options.host === 'string' ? options.host : '127.0.0.1',
+    port: port ?? 0,
+    profile: options.profile === 'lightstep' ? 'lightstep' : 'generic',
+    ...(options.pagination === 'cursor' || options.pagination === 'index' ? { pagination: options.pagination } : {}),
+    ...(maxPageSize !== undefined ? { maxPageSize } : {}),
+    ...(token !== undefined ? { token } : {}),
+    ...(typeof options.data === 'string' ? { dataFile: resolve(ctx.cwd, options.data) } : {}),
+    ...(typeof options.requestLog === 'string' ? { requestLogFile: resolve(ctx.cwd, options.requestLog) } : {}),
+    ...(Object.keys(faults).length > 0 ? { faults } : {}),
+  };
+}
+
+/** Runs the emulator until SIGINT/SIGTERM; the URL is the first line on stdout so scripts can read it. */
+export async function run(ctx: CliContext, options: Record<string, unknown>, _args: string[]): Promise<number> {
+  const settings = emulatorOptions(ctx, options);
+  const { startEmulatorWithDescription } = await import('../emulator/index.js');
+  let started;
+  try {
+    started = await startEmulatorWithDescription(settings);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new ScimformError(`cannot listen on ${settings.host}:${settings.port} (${code})`, { hint: 'Choose another --port (0 picks a free one) or --host.', cause: error });
+    }
+    throw error;
+  }
+  const { emulator, description } = started;
+  ctx.out(emulator.url);
+  ctx.note(`SCIM emulator: ${description}${settings.dataFile ? `, data in ${settings.dataFile}` : ''}. Stop with Ctrl-C.`);
+  if (!ctx.signal.aborted) await new Promise<void>((done) => ctx.signal.addEventListener('abort', () => done(), { once: true }));
+  await emulator.close();
+  ctx.note('SCIM emulator stopped.');
+  return 0;
 }

@@ -1,0 +1,148 @@
+/**
+ * Conformance of /Users with RFC 7644 §3.3 (create), §3.4.1 (get), §3.5.1 (PUT), §3.6 (delete),
+ * §3.12 (errors) and §2 (auth), over real HTTP.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { client, isScimError, user, USER } from './http.js';
+
+let emulator: RunningEmulator;
+let scim: ReturnType<typeof client>;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ profile: 'generic' });
+  scim = client(emulator.url);
+});
+afterAll(() => emulator.close());
+
+describe('POST /Users', () => {
+  test('answers 201 with Location, ETag and the full resource, filling what the server owns', async () => {
+    const created = await scim.post('/Users', user('Jane.Doe@Example.com', { name: { givenName: 'Jane', familyName: 'Doe' }, emails: [{ value: 'Jane.Doe@EXAMPLE.com', type: 'work', primary: true }] }));
+    expect(created.status).toBe(201);
+    expect(created.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    expect(created.body).toMatchObject({
+      schemas: [USER],
+      userName: 'Jane.Doe@Example.com',
+      active: true,
+      name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' },
+      emails: [{ value: 'jane.doe@example.com', type: 'work', primary: true }],
+      meta: { resourceType: 'User' },
+    });
+    expect(created.body.id).toEqual(expect.any(String));
+    expect(created.headers.get('location')).toBe(`${emulator.url}/Users/${created.body.id}`);
+    expect(created.body.meta.location).toBe(created.headers.get('location'));
+    expect(created.headers.get('etag')).toBe(created.body.meta.version);
+    expect(created.body.meta.created).toBe(created.body.meta.lastModified);
+  });
+
+  test('ignores read-only attributes sent by the client (id, meta, groups)', async () => {
+    const created = await scim.post('/Users', user('readonly@example.com', { id: 'chosen-by-client', meta: { version: 'W/"999"' }, groups: [{ value: 'g' }] }));
+    expect(created.status).toBe(201);
+    expect(created.body.id).not.toBe('chosen-by-client');
+    expect(created.body.meta.version).not.toBe('W/"999"');
+    expect(created.body.groups).toBeUndefined();
+  });
+
+  test('keeps active false when it is sent', async () => {
+    const created = await scim.post('/Users', user('inactive@example.com', { active: false }));
+    expect(created.body.active).toBe(false);
+  });
+
+  test.each([
+    ['no userName', { schemas: [USER], emails: [{ value: 'a@example.com' }] }, 400, 'invalidValue'],
+    ['an empty userName', user(''), 400, 'invalidValue'],
+    ['a userName that is not a string', { schemas: [USER], userName: 42 }, 400, 'invalidValue'],
+    ['active that is not a boolean', user('bool@example.com', { active: 'maybe' }), 400, 'invalidValue'],
+    ['emails that are not objects', user('mail@example.com', { emails: ['mail@example.com'] }), 400, 'invalidValue'],
+    ['a body that is not JSON', '{"userName": ', 400, 'invalidSyntax'],
+    ['a body that is an array', [], 400, 'invalidSyntax'],
+  ])('refuses %s with a SCIM error', async (_name, body, status, scimType) => {
+    expect(isScimError(await scim.post('/Users', body), status, scimType)).toBe(true);
+  });
+
+  test('refuses a userName taken by another user, compared case-insensitively, with 409 uniqueness', async () => {
+    expect((await scim.post('/Users', user('taken@example.com'))).status).toBe(201);
+    const again = await scim.post('/Users', user('TAKEN@Example.COM'));
+    expect(isScimError(again, 409, 'uniqueness')).toBe(true);
+    expect(emulator.users().filter((u) => String(u.userName).toLowerCase() === 'taken@example.com')).toHaveLength(1);
+  });
+});
+
+describe('GET, PUT and DELETE /Users/{id}', () => {
+  test('GET returns what POST returned, with the same ETag', async () => {
+    const created = await scim.post('/Users', user('get@example.com', { externalId: 'E-1' }));
+    const fetched = await scim.get(`/Users/${created.body.id}`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body).toEqual(created.body);
+    expect(fetched.headers.get('etag')).toBe(created.headers.get('etag'));
+  });
+
+  test('PUT replaces the resource: attributes left out are gone, id and created stay, the version changes', async () => {
+    const created = await scim.post('/Users', user('put@example.com', { displayName: 'Put Me', title: 'Engineer' }));
+    const replaced = await scim.put(`/Users/${created.body.id}`, user('put@example.com', { displayName: 'Put You' }));
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({ id: created.body.id, displayName: 'Put You', active: true });
+    expect(replaced.body.title).toBeUndefined();
+    expect(replaced.body.meta.created).toBe(created.body.meta.created);
+    expect(replaced.body.meta.version).not.toBe(created.body.meta.version);
+  });
+
+  test('DELETE answers 204, then the user is 404 for GET, PATCH, PUT and DELETE', async () => {
+    const created = await scim.post('/Users', user('delete@example.com'));
+    const path = `/Users/${created.body.id}`;
+    const deleted = await scim.delete(path);
+    expect(deleted.status).toBe(204);
+    expect(deleted.body).toBeUndefined();
+    for (const response of [
+      await scim.get(path),
+      await scim.patch(path, [{ op: 'replace', path: 'active', value: false }]),
+      await scim.put(path, user('delete@example.com')),
+      await scim.delete(path),
+    ]) {
+      expect(isScimError(response, 404)).toBe(true);
+    }
+    // The userName is free again.
+    expect((await scim.post('/Users', user('delete@example.com'))).status).toBe(201);
+  });
+
+  test.each([
+    ['an unknown user', 'GET', '/Users/does-not-exist', 404],
+    ['an unknown endpoint', 'GET', '/Widgets', 404],
+    ['a path outside the SCIM base', 'GET', '/../other', 404],
+    ['POST on a user', 'POST', '/Users/some-id', 405],
+    ['DELETE on the collection', 'DELETE', '/Users', 405],
+    ['bulk, which is not supported', 'POST', '/Bulk', 501],
+  ])('answers %s with a SCIM error', async (_name, method, path, status) => {
+    const response = await scim.call(method, path, method === 'POST' ? {} : undefined);
+    expect(isScimError(response, status)).toBe(true);
+  });
+});
+
+describe('bearer token', () => {
+  test.each([
+    ['no Authorization header', {}],
+    ['a wrong token', { authorization: 'Bearer wrong-token' }],
+    ['another scheme', { authorization: 'Basic c2VjcmV0LXRva2Vu' }],
+  ])('%s gets 401 with a SCIM error that does not echo the token', async (_name, headers) => {
+    const secured = await startEmulator({ token: 'secret-token' });
+    try {
+      const response = await client(secured.url).get('/Users', headers as Record<string, string>);
+      expect(isScimError(response, 401)).toBe(true);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(JSON.stringify(response.body)).not.toContain('secret-token');
+    } finally {
+      await secured.close();
+    }
+  });
+
+  test('the right token is let in, case-insensitive scheme included', async () => {
+    const secured = await startEmulator({ token: 'secret-token' });
+    try {
+      expect((await client(secured.url).get('/Users', { authorization: 'Bearer secret-token' })).status).toBe(200);
+      expect((await client(secured.url).get('/Users', { authorization: 'bearer secret-token' })).status).toBe(200);
+      expect(JSON.stringify(secured.requests)).not.toContain('secret-token');
+    } finally {
+      await secured.close();
+    }
+  });
+});
