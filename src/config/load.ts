@@ -79,7 +79,7 @@ export async function readConfigStage(configPath: string, cwd: string): Promise<
   if (!parsed.ok) return { dir, source, issues: parsed.issues };
   const { validateConfig, configSchema } = await loadSchemas();
   if (!validateConfig(parsed.file.value)) {
-    const pending = schemaIssues(validateConfig.errors ?? [], parsed.file, configSchema);
+    const pending = schemaIssues(validateConfig.errors ?? [], parsed.file, configSchema, 'the configuration');
     return { dir, source, file: parsed.file, raw: parsed.file.value, issues: pending.map(locateIssue) };
   }
   const { config, issues } = buildConfig(parsed.file.value as ConfigDocument, parsed.file, { file: absolute, dir });
@@ -150,7 +150,7 @@ export async function readIdentityStage(
       continue;
     }
     if (!validateIdentities(parsed.file.value)) {
-      pending.push(...schemaIssues(validateIdentities.errors ?? [], parsed.file, identitiesSchema));
+      pending.push(...schemaIssues(validateIdentities.errors ?? [], parsed.file, identitiesSchema, 'the identity file'));
       continue;
     }
     const declared = readIdentities(parsed.file.value as IdentityDocument, parsed.file);

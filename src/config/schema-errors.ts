@@ -26,13 +26,14 @@ const PATTERN_MESSAGES: Record<string, (value: unknown) => string> = {
   allowedEmailDomains: (value) => `${show(value)} in \`allowedEmailDomains\` is not a domain name such as example.com`,
 };
 
-export function schemaIssues(errors: readonly SchemaError[], file: YamlFile, schema: JsonSchema): PendingIssue[] {
+/** `root` names the document in messages: "the configuration", "the identity file". */
+export function schemaIssues(errors: readonly SchemaError[], file: YamlFile, schema: JsonSchema, root: string): PendingIssue[] {
   const issues: PendingIssue[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
     // propertyNames reports the inner failure too (with `propertyName` set); one message is enough.
     if ((error as { propertyName?: string }).propertyName !== undefined) continue;
-    const issue = describe(error, file, schema);
+    const issue = describe(error, file, schema, root);
     const key = `${issue.path.join('/')}\u0000${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -41,17 +42,17 @@ export function schemaIssues(errors: readonly SchemaError[], file: YamlFile, sch
   return issues;
 }
 
-function describe(error: SchemaError, file: YamlFile, schema: JsonSchema): PendingIssue {
+function describe(error: SchemaError, file: YamlFile, schema: JsonSchema, root: string): PendingIssue {
   const path: PathSegment[] = fromPointer(error.instancePath);
   const value = valueAt(file.value, path);
   const field = fieldName(path);
-  const where = noun(path);
+  const where = path.length === 0 ? root : noun(path);
   const params = error.params;
   const secret = path[0] === 'targets'; // never echo a value that could be a token or a URL with credentials
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
-      const allowed = Object.keys(propertiesAt(schema, error.schemaPath));
+      const allowed = Object.keys(propertiesAt(schema, path));
       const suggestion = closest(key, allowed);
       return {
         file,
@@ -59,7 +60,7 @@ function describe(error: SchemaError, file: YamlFile, schema: JsonSchema): Pendi
         at: 'key',
         message:
           `unknown key \`${key}\` in ${where}` +
-          (suggestion ? ` (did you mean \`${suggestion}\`?)` : '') +
+          (suggestion ? `: did you mean \`${suggestion}\`?` : '') +
           (allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''),
       };
     }
@@ -128,7 +129,6 @@ function noun(path: readonly PathSegment[]): string {
   const [first, second] = path;
   const shape = path.map((s) => (/^\d+$/.test(String(s)) ? '#' : String(s))).join('/');
   const nouns: Record<string, string> = {
-    '': first === undefined ? 'the file' : '',
     'users/#': 'user',
     'users/#/name': '`name` of a user',
     'users/#/emails/#': 'email',
@@ -140,13 +140,27 @@ function noun(path: readonly PathSegment[]): string {
   return nouns[shape] || fieldName(path);
 }
 
-/** The `properties` next to the keyword at `schemaPath` (`#/$defs/user/additionalProperties`). */
-function propertiesAt(schema: JsonSchema, schemaPath: string): Record<string, unknown> {
-  let node: unknown = schema;
-  for (const segment of fromPointer(schemaPath.replace(/^#/, '')).slice(0, -1)) {
-    node = (node as Record<string, unknown> | undefined)?.[segment];
+/**
+ * The `properties` of the schema that applies at `path`. Walked from the instance path because
+ * ajv's `schemaPath` restarts inside each `$ref`.
+ */
+function propertiesAt(schema: JsonSchema, path: readonly PathSegment[]): Record<string, unknown> {
+  const resolve = (node: JsonSchema | undefined): JsonSchema | undefined => {
+    const ref = node?.$ref;
+    if (typeof ref !== 'string' || !ref.startsWith('#/')) return node;
+    let target: unknown = schema;
+    for (const segment of fromPointer(ref.slice(1))) target = (target as Record<string, unknown> | undefined)?.[segment];
+    return resolve(target as JsonSchema | undefined);
+  };
+  let node = resolve(schema);
+  for (const segment of path) {
+    const properties = node?.properties as Record<string, JsonSchema> | undefined;
+    if (/^\d+$/.test(String(segment)) && node?.items) node = resolve(node.items as JsonSchema);
+    else if (properties?.[String(segment)]) node = resolve(properties[String(segment)]);
+    else if (typeof node?.additionalProperties === 'object') node = resolve(node.additionalProperties as JsonSchema);
+    else return {};
   }
-  return ((node as Record<string, unknown> | undefined)?.properties as Record<string, unknown> | undefined) ?? {};
+  return (node?.properties as Record<string, unknown> | undefined) ?? {};
 }
 
 /** The allowed key closest to a misspelt one (at most two edits), for "did you mean". */
@@ -163,14 +177,16 @@ function closest(key: string, allowed: readonly string[]): string | undefined {
   return best;
 }
 
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
-    previous = current;
   }
-  return previous[b.length]!;
+  return d[a.length]![b.length]!;
 }
