@@ -103,11 +103,21 @@ function targetSection(section: TargetSection, shown: number): string {
   ].join('\n');
 }
 
-function assemble(plans: TargetPlan[], sections: TargetSection[], shown: number[]): string {
+/** A target in one line, for when even the headers of every section do not fit. */
+function compactSection(section: TargetSection): string {
+  const { plan } = section;
+  const name = escapeMarkdown(plan.target.name);
+  if (plan.plan.operations.length === 0) return `**${name}**: ${escapeMarkdown(summaryLine(plan))}`;
+  return `**${name}**: ${escapeMarkdown(summaryLine(plan))} Operations not shown: the comment would be too long; the full plan is in the saved plan artifact.`;
+}
+
+function assemble(plans: TargetPlan[], sections: TargetSection[], shown: number[] | 'compact'): string {
   const parts = ['### scimform plan', summaryTable(plans)];
   const violations = violationsSection(plans);
   if (violations !== undefined) parts.push(violations);
-  sections.forEach((section, index) => parts.push(targetSection(section, shown[index] ?? 0)));
+  sections.forEach((section, index) =>
+    parts.push(shown === 'compact' ? compactSection(section) : targetSection(section, shown[index] ?? 0)),
+  );
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -163,8 +173,11 @@ export function renderMarkdown(plans: TargetPlan[], options: MarkdownOptions = {
     document = assemble(plans, sections, shown);
   }
   if (document.length <= maxLength) return document;
-  // Only reachable with very many targets or a tiny limit: keep what fits, say so.
+  // Only reachable with very many targets or a tiny limit: one line per target, then whole lines
+  // of that for as long as they fit (guards and the table come first, so they are kept longest).
+  const compact = assemble(plans, sections, 'compact');
+  if (compact.length <= maxLength) return compact;
   const room = Math.max(0, maxLength - HARD_CUT_NOTE.length);
-  const cut = document.lastIndexOf('\n', room);
-  return `${document.slice(0, cut > 0 ? cut : room)}${HARD_CUT_NOTE}`.slice(0, maxLength);
+  const cut = compact.lastIndexOf('\n', room);
+  return `${compact.slice(0, cut > 0 ? cut : room).trimEnd()}${HARD_CUT_NOTE}`.slice(0, maxLength);
 }

@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { renderText, summaryLine } from '../../src/render/index.js';
-import type { TargetPlan } from '../../src/plan/types.js';
+import type { Operation, TargetPlan } from '../../src/plan/types.js';
+import { formatProvenance, formatValue, renderText, shortId, summaryLine } from '../../src/render/index.js';
+import { PROVENANCE_COLUMN } from '../../src/render/blocks.js';
 import { createUser, emptyPlan, genericPlan, largePlan, lightstepPlan, summarize } from './fixtures.js';
+
+const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+function planWith(operations: Operation[], overrides: Partial<TargetPlan> = {}): TargetPlan {
+  const base = emptyPlan();
+  return { ...base, plan: { ...base.plan, operations, summary: summarize(operations) }, ...overrides };
+}
 
 describe('renderText golden output', () => {
   test.each([
@@ -15,5 +23,146 @@ describe('renderText golden output', () => {
 
   test('colour', async () => {
     await expect(renderText([lightstepPlan(), genericPlan()], { color: true })).toMatchFileSnapshot('golden/colour.ansi.txt');
+  });
+});
+
+describe('summaryLine', () => {
+  test.each([
+    ['an empty plan', emptyPlan(), 'No changes. staging matches the files.'],
+    ['the SPEC example', lightstepPlan(), 'Plan: 1 to create, 2 to update, 1 to deactivate, 0 to delete, 1 manual.'],
+    ['deletes', genericPlan(), 'Plan: 1 to create, 2 to update, 0 to deactivate, 2 to delete, 0 manual.'],
+    ['thousands', largePlan('big', 5000), 'Plan: 2,500 to create, 2,500 to update, 0 to deactivate, 0 to delete, 0 manual.'],
+  ])('%s', (_name, plan, expected) => {
+    expect(summaryLine(plan)).toBe(expected);
+  });
+});
+
+describe('formatValue', () => {
+  test.each([
+    ['an absent value', undefined, '(absent)'],
+    ['null (must be absent)', null, '(absent)'],
+    ['a string, quoted', 'Doe', '"Doe"'],
+    ['an empty string, visibly', '', '""'],
+    ['a string with a quote and a newline', 'a "b"\nc', '"a \\"b\\"\\nc"'],
+    ['a boolean', false, 'false'],
+    ['a number', 42, '42'],
+    ['emails, compactly', [{ value: 'j@example.com', type: 'work', primary: true }, { value: 'j@home.example' }], '[j@example.com (work, primary), j@home.example]'],
+    ['no emails', [], '[]'],
+    ['a complex attribute', { givenName: 'Jane', familyName: null }, '{givenName: "Jane", familyName: (absent)}'],
+    ['a list of strings', ['a', 'b'], '["a", "b"]'],
+    ['a right-to-left override, escaped', 'ab\u202ecd', '"ab\\u202ecd"'],
+  ])('%s', (_name, value, expected) => {
+    expect(formatValue(value)).toBe(expected);
+  });
+});
+
+describe('shortId', () => {
+  test.each([
+    ['8f2c61d0-3b1e-4c2a-9d7e-0a1b2c3d4e5f', '8f2c…'],
+    ['4411', '4411'],
+    ['123456', '123456'],
+    ['1234567', '1234…'],
+  ])('%s → %s', (id, expected) => {
+    expect(shortId(id)).toBe(expected);
+  });
+});
+
+describe('formatProvenance', () => {
+  test.each([
+    ['a declaration', { kind: 'declaration', location: { file: 'identities/eng.yaml', line: 41, column: 5 } }, 'identities/eng.yaml:41'],
+    ['a policy rule', { kind: 'policy', rule: 'unmanagedUsers', value: 'deactivate' }, 'policy unmanagedUsers: deactivate'],
+    [
+      'a policy rule set in the config',
+      { kind: 'policy', rule: 'unmanagedGroups', value: 'delete', location: { file: 'scimform.yaml', line: 14, column: 3 } },
+      'policy unmanagedGroups: delete (scimform.yaml:14)',
+    ],
+  ] as const)('%s', (_name, provenance, expected) => {
+    expect(formatProvenance(provenance)).toBe(expected);
+  });
+});
+
+describe('renderText', () => {
+  test('provenance starts in one column, or on its own line under a long title', () => {
+    const lines = renderText([lightstepPlan()], { color: false }).split('\n');
+    const withProvenance = lines.filter((line) => /identities\/|policy /.test(line));
+    expect(withProvenance).toHaveLength(5);
+    for (const line of withProvenance) expect(line.search(/identities\/|policy /)).toBe(PROVENANCE_COLUMN);
+    const rename = lines.findIndex((line) => line.includes('renamed from a@example.com (externalId E9)'));
+    expect(lines[rename]).not.toContain('identities/');
+    expect(lines[rename + 1]).toBe(`${' '.repeat(PROVENANCE_COLUMN)}identities/ops.yaml:7`);
+  });
+
+  test('a reactivation shows active false → true even when the change list leaves it implicit', () => {
+    const base = genericPlan().plan.operations[0];
+    if (base?.kind !== 'reactivateUser') throw new Error('fixture changed');
+    const text = renderText([planWith([{ ...base, changes: [] }])], { color: false });
+    expect(text).toContain('  ~ user back@example.com (id 4411) reactivate');
+    expect(text).toContain('      active: false → true\n');
+  });
+
+  test('a delete cannot be mistaken for a deactivation', () => {
+    const text = renderText([genericPlan()], { color: false });
+    expect(text).toMatch(/^ {2}- user gone@example\.com \(id 5512\) DELETE +policy unmanagedUsers: delete \(scimform\.yaml:14\)$/m);
+    expect(text).toContain('      deleted permanently: the account cannot be restored');
+    expect(text).toMatch(/^ {2}- group Legacy \(id ffee…\) DELETE /m);
+  });
+
+  test('group membership changes are listed member by member', () => {
+    const text = renderText([genericPlan()], { color: false });
+    expect(text).toContain('      + member back@example.com\n      - member gone@example.com\n');
+    expect(text).toContain('      + member new.hire@example.com (created by this plan)\n');
+  });
+
+  test('guard violations come after the summary, as Error lines', () => {
+    const lines = renderText([genericPlan()], { color: false }).split('\n');
+    const summary = lines.findIndex((line) => line.startsWith('Plan: '));
+    const error = lines.findIndex((line) => line.startsWith('Error: '));
+    expect(summary).toBeGreaterThan(0);
+    expect(error).toBeGreaterThan(summary);
+    expect(lines[error]).toBe(`Error: ${genericPlan().violations[0]?.message}`);
+  });
+
+  test('a target with no changes says so and nothing else', () => {
+    expect(renderText([emptyPlan()], { color: false })).toBe(
+      'Target staging (http://127.0.0.1:9000/scim/v2, profile generic)\nRead 1 user and 0 groups in 1 page (35 ms).\n\nNo changes. staging matches the files.\n',
+    );
+  });
+
+  test('colour adds only ANSI styling, never other text', () => {
+    const plans = [lightstepPlan(), genericPlan(), emptyPlan()];
+    const coloured = renderText(plans, { color: true });
+    expect(coloured).toContain('\u001b[32m+\u001b[39m');
+    expect(coloured).toContain('\u001b[1m\u001b[31mDELETE\u001b[39m\u001b[22m');
+    expect(stripAnsi(coloured)).toBe(renderText(plans, { color: false }));
+    expect(renderText(plans, { color: false })).not.toContain('\u001b');
+  });
+
+  test('a crafted userName cannot add lines or terminal escapes to the plan', () => {
+    const text = renderText([planWith([createUser('evil@example.com\n  + user fake@example.com\u001b[2K', 'E', 'Vil', 3)])], { color: false });
+    expect(text).not.toContain('\u001b');
+    expect(text.split('\n').filter((line) => line.startsWith('  + '))).toHaveLength(1);
+    expect(text).toContain('  + user evil@example.com\\u000a  + user fake@example.com\\u001b[2K');
+  });
+
+  test('does not depend on the terminal width', () => {
+    const before = renderText([lightstepPlan()], { color: false });
+    const columns = process.stdout.columns;
+    try {
+      process.stdout.columns = 20;
+      expect(renderText([lightstepPlan()], { color: false })).toBe(before);
+    } finally {
+      process.stdout.columns = columns;
+    }
+  });
+
+  test('renders 5,000 operations in well under 100 ms', () => {
+    const plans = [largePlan('big', 5000)];
+    renderText(plans, { color: true });
+    const timings = [0, 1, 2].map(() => {
+      const start = performance.now();
+      renderText(plans, { color: true });
+      return performance.now() - start;
+    });
+    expect(Math.min(...timings)).toBeLessThan(100);
   });
 });
