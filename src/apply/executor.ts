@@ -383,11 +383,11 @@ async function createResource(run: Run, operation: CreateUser | CreateGroup): Pr
     const failure = sent.failure;
     if (failure.kind === 'unknown') {
       const found = await findExisting(run, operation, externalId, false);
-      if (found) return adopt(found, `${describeFailure(failure)} on create`);
+      if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
       if (attempt < maxAttempts) continue;
       return outcomeOf(operation, 'failed', {
         ...(failure.status === undefined ? {} : { httpStatus: failure.status }),
-        message: `${describeFailure(failure)} after ${attempt} attempts, and the ${subjectOf(operation)} is not on the server`,
+        message: `${describeFailure(failure)}; sent ${attempt} ${attempt === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server`,
       });
     }
     if (failure.kind === 'http' && failure.status === 409) {

@@ -36,7 +36,8 @@ export function describeFailure(failure: WriteFailure): string {
       return `HTTP ${failure.status}${scimType}: ${failure.detail ?? failure.message}`;
     }
     case 'unknown':
-      return `outcome unknown (${failure.status === undefined ? failure.message : `HTTP ${failure.status}`})`;
+      // The client's message already says the request may or may not have been applied, and why.
+      return failure.message;
     case 'other':
       return failure.message;
   }

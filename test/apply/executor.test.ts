@@ -127,7 +127,7 @@ describe('applyPlan: creates are safe to retry', () => {
       respond: () => () => Promise.reject(lost()),
       status: 'failed',
       writes: 3,
-      message: /after 3 attempts, and the user jane@example.com is not on the server/,
+      message: /^POST \/Users may or may not have been applied: connection reset after the request was sent; sent 3 times, and the user jane@example.com is not on the server$/,
     },
     {
       name: '409 with the userName taken: adopted',

@@ -1,0 +1,331 @@
+/**
+ * apply end to end, over loopback: the emulator, the real client, the real planner. Every test
+ * counts the writes the emulator received: they must equal the requests of the operations that
+ * ran plus the retries the injected faults caused, and nothing more.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { applyPlan, assertPlanFresh, renderApplyReport, renderVerification, verifyConverged } from '../../src/apply/index.js';
+import type { ApplyOptions, ApplyReport } from '../../src/apply/index.js';
+import { loadConfig, loadDesiredState } from '../../src/config/index.js';
+import { startEmulator, type EmulatorOptions, type LoggedRequest, type RunningEmulator } from '../../src/emulator/index.js';
+import type { DesiredState, DesiredUser, TargetConfig } from '../../src/model.js';
+import { checkGuards, computePlan } from '../../src/plan/index.js';
+import { computeDigest } from '../../src/plan/saved.js';
+import type { SavedPlan, TargetPlan } from '../../src/plan/types.js';
+import { createScimClient, type ScimClient } from '../../src/scim/index.js';
+import { desiredGroup, desiredState, desiredUser, POLICY } from './fakes.js';
+
+const TOKEN = 'integration-token-7f3a';
+const running: { close(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((resource) => resource.close()));
+});
+
+async function emulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const emu = await startEmulator({ profile: 'generic', token: TOKEN, ...options });
+  running.push(emu);
+  return emu;
+}
+
+function targetFor(emu: RunningEmulator, concurrency = 4): TargetConfig {
+  return { name: 'emu', url: emu.url, tokenEnv: 'EMU_TOKEN', profile: 'generic', concurrency, timeoutSeconds: 5, source: { file: 'scimform.yaml', line: 4, column: 3 } };
+}
+
+function clientFor(emu: RunningEmulator, concurrency = 4, retry: { maxAttempts?: number } = {}): ScimClient {
+  const client = createScimClient(targetFor(emu, concurrency), { token: TOKEN, readOnly: false, retry: { baseDelayMs: 1, maxDelayMs: 5, ...retry }, random: () => 0.5 });
+  running.push(client);
+  return client;
+}
+
+/** What `scimform plan` computes for one target. */
+async function planTarget(emu: RunningEmulator, client: ScimClient, desired: DesiredState): Promise<TargetPlan> {
+  const capabilities = await client.capabilities();
+  const live = { users: await client.listUsers(), groups: await client.listGroups() };
+  const plan = computePlan(desired, live, POLICY, capabilities);
+  return {
+    target: { name: 'emu', url: emu.url, profile: 'generic' },
+    capabilities,
+    fetch: { users: live.users.length, groups: live.groups.length, pages: 2, requests: 3, durationMs: 1 },
+    plan,
+    violations: checkGuards(plan, POLICY, desired, live, { allowMassRemoval: false }),
+  };
+}
+
+const isWrite = (request: LoggedRequest) => request.method !== 'GET';
+const writesSince = (emu: RunningEmulator, mark: number) => emu.requests.slice(mark).filter(isWrite);
+const requestsOf = (plan: TargetPlan) => plan.plan.operations.reduce((sum, operation) => sum + operation.requests.length, 0);
+
+/** Plans, applies, reads back: the whole of `scimform apply --auto-approve` for one target. */
+async function planAndApply(emu: RunningEmulator, client: ScimClient, desired: DesiredState, options: Partial<ApplyOptions> = {}) {
+  const plan = await planTarget(emu, client, desired);
+  expect(plan.violations).toEqual([]);
+  const mark = emu.requests.length;
+  const report = await applyPlan(plan, client, { concurrency: 4, ...options });
+  const writes = writesSince(emu, mark);
+  const verification = await verifyConverged(desired, POLICY, plan.capabilities, client);
+  return { plan, report, writes, verification };
+}
+
+const people = (n: number): DesiredUser[] =>
+  Array.from({ length: n }, (_, i) => desiredUser(`user${String(i).padStart(2, '0')}@example.com`, { name: { givenName: `User${i}`, familyName: 'Example' } }));
+
+function liveUserNames(emu: RunningEmulator): string[] {
+  return emu.users().map((user) => String(user.userName).toLowerCase()).sort();
+}
+
+function expectClean(report: ApplyReport): void {
+  expect(report.counts).toMatchObject({ failed: 0, skipped: 0, stale: 0, notStarted: 0 });
+  expect(report.interrupted).toBe(false);
+}
+
+describe('apply against the emulator', () => {
+  test('bootstraps an empty target: one write per operation, group members by their new ids, converged', async () => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const desired = desiredState(people(5), [desiredGroup('Admins', ['user00@example.com', 'user03@example.com'])]);
+    const { plan, report, writes, verification } = await planAndApply(emu, client, desired);
+
+    expectClean(report);
+    expect(report.counts.created).toBe(6);
+    expect(writes.map((w) => `${w.method} ${w.path}`).sort()).toEqual([...Array(5).fill('POST /Users'), 'POST /Groups'].sort());
+    expect(writes).toHaveLength(requestsOf(plan));
+    expect(report.writes).toBe(writes.length);
+    expect(liveUserNames(emu)).toEqual(people(5).map((user) => user.userName));
+    const ids = new Map(emu.users().map((user) => [user.userName, user.id]));
+    const [admins] = emu.groups();
+    expect((admins?.members as { value: string }[]).map((member) => member.value).sort()).toEqual([ids.get('user00@example.com'), ids.get('user03@example.com')].sort());
+    expect(verification.converged).toBe(true);
+    expect(renderVerification('emu', verification)).toBe('emu: converged.\n');
+  });
+
+  test('re-applying the same desired state writes nothing', async () => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const desired = desiredState(people(4), [desiredGroup('Ops', ['user01@example.com'])]);
+    await planAndApply(emu, client, desired);
+    const again = await planAndApply(emu, client, desired);
+    expect(again.plan.plan.operations).toEqual([]);
+    expect(again.writes).toEqual([]);
+    expect(again.report.writes).toBe(0);
+    expect(again.verification.converged).toBe(true);
+  });
+
+  test('one changed attribute is exactly one PATCH with one operation', async () => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const users = people(3);
+    await planAndApply(emu, client, desiredState(users));
+    const changed = users.map((user, i) => (i === 1 ? { ...user, name: { givenName: 'User1', familyName: 'Smith' } } : user));
+    const { report, writes, verification } = await planAndApply(emu, client, desiredState(changed));
+    expectClean(report);
+    expect(writes).toHaveLength(1);
+    const [patch] = writes;
+    expect(patch?.method).toBe('PATCH');
+    expect((patch?.body as { Operations: unknown[] }).Operations).toEqual([{ op: 'replace', path: 'name.familyName', value: 'Smith' }]);
+    expect(report.counts).toMatchObject({ updated: 1, created: 0 });
+    expect(verification.converged).toBe(true);
+  });
+
+  test('a user removed from git is deactivated with PATCH active false, never DELETEd', async () => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const users = people(3);
+    await planAndApply(emu, client, desiredState(users));
+    const { report, writes, verification } = await planAndApply(emu, client, desiredState(users.slice(0, 2)));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatchObject({ method: 'PATCH', body: { Operations: [{ op: 'replace', path: 'active', value: false }] } });
+    expect(emu.requests.some((request) => request.method === 'DELETE')).toBe(false);
+    expect(report.counts).toMatchObject({ deactivated: 1 });
+    expect(emu.users().find((user) => user.userName === 'user02@example.com')?.active).toBe(false);
+    expect(verification.converged).toBe(true);
+  });
+
+  test('a saved plan whose resource changed live is refused with zero writes', async () => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const users = people(2);
+    await planAndApply(emu, client, desiredState(users));
+    const desired = desiredState([users[0]!, { ...users[1]!, displayName: 'Planned' }]);
+    const plan = await planTarget(emu, client, desired);
+    const saved: SavedPlan = { formatVersion: 1, scimformVersion: '0.1.0', createdAt: new Date().toISOString(), digest: 'd', config: 'scimform.yaml', targets: [plan] };
+
+    // Someone edits the user between plan and apply.
+    const id = String(emu.users().find((user) => user.userName === 'user01@example.com')?.id);
+    await clientFor(emu).write({ method: 'PATCH', path: `/Users/${id}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'displayName', value: 'Someone Else' }] } });
+
+    const mark = emu.requests.length;
+    await expect(assertPlanFresh(saved, { digest: 'd' }, () => client)).rejects.toThrow(
+      'saved plan is stale: emu: user user01@example.com changed on the server since the plan, re-run plan',
+    );
+    expect(writesSince(emu, mark)).toEqual([]);
+    // Version fingerprints and one operation: one GET is cheaper than listing every user.
+    expect(emu.requests.slice(mark).map((request) => `${request.method} ${request.path}`)).toEqual([`GET /Users/${id}`]);
+  });
+
+  test('a saved plan made before an identity file was edited is refused before the target is read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scimform-apply-'));
+    const emu = await emulator();
+    writeFileSync(
+      join(dir, 'scimform.yaml'),
+      `version: 1\ndesired:\n  - identities/*.yaml\ntargets:\n  emu:\n    url: ${emu.url}\n    tokenEnv: EMU_TOKEN\n`,
+    );
+    mkdirSync(join(dir, 'identities'));
+    const identity = join(dir, 'identities', 'people.yaml');
+    writeFileSync(identity, 'users:\n  - userName: jane@example.com\n');
+    const config = await loadConfig(join(dir, 'scimform.yaml'));
+    const before = await loadDesiredState(config);
+    const client = clientFor(emu);
+    const plan = await planTarget(emu, client, before);
+    const saved: SavedPlan = {
+      formatVersion: 1,
+      scimformVersion: '0.1.0',
+      createdAt: new Date().toISOString(),
+      digest: computeDigest(before.files),
+      config: 'scimform.yaml',
+      files: before.files,
+      targets: [plan],
+    };
+
+    writeFileSync(identity, 'users:\n  - userName: jane@example.com\n  - userName: bob@example.com\n');
+    const after = await loadDesiredState(config);
+    const mark = emu.requests.length;
+    await expect(assertPlanFresh(saved, { digest: computeDigest(after.files), files: after.files }, () => client)).rejects.toThrow(
+      'saved plan is stale: identities/people.yaml changed, re-run plan',
+    );
+    expect(emu.requests.length).toBe(mark);
+    // Unchanged files: the same plan passes.
+    writeFileSync(identity, 'users:\n  - userName: jane@example.com\n');
+    const restored = await loadDesiredState(config);
+    await expect(assertPlanFresh(saved, { digest: computeDigest(restored.files) }, () => client)).resolves.toBeUndefined();
+  });
+
+  test('a PATCH refused with 412 is reported stale and not forced', async () => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const users = people(2);
+    await planAndApply(emu, client, desiredState(users));
+    const plan = await planTarget(emu, client, desiredState([users[0]!, { ...users[1]!, displayName: 'Planned' }]));
+    expect(plan.plan.operations[0]?.requests[0]?.ifMatch).toBeDefined();
+    const id = String(emu.users().find((user) => user.userName === 'user01@example.com')?.id);
+    await clientFor(emu).write({ method: 'PATCH', path: `/Users/${id}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'displayName', value: 'Someone Else' }] } });
+
+    const mark = emu.requests.length;
+    const report = await applyPlan(plan, client, { concurrency: 2 });
+    expect(report.outcomes).toEqual([expect.objectContaining({ key: 'user:user01@example.com', status: 'stale', httpStatus: 412 })]);
+    expect(writesSince(emu, mark)).toHaveLength(1);
+    expect(emu.users().find((user) => user.id === id)?.displayName).toBe('Someone Else');
+  });
+
+  test.each([
+    { name: '429 storm', faults: { rate429: 0.4 } },
+    { name: '503 storm', faults: { rate5xx: 0.3 } },
+    { name: 'connection-reset storm', faults: { rateReset: 0.3 } },
+    { name: 'mixed storm with Retry-After', faults: { rate429: 0.15, retryAfterSeconds: 0, rate5xx: 0.1, rateReset: 0.1 } },
+  ])('a $name converges; writes = operations + the retries the faults caused', async ({ faults }) => {
+    const emu = await emulator({ faults: { ...faults, seed: 7 } });
+    // One at a time, so the seeded faults fall on the same requests in every run.
+    const client = clientFor(emu, 1, { maxAttempts: 8 });
+    const users = people(8);
+    const first = await planAndApply(emu, client, desiredState(users, [desiredGroup('Admins', ['user00@example.com', 'user05@example.com'])]), {
+      concurrency: 1,
+      maxCreateAttempts: 8,
+    });
+    expectClean(first.report);
+    const faulted = first.writes.filter((write) => write.fault !== undefined).length;
+    expect(faulted).toBeGreaterThan(0);
+    expect(first.writes).toHaveLength(requestsOf(first.plan) + faulted);
+    expect(first.verification.converged).toBe(true);
+    expect(liveUserNames(emu)).toEqual(users.map((user) => user.userName));
+
+    // Changes and a removal through the same storm.
+    const changed = users.slice(0, 7).map((user, i) => (i % 2 === 0 ? { ...user, displayName: `Person ${i}` } : user));
+    const second = await planAndApply(emu, client, desiredState(changed, [desiredGroup('Admins', ['user00@example.com', 'user02@example.com'])]), {
+      concurrency: 1,
+      maxCreateAttempts: 8,
+    });
+    expectClean(second.report);
+    expect(second.writes).toHaveLength(requestsOf(second.plan) + second.writes.filter((write) => write.fault !== undefined).length);
+    expect(second.verification.converged).toBe(true);
+  });
+
+  test('"write applied but response lost" on creates never yields a duplicate', async () => {
+    const emu = await emulator({ faults: { rateLostResponse: 0.5, onlyMethods: ['POST'], seed: 3 } });
+    const client = clientFor(emu, 4);
+    const users = people(10);
+    const { plan, report, writes, verification } = await planAndApply(emu, client, desiredState(users, [desiredGroup('Admins', ['user00@example.com', 'user09@example.com'])]));
+    const lost = writes.filter((write) => write.fault === 'lostResponse').length;
+    expect(lost).toBeGreaterThan(0);
+    expectClean(report);
+    // A lost response is found by the lookup and adopted: no second POST, so no extra write.
+    expect(writes).toHaveLength(requestsOf(plan));
+    expect(report.outcomes.filter((outcome) => outcome.status === 'adopted')).toHaveLength(lost);
+    expect(liveUserNames(emu)).toEqual(users.map((user) => user.userName));
+    expect(emu.groups()).toHaveLength(1);
+    expect(verification.converged).toBe(true);
+  });
+
+  test('a partial failure reports each outcome, skips what depends on it, and a re-run converges', async () => {
+    const emu = await emulator({ faults: { rate5xx: 0.5, onlyMethods: ['POST'], seed: 11 } });
+    // No client retries and one create attempt: each 503 becomes a failed operation.
+    const client = clientFor(emu, 1, { maxAttempts: 1 });
+    const users = people(6);
+    const desired = desiredState(users, [desiredGroup('Everyone', users.map((user) => user.userName))]);
+    const { plan, report, writes, verification } = await planAndApply(emu, client, desired, { concurrency: 1, maxCreateAttempts: 1 });
+
+    const failed = report.outcomes.filter((outcome) => outcome.status === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(report.counts.created).toBeGreaterThan(0);
+    expect(report.outcomes.find((outcome) => outcome.key === 'group:Everyone')).toMatchObject({ status: 'skipped', message: expect.stringMatching(/^depends on user:.*, which failed$/) });
+    for (const outcome of failed) {
+      expect(outcome.message).toMatch(/^POST \/Users may or may not have been applied: the server answered 503 .*; sent 1 time, and the user \S+ is not on the server$/);
+    }
+    expect(writes).toHaveLength(requestsOf(plan) - report.counts.skipped);
+    expect(verification.converged).toBe(false);
+    expect(renderVerification('emu', verification, { outcomes: report.outcomes })).toContain('not on the server (its operation was failed)');
+    expect(renderApplyReport(report, { color: false })).toContain(`${report.counts.failed} failed, 1 skipped`);
+
+    emu.setFaults(undefined);
+    const rerun = await planAndApply(emu, client, desired, { concurrency: 1 });
+    expectClean(rerun.report);
+    expect(rerun.writes).toHaveLength(requestsOf(rerun.plan));
+    expect(rerun.report.counts.created).toBe(failed.length + 1);
+    expect(rerun.verification.converged).toBe(true);
+  });
+
+  test('an interruption mid-apply starts nothing new, reports a consistent state, and a re-run converges', async () => {
+    const emu = await emulator({ faults: { latencyMs: 15, onlyMethods: ['POST'] } });
+    const client = clientFor(emu, 2);
+    const users = people(12);
+    const desired = desiredState(users);
+    const controller = new AbortController();
+    let audited = 0;
+    const { report, writes, verification } = await planAndApply(emu, client, desired, {
+      concurrency: 2,
+      signal: controller.signal,
+      audit: () => {
+        if (++audited === 3) controller.abort();
+      },
+    });
+
+    expect(report.interrupted).toBe(true);
+    const done = report.outcomes.filter((outcome) => outcome.status === 'done');
+    const notStarted = report.outcomes.filter((outcome) => outcome.status === 'not-started');
+    expect(done.length + notStarted.length).toBe(12);
+    expect(done.length).toBeGreaterThanOrEqual(3);
+    expect(done.length).toBeLessThanOrEqual(4);
+    // What the report calls done is exactly what the server has; nothing else was sent.
+    expect(liveUserNames(emu)).toEqual(done.map((outcome) => outcome.key.slice('user:'.length)).sort());
+    expect(writes).toHaveLength(done.length);
+    expect(renderApplyReport(report, { color: false })).toContain(`Interrupted: ${done.length} of 12 operations ran, ${notStarted.length} not started.`);
+    expect(verification.converged).toBe(false);
+
+    const rerun = await planAndApply(emu, client, desired);
+    expectClean(rerun.report);
+    expect(rerun.writes).toHaveLength(notStarted.length);
+    expect(rerun.verification.converged).toBe(true);
+  });
+});
