@@ -14,13 +14,14 @@ export interface MarkdownOptions {
 
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
-/** Escapes what Markdown or HTML would interpret in a table cell, a `<summary>` or a paragraph. */
+/** Escapes what HTML would interpret. Enough inside `<summary>`, where Markdown is not parsed. */
+function escapeHtml(text: string): string {
+  return safeText(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escapes what Markdown or HTML would interpret in a table cell or a paragraph. */
 export function escapeMarkdown(text: string): string {
-  return safeText(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_[\]|#~]/g, (char) => `\\${char}`);
+  return escapeHtml(text).replace(/[\\`*_[\]|#~]/g, (char) => `\\${char}`);
 }
 
 /**
@@ -82,8 +83,8 @@ function violationsSection(plans: TargetPlan[]): string | undefined {
 
 function targetSection(section: TargetSection, shown: number): string {
   const { plan } = section;
-  const name = escapeMarkdown(plan.target.name);
-  if (plan.plan.operations.length === 0) return `**${name}**: ${escapeMarkdown(summaryLine(plan))}`;
+  if (plan.plan.operations.length === 0) return `**${escapeMarkdown(plan.target.name)}**: ${escapeMarkdown(summaryLine(plan))}`;
+  const name = escapeHtml(plan.target.name);
   const total = section.blocks.length;
   const changes = plural(changeCount(plan), 'change');
   const title = shown < total ? `${name}: ${changes} (${formatCount(shown)} shown)` : `${name}: ${changes}`;

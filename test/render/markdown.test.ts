@@ -89,6 +89,13 @@ describe('renderMarkdown', () => {
     expect(escapeMarkdown(raw)).toBe(escaped);
   });
 
+  test('a target name is escaped for Markdown in the table and for HTML in <summary>', () => {
+    const plan: TargetPlan = { ...lightstepPlan(), target: { ...lightstepPlan().target, name: 'eu_prod<1>' } };
+    const markdown = renderMarkdown([plan]);
+    expect(markdown).toContain('\n| eu\\_prod&lt;1&gt; | 1 | 2 | 1 | 0 | 1 |\n');
+    expect(markdown).toContain('<details><summary>eu_prod&lt;1&gt;: 5 changes</summary>');
+  });
+
   test('a name with backticks cannot close the code fence', () => {
     const operations = [createUser('a```b@example.com', 'A', 'B', 1)];
     const plan: TargetPlan = { ...lightstepPlan(), plan: { ...lightstepPlan().plan, operations, summary: summarize(operations) } };
