@@ -1,0 +1,24 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+/**
+ * A throw-away repository: the fixture repo (`fixtures/repo`: a config and `identities/base.yaml`)
+ * plus the given identity fixtures and, optionally, another config file.
+ */
+export async function makeRepository(options: { identities?: string[]; config?: string; files?: Record<string, string> } = {}): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'scimform-config-'));
+  await cp(join(FIXTURES, 'repo'), dir, { recursive: true });
+  for (const fixture of options.identities ?? []) {
+    const source = join(FIXTURES, 'bad', 'identities', fixture);
+    // A folder fixture holds several identity files that are only wrong together.
+    if (fixture.endsWith('.yaml')) await cp(source, join(dir, 'identities', basename(fixture)));
+    else await cp(source, join(dir, 'identities'), { recursive: true });
+  }
+  if (options.config) await cp(join(FIXTURES, 'bad', 'config', options.config), join(dir, 'scimform.yaml'));
+  for (const [path, content] of Object.entries(options.files ?? {})) await writeFile(join(dir, path), content);
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}

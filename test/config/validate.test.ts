@@ -1,0 +1,258 @@
+import { symlink, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeRepository } from './repo.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function repository(options: Parameters<typeof makeRepository>[0]) {
+  const repo = await makeRepository(options);
+  cleanups.push(repo.cleanup);
+  return repo.dir;
+}
+
+interface Expected {
+  file: string;
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+}
+
+/** Every bad identity fixture, checked against `fixtures/repo/scimform.yaml` (scope *@example.com, domain example.com). */
+const badIdentities: [fixture: string, expected: Expected[]][] = [
+  ['syntax-unclosed-flow.yaml', [{ file: 'identities/syntax-unclosed-flow.yaml', line: 4, column: 5, path: '', message: 'YAML syntax error: flow sequence in block collection must be sufficiently indented and end with a ]' }]],
+  ['syntax-bad-indentation.yaml', [{ file: 'identities/syntax-bad-indentation.yaml', line: 5, column: 1, path: '', message: 'YAML syntax error: all mapping items must start at the same column' }]],
+  ['tab-indentation.yaml', [{ file: 'identities/tab-indentation.yaml', line: 2, column: 1, path: '', message: 'YAML syntax error: tabs are not allowed as indentation' }]],
+  ['duplicate-key.yaml', [{ file: 'identities/duplicate-key.yaml', line: 4, column: 5, path: '', message: 'duplicate key: each key may appear only once in a mapping' }]],
+  ['empty.yaml', [{ file: 'identities/empty.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
+  ['comments-only.yaml', [{ file: 'identities/comments-only.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
+  ['alias-bomb.yaml', [{ file: 'identities/alias-bomb.yaml', line: 2, column: 8, path: '', message: 'aliases expand to too many nodes (more than 100): refusing a possible alias bomb' }]],
+  ['wrong-type-active.yaml', [{ file: 'identities/wrong-type-active.yaml', line: 3, column: 13, path: '/users/0/active', message: '`active` must be true or false (got `yes`)' }]],
+  ['externalid-number.yaml', [{ file: 'identities/externalid-number.yaml', line: 3, column: 17, path: '/users/0/externalId', message: '`externalId` must be a string or null (got `1001`)' }]],
+  ['null-username.yaml', [{ file: 'identities/null-username.yaml', line: 2, column: 15, path: '/users/0/userName', message: '`userName` must be a string (got `null`)' }]],
+  ['users-not-a-list.yaml', [{ file: 'identities/users-not-a-list.yaml', line: 2, column: 3, path: '/users', message: '`users` must be a list (got `{"userName":"carol@example.com"}`)' }]],
+  ['name-not-a-mapping.yaml', [{ file: 'identities/name-not-a-mapping.yaml', line: 3, column: 11, path: '/users/0/name', message: '`name` must be a mapping (key: value) or null (got `Carol Chen`)' }]],
+  ['missing-username.yaml', [{ file: 'identities/missing-username.yaml', line: 3, column: 5, path: '/users/1', message: 'user is missing `userName`' }]],
+  [
+    'unknown-key.yaml',
+    [{ file: 'identities/unknown-key.yaml', line: 3, column: 5, path: '/users/0/emial', message: 'unknown key `emial` in user: did you mean `emails`? (allowed: userName, externalId, displayName, name, emails, active)' }],
+  ],
+  ['unknown-top-level-key.yaml', [{ file: 'identities/unknown-top-level-key.yaml', line: 1, column: 1, path: '/user', message: 'unknown key `user` in the identity file: did you mean `users`? (allowed: users, groups)' }]],
+  ['unknown-name-key.yaml', [{ file: 'identities/unknown-name-key.yaml', line: 3, column: 31, path: '/users/0/name/surname', message: 'unknown key `surname` in `name` of a user (allowed: givenName, familyName)' }]],
+  ['bad-email.yaml', [{ file: 'identities/bad-email.yaml', line: 4, column: 18, path: '/users/0/emails/0/value', message: '`carol.example.com` is not an email address' }]],
+  [
+    'undeclared-member.yaml',
+    [{ file: 'identities/undeclared-member.yaml', line: 5, column: 9, path: '/groups/0/members/1', message: 'member `mallory@example.com` of group `Admins` is not a declared user: declare it under `users:` in an identity file, or remove it' }],
+  ],
+  [
+    'duplicate-username-across-files',
+    [
+      {
+        file: 'identities/people.yaml',
+        line: 3,
+        column: 15,
+        path: '/users/1/userName',
+        message: 'userName `Alice@Example.com` is declared twice (userNames are compared case-insensitively: `alice@example.com`); first at identities/base.yaml:2:5',
+      },
+    ],
+  ],
+  [
+    'duplicate-external-id.yaml',
+    [{ file: 'identities/duplicate-external-id.yaml', line: 3, column: 17, path: '/users/0/externalId', message: 'externalId `E-2` is used by two users (`bob@example.com` at identities/base.yaml:5:5 and `carol@example.com`): each must be unique' }],
+  ],
+  [
+    'duplicate-group.yaml',
+    [{ file: 'identities/duplicate-group.yaml', line: 4, column: 18, path: '/groups/1/displayName', message: 'group `admins` is declared twice (group names are compared case-insensitively: `Admins`); first at identities/duplicate-group.yaml:2:5' }],
+  ],
+  ['duplicate-member.yaml', [{ file: 'identities/duplicate-member.yaml', line: 3, column: 51, path: '/groups/0/members/2', message: '`ALICE@example.com` is listed twice in the members of group `Admins`' }]],
+  [
+    'primary-email-differs.yaml',
+    [{ file: 'identities/primary-email-differs.yaml', line: 4, column: 16, path: '/users/0/emails/0/value', message: 'the primary email `carol.chen@example.com` differs from userName `carol@example.com`: make them the same address' }],
+  ],
+  [
+    'two-primary-emails.yaml',
+    [{ file: 'identities/two-primary-emails.yaml', line: 5, column: 47, path: '/users/0/emails/1/primary', message: 'user `carol@example.com` has more than one primary email: mark only one `primary: true`' }],
+  ],
+  [
+    'disallowed-email-domain.yaml',
+    [{ file: 'identities/disallowed-email-domain.yaml', line: 5, column: 18, path: '/users/0/emails/1/value', message: 'email `carol@gmail.com` is not in an allowed email domain (example.com)' }],
+  ],
+  [
+    'outside-scope.yaml',
+    [
+      {
+        file: 'identities/outside-scope.yaml',
+        line: 3,
+        column: 15,
+        path: '/users/1/userName',
+        message: 'user `contractor@partner.example` is outside the policy `scope` `*@example.com`, so it would never be created or updated (widen the scope or remove the user)',
+      },
+      { file: 'identities/outside-scope.yaml', line: 3, column: 15, path: '/users/1/userName', message: 'userName `contractor@partner.example` is not in an allowed email domain (example.com)' },
+    ],
+  ],
+];
+
+/** Every bad config fixture, used as scimform.yaml next to the fixture repo's identities. */
+const badConfigs: [fixture: string, expected: Expected[]][] = [
+  [
+    'http-public-host.yaml',
+    [
+      {
+        file: 'scimform.yaml',
+        line: 5,
+        column: 10,
+        path: '/targets/prod/url',
+        message: '`url` must use https: http is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]), not `scim.example.com`, because the bearer token would travel in clear',
+      },
+    ],
+  ],
+  ['token-in-url.yaml', [{ file: 'scimform.yaml', line: 5, column: 10, path: '/targets/prod/url', message: '`url` must not contain credentials: the token comes from the environment variable named by `tokenEnv`' }]],
+  [
+    'bad-token-env.yaml',
+    [{ file: 'scimform.yaml', line: 6, column: 15, path: '/targets/prod/tokenEnv', message: '`tokenEnv` must be the name of an environment variable (letters, digits and `_`, not starting with a digit), never the token itself' }],
+  ],
+  [
+    'delete-without-allow.yaml',
+    [{ file: 'scimform.yaml', line: 8, column: 19, path: '/policy/unmanagedUsers', message: '`unmanagedUsers: delete` needs `allowDelete: true` in the policy: DELETE is never sent otherwise (use `deactivate` to keep accounts, or set allowDelete)' }],
+  ],
+  [
+    'protected-outside-scope.yaml',
+    [
+      {
+        file: 'scimform.yaml',
+        line: 11,
+        column: 7,
+        path: '/policy/protectedUsers/1',
+        message: 'protected user `root@ops.example.net` is outside `scope` `*@example.com`: users outside the scope are never touched, so protecting it has no effect (remove it or widen the scope)',
+      },
+    ],
+  ],
+  ['glob-outside-folder.yaml', [{ file: 'scimform.yaml', line: 4, column: 5, path: '/desired/1', message: "glob `../shared/*.yaml` leaves the configuration file's folder: identity files must be inside it" }]],
+  ['glob-absolute.yaml', [{ file: 'scimform.yaml', line: 3, column: 5, path: '/desired/0', message: "glob `/etc/scimform/*.yaml` is an absolute path: write it relative to the configuration file's folder" }]],
+  [
+    'glob-matches-nothing.yaml',
+    [{ file: 'scimform.yaml', line: 4, column: 5, path: '/desired/1', message: "glob `identitis/*.yaml` matches no file (a typo?): identity files are looked up relative to the configuration file's folder" }],
+  ],
+  ['missing-targets.yaml', [{ file: 'scimform.yaml', line: 1, column: 1, path: '', message: 'the configuration is missing `targets`' }]],
+  ['wrong-version.yaml', [{ file: 'scimform.yaml', line: 1, column: 10, path: '/version', message: '`version` must be 1' }]],
+  ['bad-max-removals.yaml', [{ file: 'scimform.yaml', line: 8, column: 16, path: '/policy/maxRemovals', message: '`maxRemovals` must be a count such as "20" or a percentage such as "25%" (got `lots`)' }]],
+  ['bad-scope-glob.yaml', [{ file: 'scimform.yaml', line: 8, column: 10, path: '/policy/scope', message: '`scope` is not a valid glob: Missing closing: "]" - use "\\\\]" to match literal characters' }]],
+  ['unknown-profile.yaml', [{ file: 'scimform.yaml', line: 7, column: 14, path: '/targets/prod/profile', message: '`profile` must be one of lightstep, generic (got `okta`)' }]],
+  [
+    'unknown-target-key.yaml',
+    [
+      {
+        file: 'scimform.yaml',
+        line: 7,
+        column: 5,
+        path: '/targets/prod/timeout',
+        message: 'unknown key `timeout` in target `prod` (allowed: url, tokenEnv, profile, pageSize, concurrency, requestsPerSecond, timeoutSeconds, pagination, memberRemoval, updateMethod)',
+      },
+    ],
+  ],
+  [
+    'several-problems.yaml',
+    [
+      { file: 'scimform.yaml', line: 7, column: 18, path: '/targets/prod/concurrency', message: '`concurrency` must be at least 1' },
+      { file: 'scimform.yaml', line: 10, column: 16, path: '/policy/allowDelete', message: '`allowDelete` must be true or false (got `no`)' },
+    ],
+  ],
+];
+
+async function expectRejected(dir: string, expected: Expected[]) {
+  const json = await runCli(['validate', '--format', 'json'], {}, dir);
+  expect(json.code).toBe(1);
+  expect(JSON.parse(json.stdout).errors).toEqual(expected);
+
+  const text = await runCli(['validate'], {}, dir);
+  expect(text.code).toBe(1);
+  const lines = text.stderr.trimEnd().split('\n');
+  expect(lines.slice(0, -1)).toEqual(expected.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`));
+  expect(lines.at(-1)).toMatch(/^error: \d+ problems? found\./);
+  expect(text.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('scimform validate rejects bad identity files at the exact place', () => {
+  test.each(badIdentities)('%s', async (fixture, expected) => {
+    await expectRejected(await repository({ identities: [fixture] }), expected);
+  });
+});
+
+describe('scimform validate rejects bad configuration files at the exact place', () => {
+  test.each(badConfigs)('%s', async (fixture, expected) => {
+    await expectRejected(await repository({ config: fixture }), expected);
+  });
+});
+
+describe('files that must not be read', () => {
+  test('a file over 10 MiB is refused before it is parsed', async () => {
+    const dir = await repository({});
+    await writeFile(join(dir, 'identities', 'huge.yaml'), `users: []\n${'#'.repeat(10 * 1024 * 1024)}\n`);
+    await expectRejected(dir, [{ file: 'identities/huge.yaml', line: 1, column: 1, path: '', message: 'the file is 10.0 MiB, over the 10 MiB limit for one file: split it into several identity files' }]);
+  });
+
+  test('a symbolic link to a file outside the configuration folder is refused', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'scimform-outside-'));
+    cleanups.push(() => rm(outside, { recursive: true, force: true }));
+    await writeFile(join(outside, 'secret.yaml'), 'users: []\n');
+    const dir = await repository({});
+    await symlink(join(outside, 'secret.yaml'), join(dir, 'identities', 'linked.yaml'));
+    const { stdout, code } = await runCli(['validate', '--format', 'json'], {}, dir);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).errors).toEqual([
+      { file: 'identities/linked.yaml', line: 1, column: 1, path: '', message: expect.stringMatching(/^the file is a symbolic link to `.*secret\.yaml`, outside the configuration file's folder/) },
+    ]);
+  });
+
+  test('a missing configuration file is one clear error with a hint', async () => {
+    const dir = await repository({});
+    const { code, stderr } = await runCli(['validate', '--config', 'nope.yaml'], {}, dir);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: configuration file `nope\.yaml` not found \(looked in .*\)\n {2}Run scimform in the folder that holds scimform\.yaml, or pass --config FILE\.\n$/);
+  });
+});
+
+describe('valid repositories', () => {
+  test('the basic example validates clean and says what it read', async () => {
+    const { code, stdout, stderr } = await runCli(['validate', '--config', 'examples/basic/scimform.yaml']);
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'OK: 10 users, 3 groups in 2 files, 1 target\n', stderr: '' });
+  });
+
+  test('the fixture repository validates clean, as JSON too', async () => {
+    const dir = await repository({});
+    const { code, stdout } = await runCli(['validate', '--format', 'json'], {}, dir);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ valid: true, errors: [], users: 2, groups: 0, files: 1, targets: 1 });
+  });
+
+  test('an unknown --target is an error that lists the known ones', async () => {
+    const dir = await repository({});
+    const { code, stderr } = await runCli(['validate', '--target', 'prod'], {}, dir);
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: unknown target `prod`\n  Targets declared in the configuration: test.\n');
+  });
+});
+
+describe('inside GitHub Actions', () => {
+  test('each problem is also an ::error annotation with a path relative to the working directory', async () => {
+    const dir = await repository({ identities: ['wrong-type-active.yaml', 'undeclared-member.yaml'] });
+    const { code, stdout } = await runCli(['validate', '--config', 'scimform.yaml'], { GITHUB_ACTIONS: 'true' }, dir);
+    expect(code).toBe(1);
+    expect(stdout.trimEnd().split('\n')).toEqual([
+      '::error file=identities/undeclared-member.yaml,line=5,col=9::member `mallory@example.com` of group `Admins` is not a declared user: declare it under `users:` in an identity file, or remove it',
+      '::error file=identities/wrong-type-active.yaml,line=3,col=13::`active` must be true or false (got `yes`)',
+    ]);
+  });
+
+  test('paths in annotations are relative to where scimform runs, not to the config folder', async () => {
+    const dir = await repository({ identities: ['bad-email.yaml'] });
+    const { stdout } = await runCli(['validate', '--config', join(dir, 'scimform.yaml')], { GITHUB_ACTIONS: 'true' }, join(dir, '..'));
+    expect(stdout).toContain(`::error file=${dir.split('/').at(-1)}/identities/bad-email.yaml,line=4,col=18::`);
+  });
+});
