@@ -3,15 +3,15 @@
  * counts the writes the emulator received: they must equal the requests of the operations that
  * ran plus the retries the injected faults caused, and nothing more.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { applyPlan, assertPlanFresh, renderApplyReport, renderVerification, verifyConverged } from '../../src/apply/index.js';
-import type { ApplyOptions, ApplyReport } from '../../src/apply/index.js';
+import { applyPlan, assertPlanFresh, openAuditLog, renderApplyReport, renderVerification, verifyConverged } from '../../src/apply/index.js';
+import type { ApplyOptions, ApplyReport, AuditEntry } from '../../src/apply/index.js';
 import { loadConfig, loadDesiredState } from '../../src/config/index.js';
 import { startEmulator, type EmulatorOptions, type LoggedRequest, type RunningEmulator } from '../../src/emulator/index.js';
-import type { DesiredState, DesiredUser, TargetConfig } from '../../src/model.js';
+import type { DesiredState, DesiredUser, ProfileName, TargetConfig } from '../../src/model.js';
 import { checkGuards, computePlan } from '../../src/plan/index.js';
 import { computeDigest } from '../../src/plan/saved.js';
 import type { SavedPlan, TargetPlan } from '../../src/plan/types.js';
@@ -31,12 +31,12 @@ async function emulator(options: EmulatorOptions = {}): Promise<RunningEmulator>
   return emu;
 }
 
-function targetFor(emu: RunningEmulator, concurrency = 4): TargetConfig {
-  return { name: 'emu', url: emu.url, tokenEnv: 'EMU_TOKEN', profile: 'generic', concurrency, timeoutSeconds: 5, source: { file: 'scimform.yaml', line: 4, column: 3 } };
+function targetFor(emu: RunningEmulator, concurrency = 4, profile: ProfileName = 'generic'): TargetConfig {
+  return { name: 'emu', url: emu.url, tokenEnv: 'EMU_TOKEN', profile, concurrency, timeoutSeconds: 5, source: { file: 'scimform.yaml', line: 4, column: 3 } };
 }
 
-function clientFor(emu: RunningEmulator, concurrency = 4, retry: { maxAttempts?: number } = {}): ScimClient {
-  const client = createScimClient(targetFor(emu, concurrency), { token: TOKEN, readOnly: false, retry: { baseDelayMs: 1, maxDelayMs: 5, ...retry }, random: () => 0.5 });
+function clientFor(emu: RunningEmulator, concurrency = 4, retry: { maxAttempts?: number } = {}, profile: ProfileName = 'generic'): ScimClient {
+  const client = createScimClient(targetFor(emu, concurrency, profile), { token: TOKEN, readOnly: false, retry: { baseDelayMs: 1, maxDelayMs: 5, ...retry }, random: () => 0.5 });
   running.push(client);
   return client;
 }
@@ -327,5 +327,59 @@ describe('apply against the emulator', () => {
     expectClean(rerun.report);
     expect(rerun.writes).toHaveLength(notStarted.length);
     expect(rerun.verification.converged).toBe(true);
+  });
+
+  test('on a target with read-only groups, membership is listed as manual, never sent, and does not fail apply', async () => {
+    const emu = await emulator({ profile: 'lightstep', initial: { groups: [{ displayName: 'Admins', members: [] }] } });
+    const client = clientFor(emu, 4, {}, 'lightstep');
+    const desired = desiredState(people(2), [desiredGroup('Admins', ['user00@example.com'])]);
+    const { plan, report, writes, verification } = await planAndApply(emu, client, desired);
+    expect(plan.plan.operations.map((operation) => operation.kind)).toEqual(['createUser', 'createUser', 'manual']);
+    expectClean(report);
+    expect(report.counts).toMatchObject({ created: 2, manual: 1 });
+    expect(writes.map((write) => `${write.method} ${write.path}`)).toEqual(['POST /Users', 'POST /Users']);
+    expect(verification).toMatchObject({ converged: true, manual: [expect.objectContaining({ kind: 'manual' })] });
+    expect(renderVerification('emu', verification)).toMatch(/^emu: converged\.\nemu: 1 manual item still open \(not a failure\):\n {2}group Admins/);
+  });
+
+  test('the read-back finds what the server accepted but did not keep', async () => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const work = (userName: string) => [{ value: userName, type: 'work', primary: true }];
+    const users = people(3).map((user) => ({ ...user, emails: work(user.userName) }));
+    const plan = await planTarget(emu, client, desiredState(users));
+    const report = await applyPlan(plan, client, { concurrency: 1 });
+    expectClean(report);
+
+    // As Lightstep does with an email domain it does not allow: the writes succeeded, the data did not stay.
+    const side = clientFor(emu);
+    const [first, second] = emu.users();
+    await side.write({ method: 'DELETE', path: `/Users/${String(first?.id)}` });
+    await side.write({ method: 'PATCH', path: `/Users/${String(second?.id)}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'remove', path: 'emails' }] } });
+
+    const verification = await verifyConverged(desiredState(users), POLICY, plan.capabilities, client);
+    expect(verification.converged).toBe(false);
+    expect(renderVerification('emu', verification, { outcomes: report.outcomes }).trimEnd().split('\n')).toEqual([
+      'emu: not converged, 2 differences remain after apply:',
+      `  ${String(first?.userName)}: the server accepted the create but does not have the user`,
+      `  ${String(second?.userName)}: the server did not keep emails (asked [${String(second?.userName)} (work, primary)], has [])`,
+    ]);
+  });
+
+  test('the audit log has one line per write call, with the outcome, and never the token or a body', async () => {
+    const emu = await emulator({ faults: { rateLostResponse: 0.5, onlyMethods: ['POST'], seed: 5 } });
+    const client = clientFor(emu, 2);
+    const file = join(mkdtempSync(join(tmpdir(), 'scimform-audit-')), 'audit.jsonl');
+    const log = openAuditLog(file);
+    const { writes } = await planAndApply(emu, client, desiredState(people(6)), { concurrency: 2, audit: (entry) => log.write(entry) });
+    await log.close();
+    const text = readFileSync(file, 'utf8');
+    const entries = text.trimEnd().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+    expect(entries).toHaveLength(writes.length);
+    expect(writes.some((write) => write.fault === 'lostResponse')).toBe(true);
+    expect(entries.filter((entry) => entry.outcome === 'unknown')).toHaveLength(writes.filter((write) => write.fault === 'lostResponse').length);
+    expect(entries.every((entry) => entry.target === 'emu' && entry.method === 'POST' && entry.path === '/Users' && entry.userName?.endsWith('@example.com'))).toBe(true);
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('givenName');
   });
 });
