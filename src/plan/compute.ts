@@ -107,6 +107,8 @@ interface UserMatching {
   matched: { desired: DesiredUser; live: LiveUser | undefined }[];
   /** Live ids claimed by a desired user (manageable or not). */
   claimedBy: Map<string, DesiredUser>;
+  /** Live ids matched by a declaration that is left alone: they are left alone too, groups included. */
+  leftAlone: Set<string>;
 }
 
 function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], rules: ScopeRules, work: Work): UserMatching {
@@ -147,8 +149,10 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   }
 
   const matched: UserMatching['matched'] = [];
+  const leftAlone = new Set<string>();
   for (const user of users) {
     const live = matchOf.get(user);
+    if (live && !(rules.isManageable(user.userName) && rules.isManageable(live.userName))) leftAlone.add(live.id);
     if (!rules.isManageable(user.userName)) {
       work.notes.push(`user ${user.userName} is ${rules.isProtected(user.userName) ? 'protected' : 'outside scope'}: left alone`);
       continue;
@@ -161,7 +165,7 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
     }
     matched.push({ desired: user, live });
   }
-  return { matched, claimedBy };
+  return { matched, claimedBy, leftAlone };
 }
 
 /** What a desired member resolves to: a live user, a user this plan creates, or nothing to act on. */
@@ -176,12 +180,12 @@ function planUsers(
   work: Work,
 ): { members: Map<string, MemberTarget>; untouchable: Set<string>; identityOf: Map<string, string> } {
   const liveUsers = [...live.users].sort(byId);
-  const { matched, claimedBy } = matchUsers(desired.users, liveUsers, rules, work);
+  const { matched, claimedBy, leftAlone } = matchUsers(desired.users, liveUsers, rules, work);
   const holdersByName = groupBy(liveUsers, (user) => lower(user.userName));
   /** Desired member name (lower-cased) → the user a group should hold. */
   const members = new Map<string, MemberTarget>();
   /** Live users nobody may touch in this plan: protected, out of scope, or holding a contested userName. */
-  const untouchable = new Set(liveUsers.filter((user) => !rules.isManageable(user.userName)).map((user) => user.id));
+  const untouchable = new Set([...leftAlone, ...liveUsers.filter((user) => !rules.isManageable(user.userName)).map((user) => user.id)]);
   /** Live id → the userName it is known by in this plan (the declared one when matched). */
   const identityOf = new Map(liveUsers.map((user) => [user.id, claimedBy.get(user.id)?.userName ?? user.userName]));
 
@@ -191,8 +195,11 @@ function planUsers(
     return owner && rules.isManageable(owner.userName) && !sameUserName(owner.userName, holder.userName) ? owner.userName : undefined;
   };
   /** Why a userName cannot be taken now, and what the person should do. */
-  const heldReason = (holder: LiveUser): string => {
+  const heldReason = (holder: LiveUser, self?: LiveUser): string => {
     const target = renamedTo(holder);
+    if (target && self && sameUserName(target, self.userName)) {
+      return `live users ${self.id} and ${holder.id} would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again`;
+    }
     return target
       ? `userName is still held by live user ${holder.id}, which this plan renames to ${target}: apply this plan, then plan again`
       : `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`;
@@ -230,7 +237,7 @@ function planUsers(
         changes = changes.filter((change) => change !== rename);
         // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
         for (const other of holders) if (!claimedBy.has(other.id)) untouchable.add(other.id);
-        manual(work, `user ${user.userName}: rename from ${match.userName}`, heldReason(holder), provenance);
+        manual(work, `user ${user.userName}: rename from ${match.userName}`, heldReason(holder, match), provenance);
       }
     }
     if (changes.length === 0) continue;

@@ -26,8 +26,11 @@ function outline(result: Plan): string[] {
   });
 }
 
-function only<K extends Operation['kind']>(result: Plan, kind: K): Extract<Operation, { kind: K }> {
-  const ops = result.operations.filter((op): op is Extract<Operation, { kind: K }> => op.kind === kind);
+/** The operation type whose `kind` includes K (`UpdateUser` carries three kinds). */
+type OfKind<K extends Operation['kind'], O = Operation> = O extends { kind: infer L } ? (K extends L ? O : never) : never;
+
+function only<K extends Operation['kind']>(result: Plan, kind: K): OfKind<K> {
+  const ops = result.operations.filter((op): op is OfKind<K> => op.kind === kind);
   expect(ops).toHaveLength(1);
   return ops[0]!;
 }
@@ -239,6 +242,17 @@ describe('computePlan: users', () => {
     const result = plan(desired([user('a@example.com', { externalId: 'E1' }), user('b@example.com', { externalId: 'E2' })]), [liveUser('u2', 'a@example.com', { externalId: 'E2' })]);
     expect(outline(result)).toEqual(['updateUser b@example.com', 'manual user a@example.com: create']);
     expect(only(result, 'manual').reason).toBe('userName is still held by live user u2, which this plan renames to b@example.com: apply this plan, then plan again');
+  });
+
+  test('two users swapping userNames cannot be done one PATCH at a time: both renames are manual', () => {
+    const result = plan(
+      desired([user('a@example.com', { externalId: 'E2' }), user('b@example.com', { externalId: 'E1' })]),
+      [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' })],
+    );
+    expect(outline(result)).toEqual(['manual user a@example.com: rename from b@example.com', 'manual user b@example.com: rename from a@example.com']);
+    expect(result.operations[0]!.kind === 'manual' && result.operations[0]!.reason).toBe(
+      'live users u2 and u1 would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again',
+    );
   });
 
   test('two live users whose userNames differ only in case: the exact case is matched, the other is unmanaged, and a note says so', () => {
