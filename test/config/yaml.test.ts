@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
+import { parseDocument } from 'yaml';
+import { describe, expect, test } from 'vitest';
+import { parseYamlFast } from '../../src/config/fast-yaml.js';
+import { parseYaml, type YamlFile } from '../../src/config/yaml.js';
+
+/** Every sequence in `value` with the location of each item, as a file reports them. */
+function itemLocations(file: YamlFile): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown, path: string) => {
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        const { line, column } = file.itemLocation(value, i);
+        found.push(`${path}/${i} ${line}:${column}`);
+        walk(item, `${path}/${i}`);
+      });
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) walk(item, `${path}/${key}`);
+    }
+  };
+  walk(file.value, '');
+  return found;
+}
+
+function parseBoth(text: string) {
+  const fast = parseYaml(text, 'f.yaml');
+  const full = parseYaml(text, 'f.yaml', { fast: false });
+  if (!fast.ok || !full.ok) throw new Error('expected both parses to succeed');
+  return { fast: fast.file, full: full.file };
+}
+
+/** Files the fast reader accepts: it must read them exactly as the `yaml` package does, positions included. */
+const accepted: [name: string, text: string][] = [
+  ['block users with compact mappings', 'users:\n  - userName: a@example.com\n    name:\n      givenName: A\n      familyName: B\n    active: false\n  - userName: b@example.com\n'],
+  ['a sequence at the same indentation as its key', 'users:\n- userName: a@example.com\n- userName: b@example.com\ngroups:\n- displayName: G\n  members:\n  - a@example.com\n'],
+  ['flow mappings and sequences', 'users:\n  - userName: a@example.com\n    name: { givenName: A, familyName: "B" }\n    emails:\n      - { value: a@example.com, type: work, primary: true }\ngroups:\n  - { displayName: G, members: [a@example.com, "b@example.com", \'c\'] }\n'],
+  ['comments and blank lines everywhere', '# head\n\nusers: # trailing\n\n  # between\n  - userName: a@example.com # after\n\n    displayName: A#1 # hash inside a word stays\n'],
+  ['nulls, booleans and integers of the core schema', 'a: ~\nb: null\nc:\nd: NULL\ne: True\nf: FALSE\ng: 42\nh: -7\ni: +3\nj: 0\n'],
+  ['strings that only look special', 'a: yes\nb: on\nc: http://example.com/x\nd: a: b\n'.replace('d: a: b\n', 'd: key:value\n')],
+  ['quoted strings', `a: "it is # not a comment"\nb: 'it''s'\nc: ""\nd: ''\ne: "x: y"\n`],
+  ['empty flow collections', 'users: []\ngroups: [ ]\nx: {}\n'],
+  ['nested sequences', 'a:\n  - - x\n    - y\n  -\n    - z\n  - [p, q]\n'],
+  ['an item on the next line', 'users:\n  -\n    userName: a@example.com\n'],
+];
+
+/** Files outside the fast reader's subset: it must decline them, and the full parser reads them. */
+const declined: [name: string, text: string][] = [
+  ['anchors and aliases', 'a: &x [1]\nb: *x\n'],
+  ['tags', 'a: !!str 1\n'],
+  ['literal block scalars', 'a: |\n  text\n'],
+  ['folded block scalars', 'a: >\n  text\n'],
+  ['multi-line plain scalars', 'a: one\n  two\n'],
+  ['escapes in double quotes', 'a: "tab\\there"\n'],
+  ['floats', 'a: 1.5\n'],
+  ['octal-looking integers', 'a: 0123\n'],
+  ['dates', 'a: 2024-01-01\n'],
+  ['document markers', '---\na: 1\n'],
+  ['CRLF line ends', 'a: 1\r\nb: 2\r\n'],
+  ['tabs', 'a:\tb\n'],
+  ['a byte-order mark', '\ufeffa: 1\n'],
+  ['duplicate keys', 'a: 1\na: 2\n'],
+  ['duplicate keys in a flow mapping', 'a: { b: 1, b: 2 }\n'],
+  ['complex keys', '? a\n: b\n'],
+  ['merge keys', 'a: { b: 1 }\nc:\n  <<: { d: 1 }\n'],
+  ['reserved words as keys', 'true: 1\n'],
+  ['quoted keys', '"a": 1\n'],
+  ['flow collections over several lines', 'a: [1,\n  2]\n'],
+  ['trailing commas', 'a: [1, 2, ]\n'],
+  ['a mapping value on a sequence line', 'a: - b\n'],
+  ['a plain scalar ending in a colon', 'a: b:\n'],
+  ['odd indentation', 'a:\n    b: 1\n  c: 2\n'],
+  ['a scalar document', 'just text\n'],
+  ['comments only', '# nothing\n'],
+];
+
+describe('the fast reader agrees with the yaml package', () => {
+  test.each(accepted)('%s', (_name, text) => {
+    expect(parseYamlFast(text)).toBeDefined();
+    const { fast, full } = parseBoth(text);
+    expect(fast.value).toEqual(full.value);
+    expect(fast.value).toEqual(parseDocument(text).toJS());
+    expect(itemLocations(fast)).toEqual(itemLocations(full));
+  });
+
+  test.each(declined)('declines %s', (_name, text) => {
+    expect(parseYamlFast(text)).toBeUndefined();
+  });
+
+  test('on generated files: whatever it accepts, yaml reads without errors and to the same value', () => {
+    const scalar = fc.oneof(
+      fc.stringMatching(/^[a-zA-Z0-9 :#@.,'"\[\]{}&*!|>%~-]{0,12}$/),
+      fc.constantFrom('true', 'False', 'null', '~', '12', '-3', '0', '1.5', "'it''s'", '"q"', '[a, b]', '{ k: v }', 'a #c', 'a: b'),
+    );
+    const line = fc.tuple(fc.constantFrom('  - userName: ', '    displayName: ', '    members: ', '  - ', '    x: '), scalar).map(([head, value]) => head + value);
+    const file = fc.array(line, { minLength: 1, maxLength: 6 }).map((lines) => `users:\n${lines.join('\n')}\n`);
+    fc.assert(
+      fc.property(file, (text) => {
+        const fast = parseYamlFast(text);
+        if (fast === undefined) return true;
+        const doc = parseDocument(text, { uniqueKeys: true });
+        return doc.errors.length === 0 && isDeepStrictEqual(fast.value, doc.toJS());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('locations', () => {
+  const text = 'users:\n  - userName: a@example.com\n    active:\n    emails:\n      - { value: a@example.com, primary: true }\n';
+
+  test.each([
+    [['users', 0], undefined, 2, 5],
+    [['users', 0, 'userName'], undefined, 2, 15],
+    [['users', 0, 'userName'], 'key', 2, 5],
+    [['users', 0, 'active'], undefined, 3, 5], // `active:` with no value: the key
+    [['users', 0, 'emails', 0, 'primary'], undefined, 5, 42],
+    [['users', 0, 'missing', 'deeper'], undefined, 2, 5], // the nearest node that exists
+  ] as const)('%j (%s) is at %i:%i', (path, at, line, column) => {
+    const parsed = parseYaml(text, 'identities/a.yaml');
+    if (!parsed.ok) throw new Error('parse failed');
+    expect(parsed.file.locate(path, at)).toEqual({ file: 'identities/a.yaml', line, column });
+  });
+});
