@@ -3,9 +3,12 @@
  * service (`scim-model.ts`): applying a plan converges the target, a plan on the result is
  * empty, and nothing the policy or the target forbids is ever planned.
  */
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { computePlan } from '../../src/plan/index.js';
+import { checkGuards, computePlan } from '../../src/plan/index.js';
+import type { SavedPlan } from '../../src/plan/types.js';
 import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, Email, LiveGroup, LiveState, LiveUser, Policy } from '../../src/model.js';
 import type { Plan } from '../../src/plan/types.js';
 import { at, generic, liveGroup, liveUser, policy } from './builders.js';
@@ -253,4 +256,35 @@ describe('computePlan properties', () => {
       { numRuns: 400 },
     );
   });
+});
+
+test('every computed plan, in a saved-plan document, is valid against schemas/plan.schema.json', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
+  const validate = new Ajv2020({ allErrors: true, validateFormats: false }).compile(schema);
+  fc.assert(
+    fc.property(scenario, fc.boolean(), ({ desired, live, policy: rules, capabilities: caps }, allowMassRemoval) => {
+      const plan = computePlan(desired, live, rules, caps);
+      const document: SavedPlan = {
+        formatVersion: 1,
+        scimformVersion: '0.1.0',
+        createdAt: '2026-01-01T00:00:00Z',
+        digest: '0'.repeat(64),
+        config: 'scimform.yaml',
+        targets: [
+          {
+            target: { name: 'test', url: 'http://127.0.0.1:8080/scim/v2', profile: caps.groupsWritable ? 'generic' : 'lightstep' },
+            capabilities: caps,
+            fetch: { users: live.users.length, groups: live.groups.length, pages: 1, requests: 2, durationMs: 5 },
+            plan,
+            violations: checkGuards(plan, rules, desired, live, { allowMassRemoval }),
+          },
+        ],
+      };
+      // JSON round trip: the document is what `plan --out` writes.
+      const valid = validate(JSON.parse(JSON.stringify(document)));
+      expect(validate.errors ?? []).toEqual([]);
+      expect(valid).toBe(true);
+    }),
+    { numRuns: 300 },
+  );
 });
