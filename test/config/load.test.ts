@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { ScimformError, ValidationError } from '../../src/errors.js';
+import { inScope, loadConfig, loadDesiredState, selectTargets, validateRepository } from '../../src/config/index.js';
+import { checkUrl, parseRemovalLimit } from '../../src/config/config.js';
+import { makeRepository } from './repo.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function repository(options: Parameters<typeof makeRepository>[0]) {
+  const repo = await makeRepository(options);
+  cleanups.push(repo.cleanup);
+  return repo.dir;
+}
+
+const CONFIG = `version: 1
+desired:
+  - identities/*.yaml
+targets:
+  lightstep:
+    url: https://api.lightstep.com/scim/v2/
+    tokenEnv: LIGHTSTEP_SCIM_TOKEN
+    profile: lightstep
+    pageSize: 100
+  local:
+    url: http://localhost:8787/scim/v2
+    tokenEnv: SCIMFORM_TOKEN
+policy:
+  unmanagedUsers: deactivate
+  maxRemovals: 20
+  scope: "*@Example.com"
+  protectedUsers: [BreakGlass@Example.com]
+  allowedEmailDomains: [Example.COM]
+`;
+
+const PEOPLE = `users:
+  - userName: carol@example.com
+    externalId: null
+    name: { givenName: Carol, familyName: null }
+  - userName: dave@example.com
+    active: false
+    emails:
+      - { value: dave@example.com, type: work, primary: true }
+  - userName: breakglass@example.com
+groups:
+  - displayName: Admins
+    externalId: G-1
+    members: [carol@example.com, Dave@example.com]
+  - displayName: Empty
+`;
+
+describe('loadConfig', () => {
+  test('applies defaults, normalises, and records where things are declared', async () => {
+    const dir = await repository({ files: { 'scimform.yaml': CONFIG } });
+    const config = await loadConfig('scimform.yaml', { cwd: dir });
+    expect(config).toEqual({
+      file: join(dir, 'scimform.yaml'),
+      dir,
+      version: 1,
+      desired: ['identities/*.yaml'],
+      targets: [
+        {
+          name: 'lightstep',
+          url: 'https://api.lightstep.com/scim/v2',
+          tokenEnv: 'LIGHTSTEP_SCIM_TOKEN',
+          profile: 'lightstep',
+          pageSize: 100,
+          concurrency: 4,
+          timeoutSeconds: 30,
+          source: { file: 'scimform.yaml', line: 5, column: 3 },
+        },
+        { name: 'local', url: 'http://localhost:8787/scim/v2', tokenEnv: 'SCIMFORM_TOKEN', profile: 'generic', concurrency: 4, timeoutSeconds: 30, source: { file: 'scimform.yaml', line: 10, column: 3 } },
+      ],
+      policy: {
+        unmanagedUsers: 'deactivate',
+        unmanagedGroups: 'ignore',
+        allowDelete: false,
+        maxRemovals: { kind: 'count', value: 20, text: '20' },
+        scope: '*@Example.com',
+        protectedUsers: ['breakglass@example.com'],
+        allowedEmailDomains: ['example.com'],
+        sources: {
+          unmanagedUsers: { file: 'scimform.yaml', line: 14, column: 3 },
+          maxRemovals: { file: 'scimform.yaml', line: 15, column: 3 },
+          scope: { file: 'scimform.yaml', line: 16, column: 3 },
+          protectedUsers: { file: 'scimform.yaml', line: 17, column: 3 },
+        },
+      },
+    });
+  });
+
+  test('throws every problem at once, sorted by line', async () => {
+    const dir = await repository({ config: 'several-problems.yaml' });
+    const error = await loadConfig('scimform.yaml', { cwd: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual(['7:18 /targets/prod/concurrency', '10:16 /policy/allowDelete']);
+  });
+
+  test('a missing file is a ScimformError with a hint, not a validation issue', async () => {
+    const dir = await repository({});
+    const error = await loadConfig('missing.yaml', { cwd: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScimformError);
+    expect(error).not.toBeInstanceOf(ValidationError);
+    expect((error as ScimformError).hint).toBe('Run scimform in the folder that holds scimform.yaml, or pass --config FILE.');
+  });
+});
+
+describe('loadDesiredState', () => {
+  test('merges the identity files, keeping absent attributes absent and explicit nulls', async () => {
+    const dir = await repository({ files: { 'scimform.yaml': CONFIG, 'identities/people.yaml': PEOPLE } });
+    const desired = await loadDesiredState(await loadConfig('scimform.yaml', { cwd: dir }));
+    expect(desired.users).toEqual([
+      { userName: 'alice@example.com', externalId: 'E-1', name: { givenName: 'Alice', familyName: 'Archer' }, source: { file: 'identities/base.yaml', line: 2, column: 5 } },
+      { userName: 'bob@example.com', externalId: 'E-2', source: { file: 'identities/base.yaml', line: 5, column: 5 } },
+      { userName: 'carol@example.com', externalId: null, name: { givenName: 'Carol', familyName: null }, source: { file: 'identities/people.yaml', line: 2, column: 5 } },
+      { userName: 'dave@example.com', active: false, emails: [{ value: 'dave@example.com', type: 'work', primary: true }], source: { file: 'identities/people.yaml', line: 5, column: 5 } },
+      { userName: 'breakglass@example.com', source: { file: 'identities/people.yaml', line: 9, column: 5 } },
+    ]);
+    expect(desired.groups).toEqual([
+      {
+        displayName: 'Admins',
+        externalId: 'G-1',
+        members: ['carol@example.com', 'Dave@example.com'],
+        memberSources: [
+          { file: 'identities/people.yaml', line: 13, column: 15 },
+          { file: 'identities/people.yaml', line: 13, column: 34 },
+        ],
+        source: { file: 'identities/people.yaml', line: 11, column: 5 },
+      },
+      { displayName: 'Empty', members: [], memberSources: [], source: { file: 'identities/people.yaml', line: 14, column: 5 } },
+    ]);
+  });
+
+  test('lists the config file and every identity file with the sha256 of its bytes, sorted by path', async () => {
+    const dir = await repository({ files: { 'scimform.yaml': CONFIG, 'identities/people.yaml': PEOPLE } });
+    const desired = await loadDesiredState(await loadConfig('scimform.yaml', { cwd: dir }));
+    const sha256 = async (path: string) => createHash('sha256').update(await readFile(join(dir, path))).digest('hex');
+    expect(desired.files).toEqual([
+      { path: 'identities/base.yaml', sha256: await sha256('identities/base.yaml') },
+      { path: 'identities/people.yaml', sha256: await sha256('identities/people.yaml') },
+      { path: 'scimform.yaml', sha256: await sha256('scimform.yaml') },
+    ]);
+  });
+
+  test('throws a ValidationError with the problems of every file', async () => {
+    const dir = await repository({ identities: ['wrong-type-active.yaml', 'undeclared-member.yaml', 'duplicate-username-across-files'] });
+    const error = await loadDesiredState(await loadConfig('scimform.yaml', { cwd: dir })).catch((e: unknown) => e);
+    expect((error as ValidationError).issues.map((i) => `${i.file}:${i.line}`)).toEqual([
+      'identities/people.yaml:3',
+      'identities/undeclared-member.yaml:5',
+      'identities/wrong-type-active.yaml:3',
+    ]);
+  });
+});
+
+describe('validateRepository', () => {
+  test('still checks the identity files when the configuration has problems', async () => {
+    const dir = await repository({ config: 'http-public-host.yaml', identities: ['bad-email.yaml'] });
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(report.issues.map((i) => `${i.file}:${i.line}:${i.column}`)).toEqual(['identities/bad-email.yaml:4:18', 'scimform.yaml:5:10']);
+  });
+
+  test('returns the config and desired state when everything is valid', async () => {
+    const report = await validateRepository('examples/basic/scimform.yaml');
+    expect(report.issues).toEqual([]);
+    expect([report.config?.targets.length, report.desired?.users.length, report.desired?.groups.length]).toEqual([1, 10, 3]);
+  });
+});
+
+describe('selectTargets', () => {
+  const config = { targets: [{ name: 'a' }, { name: 'b' }] } as unknown as Parameters<typeof selectTargets>[0];
+  test.each([
+    [[], ['a', 'b']],
+    [['b'], ['b']],
+    [['b', 'a', 'b'], ['b', 'a']],
+  ])('%j selects %j', (names, expected) => {
+    expect(selectTargets(config, names).map((t) => t.name)).toEqual(expected);
+  });
+
+  test('an unknown name is an error listing the known ones', () => {
+    expect(() => selectTargets(config, ['c'])).toThrow(expect.objectContaining({ message: 'unknown target `c`', hint: 'Targets declared in the configuration: a, b.' }));
+  });
+});
+
+describe('inScope', () => {
+  test.each([
+    [undefined, 'anyone@anywhere.example', true],
+    ['*@example.com', 'jane@example.com', true],
+    ['*@example.com', 'Jane@EXAMPLE.com', true],
+    ['*@example.com', 'jane@example.com.evil', false],
+    ['*@example.com', '.hidden@example.com', true],
+    ['{ops,eng}-*@example.com', 'eng-bot@example.com', true],
+    ['{ops,eng}-*@example.com', 'hr-bot@example.com', false],
+  ])('scope %s, userName %s → %s', (scope, userName, expected) => {
+    expect(inScope(scope === undefined ? {} : { scope }, userName)).toBe(expected);
+  });
+});
+
+describe('checkUrl', () => {
+  test.each([
+    ['https://api.lightstep.com/scim/v2', undefined],
+    ['http://127.0.0.1:8787/scim/v2', undefined],
+    ['http://127.1.2.3/scim', undefined],
+    ['http://localhost:8787/scim/v2', undefined],
+    ['http://[::1]:8787/scim/v2', undefined],
+    ['http://api.lightstep.com/scim/v2', /^`url` must use https/],
+    ['http://127.0.0.1.nip.io/scim', /^`url` must use https/],
+    ['ftp://example.com/scim', /^`url` must be an https URL, not `ftp`/],
+    ['not a url', /^`url` is not a valid URL/],
+    ['https://user:pw@example.com/scim', /^`url` must not contain credentials/],
+    ['https://example.com/scim?x=1', /without a query or fragment/],
+  ])('%s', (url, expected) => {
+    const problem = checkUrl(url);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
+  });
+});
+
+describe('parseRemovalLimit', () => {
+  test.each([
+    ['25%', { kind: 'percent', value: 25, text: '25%' }],
+    ['20', { kind: 'count', value: 20, text: '20' }],
+    [20, { kind: 'count', value: 20, text: '20' }],
+    ['0', { kind: 'count', value: 0, text: '0' }],
+  ] as const)('%j', (input, expected) => {
+    expect(parseRemovalLimit(input)).toEqual(expected);
+  });
+});
