@@ -290,6 +290,9 @@ async function sendRequests(
   let httpStatus: number | undefined;
   let version: string | undefined;
   for (const [index, planned] of requests.entries()) {
+    if (index > 0 && run.options.signal?.aborted) {
+      return outcomeOf(operation, 'failed', { ...extra, message: `interrupted after request ${index} of ${requests.length}; the rest were not sent (a re-run converges)` });
+    }
     const resolved = resolveRefs(planned, run.createdIds);
     if (!resolved.ok) return outcomeOf(operation, 'skipped', { ...extra, message: `depends on ${resolved.operation}, which left no id to refer to` });
     // The plan saw one version; after our own first chunk the resource has the version we made.
@@ -384,10 +387,11 @@ async function createResource(run: Run, operation: CreateUser | CreateGroup): Pr
     if (failure.kind === 'unknown') {
       const found = await findExisting(run, operation, externalId, false);
       if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
-      if (attempt < maxAttempts) continue;
+      const interrupted = run.options.signal?.aborted === true;
+      if (attempt < maxAttempts && !interrupted) continue;
       return outcomeOf(operation, 'failed', {
         ...(failure.status === undefined ? {} : { httpStatus: failure.status }),
-        message: `${describeFailure(failure)}; sent ${attempt} ${attempt === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server`,
+        message: `${describeFailure(failure)}; sent ${attempt} ${attempt === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server${interrupted ? ' (not sent again: apply was interrupted)' : ''}`,
       });
     }
     if (failure.kind === 'http' && failure.status === 409) {

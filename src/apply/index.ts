@@ -9,3 +9,4 @@ export { confirmApply, type ApprovalIO } from './approve.js';
 export { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
 export { resolveRefs } from './refs.js';
 export type * from './types.js';
+export { applyAndVerify, applyExitCode, renderTargetResult, succeeded, type TargetApplyResult } from './run.js';

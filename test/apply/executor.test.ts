@@ -296,3 +296,26 @@ describe('applyPlan: audit and progress', () => {
     expect(Math.max(...seen.map((p) => p.inFlight))).toBe(1);
   });
 });
+
+describe('applyPlan: interruption inside an operation', () => {
+  test('a create whose outcome is unknown is looked up but not sent again after the signal', async () => {
+    const controller = new AbortController();
+    const fake = fakeScim(() => {
+      controller.abort();
+      return Promise.reject(lost());
+    });
+    const report = await applyPlan(targetPlan([op.createUser('a@example.com')]), fake.client, { concurrency: 1, signal: controller.signal });
+    expect(fake.writes).toHaveLength(1);
+    expect(fake.reads).toEqual(['findUserByUserName a@example.com']);
+    expect(report.outcomes[0]?.message).toMatch(/not sent again: apply was interrupted\)$/);
+  });
+
+  test('the later chunks of an operation are not started after the signal', async () => {
+    const controller = new AbortController();
+    const fake = fakeScim(() => (controller.abort(), { status: 204 }));
+    const requests = ['one', 'two'].map((body) => ({ method: 'PATCH' as const, path: '/Groups/g1', body }));
+    const report = await applyPlan(targetPlan([op.updateGroupMembers('g1', 'Big', requests)]), fake.client, { concurrency: 1, signal: controller.signal });
+    expect(fake.writes).toHaveLength(1);
+    expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: 'interrupted after request 1 of 2; the rest were not sent (a re-run converges)' });
+  });
+});
