@@ -323,6 +323,33 @@ describe('computePlan: users', () => {
   });
 });
 
+describe('computePlan: notes', () => {
+  test.each([
+    ['a protected declaration', desired([user('breakglass@example.com', { displayName: 'X' })]), [], 'user breakglass@example.com is protected: left alone'],
+    ['an out-of-scope declaration', desired([user('x@other.org')]), [], 'user x@other.org is outside scope: left alone'],
+    [
+      'an externalId match onto a protected user',
+      desired([user('jane@example.com', { externalId: 'B' })]),
+      [liveUser('b1', 'breakglass@example.com', { externalId: 'B' })],
+      'user jane@example.com matches live user breakglass@example.com (id b1) by externalId, which is protected: left alone',
+    ],
+    [
+      'a group member scimform will not add',
+      desired([user('breakglass@example.com')], [group('Admins', ['breakglass@example.com'])]),
+      [],
+      'group Admins: member breakglass@example.com is not a user this plan manages or creates now: not added',
+    ],
+  ])('%s is explained in a note', (_name, state, users, note) => {
+    const result = plan(state, users, [], policy({ scope: '*@example.com', protectedUsers: ['breakglass@example.com'] }));
+    expect(result.notes).toContain(note);
+    expect(result.operations.filter((op) => op.kind !== 'createGroup')).toEqual([]);
+  });
+
+  test('a converged plan has no notes', () => {
+    expect(plan(desired([janeDeclared]), [janeLive]).notes).toBeUndefined();
+  });
+});
+
 describe('computePlan: groups', () => {
   const alice = liveUser('ua', 'alice@example.com');
   const bob = liveUser('ub', 'bob@example.com');
