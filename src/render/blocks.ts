@@ -196,3 +196,8 @@ export function removalsLine(plan: TargetPlan): string | undefined {
   if (removals === 0) return undefined;
   return `Removals: ${formatCount(removals)} of ${plural(liveUsersInScope, 'live user')} (limit ${safeText(limit.text)}).`;
 }
+
+/** `Note: user x is protected: left alone`, for things a reviewer should know that are not operations. */
+export function noteLines(plan: TargetPlan): string[] {
+  return (plan.plan.notes ?? []).map((note) => `Note: ${safeText(note)}`);
+}

@@ -5,7 +5,8 @@ import type { SavedPlan } from '../plan/types.js';
  * Keys that lead, in this order, wherever they occur; every other key follows alphabetically.
  * The order never depends on how the objects were built, so two plans of the same state are
  * byte-identical and a saved plan diffs cleanly. `schemas` leads as in every SCIM example
- * (RFC 7644 §3.3), and `op`, `path`, `value` read in PatchOp order.
+ * (RFC 7644 §3.3), a request reads `method path`, a change `path old new`, a PatchOp operation
+ * `op path value`.
  */
 const LEADING_KEYS = [
   'formatVersion',
@@ -17,10 +18,13 @@ const LEADING_KEYS = [
   'target',
   'kind',
   'key',
-  'name',
   'schemas',
+  'name',
   'op',
+  'method',
   'path',
+  'old',
+  'new',
   'value',
 ];
 const rank = new Map(LEADING_KEYS.map((key, index) => [key, index]));

@@ -4,7 +4,17 @@
  * GitHub's 65,536-character limit by cutting operations fairly across targets.
  */
 import type { TargetPlan } from '../plan/types.js';
-import { blockFor, blockHeadLines, changeCount, detailTextLine, type OperationBlock, removalsLine, summaryLine, targetHeader } from './blocks.js';
+import {
+  blockFor,
+  blockHeadLines,
+  changeCount,
+  detailTextLine,
+  noteLines,
+  type OperationBlock,
+  removalsLine,
+  summaryLine,
+  targetHeader,
+} from './blocks.js';
 import { formatCount, plural, safeText } from './format.js';
 
 export interface MarkdownOptions {
@@ -81,9 +91,25 @@ function violationsSection(plans: TargetPlan[]): string | undefined {
   return lines.join('\n');
 }
 
+/** Notes can be many (every protected user); a few are enough in a comment. */
+const MAX_NOTES = 20;
+
+function cappedNotes(plan: TargetPlan): string[] {
+  const notes = noteLines(plan);
+  if (notes.length <= MAX_NOTES) return notes;
+  return [...notes.slice(0, MAX_NOTES), `… ${plural(notes.length - MAX_NOTES, 'more note')} not shown; the full plan is in the saved plan artifact`];
+}
+
+/** A target without operations: one line, and its notes as a list. */
+function unchangedSection(plan: TargetPlan): string {
+  const line = `**${escapeMarkdown(plan.target.name)}**: ${escapeMarkdown(summaryLine(plan))}`;
+  const notes = cappedNotes(plan).map((note) => `- ${escapeMarkdown(note)}`);
+  return notes.length > 0 ? `${line}\n\n${notes.join('\n')}` : line;
+}
+
 function targetSection(section: TargetSection, shown: number): string {
   const { plan } = section;
-  if (plan.plan.operations.length === 0) return `**${escapeMarkdown(plan.target.name)}**: ${escapeMarkdown(summaryLine(plan))}`;
+  if (plan.plan.operations.length === 0) return unchangedSection(plan);
   const name = escapeHtml(plan.target.name);
   const total = section.blocks.length;
   const changes = plural(changeCount(plan), 'change');
@@ -93,6 +119,8 @@ function targetSection(section: TargetSection, shown: number): string {
   body += `\n${summaryLine(plan)}`;
   const removals = removalsLine(plan);
   if (removals !== undefined) body += `\n${removals}`;
+  const notes = cappedNotes(plan);
+  if (notes.length > 0) body += `\n\n${notes.join('\n')}`;
   return [
     `<details><summary>${title}</summary>`,
     '',

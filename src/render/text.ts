@@ -1,6 +1,6 @@
 /** The terminal plan, Terraform-like (SPEC §4 "Output"). */
 import type { TargetPlan } from '../plan/types.js';
-import { blockFor, blockTextLines, removalsLine, summaryLine, targetHeader } from './blocks.js';
+import { blockFor, blockTextLines, noteLines, removalsLine, summaryLine, targetHeader } from './blocks.js';
 import { safeText } from './format.js';
 import { paletteFor, type Palette } from './style.js';
 
@@ -19,6 +19,8 @@ function targetText(plan: TargetPlan, palette: Palette): string[] {
     const removals = removalsLine(plan);
     if (removals !== undefined) lines.push(removals);
   }
+  const notes = noteLines(plan);
+  if (notes.length > 0) lines.push('', ...notes);
   // After the summary, where the eye lands last: a refused guard means apply will not run.
   if (plan.violations.length > 0) {
     lines.push('');

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ScimformError } from '../../src/errors.js';
+import type { Capabilities, DesiredState, LiveState, LiveUser, Policy } from '../../src/model.js';
 import type { IdentityFile } from '../../src/model.js';
+import { checkGuards, computePlan } from '../../src/plan/index.js';
 import {
   assertDigestMatches,
   buildSavedPlan,
@@ -15,7 +17,7 @@ import {
   SAVED_PLAN_FORMAT_VERSION,
   writeSavedPlan,
 } from '../../src/plan/saved.js';
-import type { SavedPlan } from '../../src/plan/types.js';
+import type { SavedPlan, TargetPlan } from '../../src/plan/types.js';
 import { renderJson } from '../../src/render/index.js';
 import { emptyPlan, genericPlan, largePlan, lightstepPlan } from '../render/fixtures.js';
 
@@ -125,6 +127,86 @@ describe('the saved-plan document', () => {
     const request = document.targets[0]?.plan.operations[0]?.requests[0];
     Object.assign(request ?? {}, { headers: { Authorization: 'Bearer x' } });
     expect(validate(document)).toBe(false);
+  });
+});
+
+/** Real plans from `computePlan`, so that the schema keeps up with what planning produces. */
+describe('plans computed from desired and live state', () => {
+  const source = (line: number) => ({ file: 'identities/people.yaml', line, column: 5 });
+  const live = (id: string, userName: string, fields: Partial<LiveUser> = {}): LiveUser => {
+    const attributes = { active: true, ...fields };
+    return { id, userName, ...attributes, resource: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id, userName, ...attributes } };
+  };
+  const desired: DesiredState = {
+    users: [
+      { userName: 'jane@example.com', name: { givenName: 'Jane', familyName: 'Smith' }, source: source(1) },
+      { userName: 'b@example.com', externalId: 'E9', source: source(5) },
+      { userName: 'new@example.com', emails: [{ value: 'new@example.com', type: 'work', primary: true }], source: source(9) },
+      { userName: 'back@example.com', source: source(12) },
+      { userName: 'leaving@example.com', active: false, source: source(14) },
+    ],
+    groups: [
+      { displayName: 'Admins', members: ['jane@example.com', 'new@example.com'], memberSources: [source(21), source(22)], source: source(20) },
+      { displayName: 'Ops', members: ['jane@example.com'], memberSources: [source(26)], source: source(25) },
+    ],
+    files,
+  };
+  const liveState: LiveState = {
+    users: [
+      live('u1', 'jane@example.com', { name: { givenName: 'Jane', familyName: 'Doe' }, version: 'W/"1"' }),
+      live('u2', 'a@example.com', { externalId: 'E9' }),
+      live('u3', 'back@example.com', { active: false }),
+      live('u4', 'leaving@example.com'),
+      live('u5', 'old@example.com'),
+      live('u6', 'older@example.com'),
+    ],
+    groups: [
+      { id: 'g1', displayName: 'Admins', members: ['u5'], resource: { id: 'g1', displayName: 'Admins', members: [{ value: 'u5' }] } },
+      { id: 'g2', displayName: 'Legacy', members: [], resource: { id: 'g2', displayName: 'Legacy', members: [] } },
+    ],
+  };
+  const policy: Policy = {
+    unmanagedUsers: 'delete',
+    unmanagedGroups: 'delete',
+    allowDelete: true,
+    maxRemovals: { kind: 'count', value: 1, text: '1' },
+    protectedUsers: [],
+    sources: { unmanagedUsers: { file: 'scimform.yaml', line: 9, column: 3 } },
+  };
+  const capabilities = (groupsWritable: boolean): Capabilities => ({
+    patch: true,
+    filter: true,
+    etag: true,
+    bulk: false,
+    groupsWritable,
+    usersDeletable: true,
+    pagination: 'index',
+    memberRemoval: 'path-filter',
+    updateMethod: 'patch',
+    maxMembersPerPatch: 100,
+  });
+  const targetPlan = (groupsWritable: boolean): TargetPlan => {
+    const plan = computePlan(desired, liveState, policy, capabilities(groupsWritable));
+    return {
+      target: { name: groupsWritable ? 'generic' : 'lightstep', url: 'http://127.0.0.1:1/scim/v2', profile: groupsWritable ? 'generic' : 'lightstep' },
+      capabilities: capabilities(groupsWritable),
+      fetch: { users: liveState.users.length, groups: liveState.groups.length, pages: 2, requests: 2, durationMs: 12 },
+      plan,
+      violations: checkGuards(plan, policy, desired, liveState, { allowMassRemoval: false }),
+    };
+  };
+
+  test.each([
+    ['writable groups', true],
+    ['read-only groups', false],
+  ])('with %s are valid against the schema and read back', async (name, groupsWritable) => {
+    const target = targetPlan(groupsWritable);
+    expect(target.plan.operations.length).toBeGreaterThan(5);
+    const saved = savedPlan([target]);
+    expect(validate(JSON.parse(renderJson(saved))), JSON.stringify(validate.errors)).toBe(true);
+    const path = join(dir, `computed-${groupsWritable ? 'generic' : 'lightstep'}.json`);
+    await writeSavedPlan(path, saved);
+    expect(await readSavedPlan(path)).toEqual(JSON.parse(renderJson(saved)));
   });
 });
 

@@ -269,6 +269,7 @@ export function genericPlan(): TargetPlan {
       summary: summarize(operations),
       removals: { removals: 2, liveUsersInScope: 12, limit: { kind: 'count', value: 1, text: '1' } },
       emptiedGroups: [],
+      notes: ['user breakglass@example.com is protected: left alone'],
     },
     violations: [
       {

@@ -80,6 +80,21 @@ describe('renderMarkdown', () => {
     expect(markdown).not.toContain('<details>');
   });
 
+  test('notes are listed, at most 20 of them', () => {
+    const base = emptyPlan();
+    const notes = Array.from({ length: 25 }, (_, index) => `user u${index}@example.com is protected: left alone`);
+    const markdown = renderMarkdown([{ ...base, plan: { ...base.plan, notes } }]);
+    expect(markdown).toContain('**staging**: No changes. staging matches the files.\n\n- Note: user u0@example.com is protected: left alone\n');
+    expect(markdown).toContain('- Note: user u19@example.com');
+    expect(markdown).not.toContain('u20@example.com');
+    expect(markdown).toContain('- … 5 more notes not shown; the full plan is in the saved plan artifact\n');
+  });
+
+  test('notes of a changed target follow its summary inside the diff block', () => {
+    const body = section(renderMarkdown([genericPlan()]), 'okta-staging');
+    expect(body).toContain('Removals: 2 of 12 live users (limit 1).\n\nNote: user breakglass@example.com is protected: left alone\n```');
+  });
+
   test.each([
     ['a table separator', 'team|a', 'team\\|a'],
     ['HTML', '<b>x</b>', '&lt;b&gt;x&lt;/b&gt;'],

@@ -122,6 +122,14 @@ describe('renderText', () => {
     expect(lines[error]).toBe(`Error: ${genericPlan().violations[0]?.message}`);
   });
 
+  test('notes follow the summary, one line each', () => {
+    const base = emptyPlan();
+    const plan = { ...base, plan: { ...base.plan, notes: ['user a@example.com is outside scope: left alone', 'user b@example.com is protected: left alone'] } };
+    expect(renderText([plan], { color: false })).toContain(
+      'No changes. staging matches the files.\n\nNote: user a@example.com is outside scope: left alone\nNote: user b@example.com is protected: left alone\n',
+    );
+  });
+
   test('a target with no changes says so and nothing else', () => {
     expect(renderText([emptyPlan()], { color: false })).toBe(
       'Target staging (http://127.0.0.1:9000/scim/v2, profile generic)\nRead 1 user and 0 groups in 1 page (35 ms).\n\nNo changes. staging matches the files.\n',
