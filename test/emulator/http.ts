@@ -29,7 +29,7 @@ export function client(base: string, defaults: Record<string, string> = {}) {
     patch: (path: string, operations: unknown[], headers?: Record<string, string>) => call('PATCH', path, { schemas: [PATCH_OP], Operations: operations }, headers),
     delete: (path: string, headers?: Record<string, string>) => call('DELETE', path, undefined, headers),
     list: (resource: string, params: Record<string, string | number> = {}) =>
-      call('GET', `/${resource}?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString()}`),
+      call('GET', `/${resource}?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString()}`),
   };
 }
 

@@ -1,0 +1,99 @@
+/** `scimform emulate`: the URL is the first stdout line, it serves until interrupted, and bad flags are refused. */
+import { PassThrough } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { makeContext, type CliIO } from '../../src/cli/context.js';
+import { emulatorOptions, run } from '../../src/cli/emulate.js';
+import { ScimformError } from '../../src/errors.js';
+import { runCli } from '../helpers/cli.js';
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const lines: string[] = [];
+  let err = '';
+  let buffered = '';
+  stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    lines.push(...parts);
+  });
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const cliIO: CliIO = { stdout, stderr, stdin: new PassThrough(), env, cwd: process.cwd() };
+  return { cliIO, lines, stderr: () => err };
+}
+
+const common = { config: 'scimform.yaml', target: [], color: false, quiet: false, verbose: false };
+
+async function waitFor<T>(probe: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('timed out');
+}
+
+describe('scimform emulate', () => {
+  test('prints the URL first, serves SCIM with the token from the environment, and exits 0 when interrupted', async () => {
+    const { cliIO, lines, stderr } = io({ SCIMFORM_EMULATOR_TOKEN: 'env-token' });
+    const controller = new AbortController();
+    const options = { ...common, host: '127.0.0.1', port: '0', profile: 'lightstep', maxPageSize: '50', rate429: '0' };
+    const exit = run(makeContext(cliIO, common, controller.signal), options, []);
+    const url = await waitFor(() => lines[0]);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/scim\/v2$/);
+    expect(stderr()).toMatch(/profile lightstep, pagination cursor \(max page size 50\)/);
+    expect(stderr()).not.toContain('env-token');
+
+    expect((await fetch(`${url}/Users`)).status).toBe(401);
+    const config = await fetch(`${url}/ServiceProviderConfig`, { headers: { authorization: 'Bearer env-token' } });
+    expect(((await config.json()) as { pagination: { maxPageSize: number } }).pagination.maxPageSize).toBe(50);
+
+    controller.abort();
+    expect(await exit).toBe(0);
+    await expect(fetch(`${url}/Users`)).rejects.toThrow();
+  });
+
+  test.each([
+    [{ port: '-1' }, '--port must be a whole number of at least 0'],
+    [{ port: '70000' }, '--port must be at most 65535'],
+    [{ rate429: '1.5' }, '--rate-429 must be a fraction between 0 and 1'],
+    [{ rate5xx: 'often' }, '--rate-5xx must be a fraction between 0 and 1'],
+    [{ maxPageSize: '0' }, '--max-page-size must be a whole number of at least 1'],
+    [{ latency: '2.5' }, '--latency must be a whole number of at least 0'],
+  ])('refuses %j with a message that names the flag', (options, message) => {
+    expect(() => emulatorOptions({ env: {}, cwd: '/tmp' }, options)).toThrow(ScimformError);
+    expect(() => emulatorOptions({ env: {}, cwd: '/tmp' }, options)).toThrow(message);
+  });
+
+  test('turns flags into emulator options, with --token over the environment', () => {
+    expect(
+      emulatorOptions(
+        { env: { SCIMFORM_EMULATOR_TOKEN: 'from-env' }, cwd: '/work' },
+        { host: '::1', port: '8080', profile: 'generic', pagination: 'cursor', data: 'scim.json', token: 'from-flag', latency: '5', rate429: '0.1', retryAfter: '2', rateLostResponse: '0.05', seed: '9', requestLog: 'log.jsonl' },
+      ),
+    ).toEqual({
+      host: '::1',
+      port: 8080,
+      profile: 'generic',
+      pagination: 'cursor',
+      token: 'from-flag',
+      dataFile: '/work/scim.json',
+      requestLogFile: '/work/log.jsonl',
+      faults: { latencyMs: 5, rate429: 0.1, retryAfterSeconds: 2, rateLostResponse: 0.05, seed: 9 },
+    });
+  });
+
+  test('a port in use is a clear error', async () => {
+    const { startEmulator } = await import('../../src/emulator/index.js');
+    const taken = await startEmulator();
+    try {
+      const port = new URL(taken.url).port;
+      const { code, stderr } = await runCli(['emulate', '--port', port]);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      await taken.close();
+    }
+  });
+});

@@ -1,0 +1,48 @@
+/** Discovery endpoints (RFC 7644 §4) say what the emulator does, per profile. */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { client, isScimError, LIST } from './http.js';
+
+describe.each([
+  ['generic', 'index', ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:core:2.0:Group', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']],
+  ['lightstep', 'cursor', ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:core:2.0:Group']],
+] as const)('profile %s', (profile, pagination, schemaIds) => {
+  let emulator: RunningEmulator;
+  let scim: ReturnType<typeof client>;
+  beforeAll(async () => {
+    emulator = await startEmulator({ profile });
+    scim = client(emulator.url);
+  });
+  afterAll(() => emulator.close());
+
+  test('ServiceProviderConfig: PATCH, filter and ETags yes; bulk, sort and changePassword no; bearer auth', async () => {
+    const response = await scim.get('/ServiceProviderConfig');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
+      patch: { supported: true },
+      bulk: { supported: false },
+      filter: { supported: true, maxResults: 1000 },
+      changePassword: { supported: false },
+      sort: { supported: false },
+      etag: { supported: true },
+      pagination: { defaultPaginationMethod: pagination },
+      authenticationSchemes: [expect.objectContaining({ type: 'oauthbearertoken' })],
+    });
+  });
+
+  test('Schemas lists the schemas the profile serves, each with its attributes', async () => {
+    const response = await scim.get('/Schemas');
+    expect(response.body.schemas).toEqual([LIST]);
+    expect(response.body.Resources.map((s: { id: string }) => s.id)).toEqual(schemaIds);
+    const userSchema = (await scim.get('/Schemas/urn:ietf:params:scim:schemas:core:2.0:User')).body;
+    expect(userSchema.attributes).toContainEqual(expect.objectContaining({ name: 'userName', required: true, uniqueness: 'server', caseExact: false }));
+    expect(userSchema.attributes).toContainEqual(expect.objectContaining({ name: 'groups', mutability: 'readOnly' }));
+  });
+
+  test('ResourceTypes lists User and Group; an unknown one is 404', async () => {
+    const response = await scim.get('/ResourceTypes');
+    expect(response.body.Resources.map((r: { endpoint: string }) => r.endpoint)).toEqual(['/Users', '/Groups']);
+    expect(isScimError(await scim.get('/ResourceTypes/Device'), 404)).toBe(true);
+  });
+});

@@ -1,0 +1,126 @@
+/** Fault injection (reproducible with a seed), lost responses, and the request log. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { startEmulator, type EmulatorFaults, type RunningEmulator } from '../../src/emulator/index.js';
+import { client, isScimError, user } from './http.js';
+
+const running: RunningEmulator[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((e) => e.close()));
+});
+
+async function start(faults: EmulatorFaults | undefined, extra: Parameters<typeof startEmulator>[0] = {}) {
+  const emulator = await startEmulator({ ...extra, ...(faults ? { faults } : {}) });
+  running.push(emulator);
+  return emulator;
+}
+
+/** Sends the same sequence of requests, one at a time, and returns what each got: a status, or "reset". */
+async function outcomes(emulator: RunningEmulator, n: number): Promise<string[]> {
+  const scim = client(emulator.url);
+  const seen: string[] = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      const response = i % 2 === 0 ? await scim.post('/Users', user(`seq${i}@example.com`)) : await scim.get('/Users?count=1');
+      seen.push(String(response.status));
+    } catch {
+      seen.push('reset');
+    }
+  }
+  return seen;
+}
+
+describe('fault injection', () => {
+  const mixed: EmulatorFaults = { rate429: 0.2, rate5xx: 0.2, rateReset: 0.1, rateLostResponse: 0.2, seed: 42 };
+
+  test('the same seed and the same requests give the same faults', async () => {
+    const first = await outcomes(await start(mixed), 40);
+    const second = await outcomes(await start(mixed), 40);
+    expect(second).toEqual(first);
+    expect(new Set(first)).toEqual(new Set(['201', '200', '429', '503', 'reset']));
+  });
+
+  test('another seed gives another sequence', async () => {
+    const first = await outcomes(await start(mixed), 40);
+    const other = await outcomes(await start({ ...mixed, seed: 7 }), 40);
+    expect(other).not.toEqual(first);
+  });
+
+  test.each<[string, EmulatorFaults, string | null]>([
+    ['429 without Retry-After by default', { rate429: 1 }, null],
+    ['429 with Retry-After when asked', { rate429: 1, retryAfterSeconds: 3 }, '3'],
+  ])('%s', async (_name, faults, retryAfter) => {
+    const response = await client((await start(faults)).url).get('/Users');
+    expect(isScimError(response, 429, 'tooMany')).toBe(true);
+    expect(response.headers.get('retry-after')).toBe(retryAfter);
+  });
+
+  test('5xx faults are 503 with a SCIM error body', async () => {
+    expect(isScimError(await client((await start({ rate5xx: 1 })).url).get('/Users'), 503)).toBe(true);
+  });
+
+  test('a reset connection does not apply the change', async () => {
+    const emulator = await start({ rateReset: 1 });
+    await expect(client(emulator.url).post('/Users', user('reset@example.com'))).rejects.toThrow();
+    expect(emulator.users()).toEqual([]);
+    expect(emulator.requests).toEqual([expect.objectContaining({ method: 'POST', status: 0, fault: 'reset' })]);
+  });
+
+  test('a lost response applies the write, then drops the connection', async () => {
+    const emulator = await start({ rateLostResponse: 1 });
+    await expect(client(emulator.url).post('/Users', user('lost@example.com'))).rejects.toThrow();
+    expect(emulator.users()).toEqual([expect.objectContaining({ userName: 'lost@example.com' })]);
+    expect(emulator.requests).toEqual([expect.objectContaining({ method: 'POST', path: '/Users', status: 201, fault: 'lostResponse' })]);
+    // Reads are never "lost": they change nothing.
+    expect((await client(emulator.url).get('/Users')).status).toBe(200);
+  });
+
+  test('onlyMethods limits faults to those methods', async () => {
+    const emulator = await start({ rate5xx: 1, onlyMethods: ['POST'] });
+    const scim = client(emulator.url);
+    expect((await scim.get('/Users')).status).toBe(200);
+    expect((await scim.post('/Users', user('only@example.com'))).status).toBe(503);
+  });
+
+  test('latency delays responses', async () => {
+    const scim = client((await start({ latencyMs: 120 })).url);
+    const started = performance.now();
+    await scim.get('/Users');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+  });
+
+  test('setFaults turns faults on and off on a running emulator', async () => {
+    const emulator = await start(undefined);
+    const scim = client(emulator.url);
+    emulator.setFaults({ rate5xx: 1 });
+    expect((await scim.get('/Users')).status).toBe(503);
+    emulator.setFaults(undefined);
+    expect((await scim.get('/Users')).status).toBe(200);
+  });
+});
+
+describe('request log', () => {
+  test('records method, path below the base, query, status, body and fault, in memory and as JSON lines', async () => {
+    const logFile = join(mkdtempSync(join(tmpdir(), 'scimform-emulator-')), 'requests.jsonl');
+    const emulator = await start(undefined, { requestLogFile: logFile, token: 'log-token' });
+    const scim = client(emulator.url, { authorization: 'Bearer log-token' });
+    const created = await scim.post('/Users', user('log@example.com'));
+    await scim.list('Users', { filter: 'userName eq "log@example.com"' });
+    await scim.patch(`/Users/${created.body.id}`, [{ op: 'replace', path: 'active', value: false }]);
+    await client(emulator.url).get('/Users');
+
+    const expected = [
+      { method: 'POST', path: '/Users', query: {}, status: 201, body: user('log@example.com') },
+      { method: 'GET', path: '/Users', query: { filter: 'userName eq "log@example.com"' }, status: 200 },
+      { method: 'PATCH', path: `/Users/${created.body.id}`, query: {}, status: 200, body: { Operations: [{ op: 'replace', path: 'active', value: false }] } },
+      { method: 'GET', path: '/Users', query: {}, status: 401 },
+    ];
+    expect(emulator.requests).toMatchObject(expected);
+    expect(emulator.requests.every((r) => !Number.isNaN(Date.parse(r.time)) && r.fault === undefined)).toBe(true);
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toEqual(JSON.parse(JSON.stringify(emulator.requests)));
+    expect(readFileSync(logFile, 'utf8')).not.toContain('log-token');
+  });
+});
