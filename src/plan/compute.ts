@@ -168,9 +168,6 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   return { matched, claimedBy, leftAlone };
 }
 
-/** What a desired member resolves to: a live user, a user this plan creates, or nothing to act on. */
-type MemberTarget = MemberRef;
-
 function planUsers(
   desired: DesiredState,
   live: LiveState,
@@ -178,12 +175,12 @@ function planUsers(
   capabilities: Capabilities,
   rules: ScopeRules,
   work: Work,
-): { members: Map<string, MemberTarget>; untouchable: Set<string>; identityOf: Map<string, string> } {
+): { members: Map<string, MemberRef>; untouchable: Set<string>; identityOf: Map<string, string> } {
   const liveUsers = [...live.users].sort(byId);
   const { matched, claimedBy, leftAlone } = matchUsers(desired.users, liveUsers, rules, work);
   const holdersByName = groupBy(liveUsers, (user) => lower(user.userName));
-  /** Desired member name (lower-cased) → the user a group should hold. */
-  const members = new Map<string, MemberTarget>();
+  /** Declared userName (lower-cased) → the member a group should hold: a live user by id, or one this plan creates. */
+  const members = new Map<string, MemberRef>();
   /** Live users nobody may touch in this plan: protected, out of scope, or holding a contested userName. */
   const untouchable = new Set([...leftAlone, ...liveUsers.filter((user) => !rules.isManageable(user.userName)).map((user) => user.id)]);
   /** Live id → the userName it is known by in this plan (the declared one when matched). */
@@ -242,7 +239,7 @@ function planUsers(
     }
     if (changes.length === 0) continue;
     const activeChange = changes.find((change) => change.path === 'active');
-    const renamed = changes.includes(rename!);
+    const renamed = rename !== undefined && changes.includes(rename);
     const externalId = typeof user.externalId === 'string' ? user.externalId : user.externalId === null ? undefined : match.externalId;
     work.operations.push({
       kind: activeChange === undefined ? 'updateUser' : activeChange.new === false ? 'deactivateUser' : 'reactivateUser',
@@ -351,7 +348,7 @@ function planGroups(
   live: LiveState,
   policy: Policy,
   capabilities: Capabilities,
-  users: { members: Map<string, MemberTarget>; untouchable: Set<string>; identityOf: Map<string, string> },
+  users: { members: Map<string, MemberRef>; untouchable: Set<string>; identityOf: Map<string, string> },
   work: Work,
 ): void {
   const liveGroups = [...live.groups].sort(byId);
