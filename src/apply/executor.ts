@@ -35,6 +35,7 @@ interface Run {
   createdIds: Map<string, string>;
   inFlight: Set<string>;
   writes: number;
+  progress: { done: number; total: number; failed: number; skipped: number };
 }
 
 type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure };
@@ -42,12 +43,23 @@ type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailu
 export async function applyPlan(plan: TargetPlan, client: Client, options: ApplyOptions): Promise<ApplyReport> {
   const now = options.now ?? Date.now;
   const started = now();
-  const run: Run = { plan, client, options, now, outcomes: new Map(), createdIds: new Map(), inFlight: new Set(), writes: 0 };
   const operations = plan.plan.operations;
+  const total = operations.filter((operation) => operation.kind !== 'manual').length;
+  const run: Run = {
+    plan,
+    client,
+    options,
+    now,
+    outcomes: new Map(),
+    createdIds: new Map(),
+    inFlight: new Set(),
+    writes: 0,
+    progress: { done: 0, total, failed: 0, skipped: 0 },
+  };
 
   for (const operation of operations) {
     if (operation.kind === 'manual') {
-      run.outcomes.set(operation.key, { key: operation.key, kind: operation.kind, status: 'manual', message: `${operation.subject}: ${operation.reason}` });
+      recordOutcome(run, { key: operation.key, kind: operation.kind, status: 'manual', message: `${operation.subject}: ${operation.reason}` });
     }
   }
   reportProgress(run);
@@ -157,18 +169,16 @@ function untilDrained(work: Promise<void>, signal: AbortSignal | undefined, drai
 }
 
 function reportProgress(run: Run): void {
-  if (!run.options.onProgress) return;
-  let done = 0;
-  let failed = 0;
-  let skipped = 0;
-  for (const outcome of run.outcomes.values()) {
-    if (outcome.status === 'manual') continue;
-    done++;
-    if (outcome.status === 'failed' || outcome.status === 'stale') failed++;
-    if (outcome.status === 'skipped') skipped++;
-  }
-  const total = run.plan.plan.operations.filter((operation) => operation.kind !== 'manual').length;
-  run.options.onProgress({ done, total, failed, skipped, inFlight: run.inFlight.size });
+  run.options.onProgress?.({ ...run.progress, inFlight: run.inFlight.size });
+}
+
+/** Counts kept as outcomes arrive: progress is reported after every operation, so it must not rescan them. */
+function recordOutcome(run: Run, outcome: OperationOutcome): void {
+  run.outcomes.set(outcome.key, outcome);
+  if (outcome.status === 'manual') return;
+  run.progress.done++;
+  if (outcome.status === 'failed' || outcome.status === 'stale') run.progress.failed++;
+  if (outcome.status === 'skipped') run.progress.skipped++;
 }
 
 async function runOperation(run: Run, operation: Operation): Promise<void> {
@@ -181,7 +191,7 @@ async function runOperation(run: Run, operation: Operation): Promise<void> {
     // A lookup after a failed create can itself fail (network); that is this operation's failure.
     outcome = { key: operation.key, kind: operation.kind, status: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
-  run.outcomes.set(operation.key, outcome);
+  recordOutcome(run, outcome);
   run.inFlight.delete(operation.key);
   reportProgress(run);
 }

@@ -124,6 +124,7 @@ export interface FakeScim {
 export function fakeScim(respond: Responder, live: { users?: LiveUser[]; groups?: LiveGroup[] } = {}): FakeScim {
   const writes: WriteRequest[] = [];
   const reads: string[] = [];
+  const attempts = new Map<string, number>();
   let inFlight = 0;
   let most = 0;
   const users = live.users ?? [];
@@ -140,7 +141,9 @@ export function fakeScim(respond: Responder, live: { users?: LiveUser[]; groups?
     findUserByExternalId: async (externalId) => (reads.push(`findUserByExternalId ${externalId}`), users.find((user) => user.externalId === externalId)),
     stats: () => ({ requests: {}, pages: 0, retries: 0 }),
     write: async (request) => {
-      const attempt = writes.filter((w) => w.method === request.method && w.path === request.path).length + 1;
+      const sendKey = `${request.method} ${request.path}`;
+      const attempt = (attempts.get(sendKey) ?? 0) + 1;
+      attempts.set(sendKey, attempt);
       writes.push(request);
       inFlight++;
       most = Math.max(most, inFlight);
