@@ -117,6 +117,20 @@ export async function writeSavedPlan(path: string, saved: SavedPlan): Promise<vo
       cause: error,
     });
   }
+  await syncFolder(dirname(path));
+}
+
+/** Makes the rename itself durable (POSIX); folders cannot be opened for this on Windows, where it is skipped. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r').catch(() => undefined);
+  if (handle === undefined) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a folder; the plan is written either way.
+  } finally {
+    await handle.close();
+  }
 }
 
 /** `line L, column C` of a 0-based offset. */

@@ -182,10 +182,12 @@ describe('renderMarkdown within the comment limit', () => {
   test('renders 5,000 operations in well under 100 ms', () => {
     const plans = [largePlan('big', 5000)];
     renderMarkdown(plans);
-    const timings = [0, 1, 2].map(() => {
-      const start = performance.now();
+    // CPU time, best of five: wall time on a shared machine measures the neighbours.
+    const timings = [0, 1, 2, 3, 4].map(() => {
+      const start = process.cpuUsage();
       renderMarkdown(plans);
-      return performance.now() - start;
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) / 1000;
     });
     expect(Math.min(...timings)).toBeLessThan(100);
   });
