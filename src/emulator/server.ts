@@ -148,7 +148,7 @@ export class Emulator {
       } else {
         this.authenticate(req);
         if (!url.pathname.startsWith(`${PREFIX}/`) && url.pathname !== PREFIX) throw notFound(`no SCIM endpoint at ${url.pathname}; the base is ${PREFIX}`);
-        reply = this.route({ method, segments: path.split('/').filter(Boolean), query: url.searchParams, headers: req.headers, body });
+        reply = this.route({ method, segments: segmentsOf(path), query: url.searchParams, headers: req.headers, body });
         if (isWrite(method) && reply.status < 400 && this.options.dataFile) this.save();
       }
     } catch (error) {
@@ -347,11 +347,13 @@ export class Emulator {
   private render(kind: ResourceKind, resource: Attributes, projection?: Projection): Attributes {
     const { id, meta, ...attributes } = structuredClone(resource);
     const schemaIds = kind === 'Group' ? [GROUP_SCHEMA] : [USER_SCHEMA, ...(attributes[ENTERPRISE_USER_SCHEMA] ? [ENTERPRISE_USER_SCHEMA] : [])];
-    const out: Attributes = { schemas: schemaIds, id, ...attributes };
+    // `password` is writeOnly and returned "never" (RFC 7643 §4.1.1).
+    const { password: _password, ...returned } = attributes;
+    const out: Attributes = { schemas: schemaIds, id, ...returned };
     if (kind === 'User') {
       const groups = this.store.groupsOf(id as string).map((group) => ({
         value: group.id,
-        $ref: `${this.baseUrl}/Groups/${group.id as string}`,
+        $ref: `${this.baseUrl}/Groups/${encodeURIComponent(group.id as string)}`,
         display: group.displayName,
         type: 'direct',
       }));
@@ -421,6 +423,14 @@ function project(resource: Attributes, projection: Projection): Attributes {
       : value;
   }
   return out;
+}
+
+function segmentsOf(path: string): string[] {
+  try {
+    return path.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+  } catch {
+    throw notFound(`no SCIM endpoint at ${path}`);
+  }
 }
 
 function integerParam(query: URLSearchParams, name: string): number | undefined {

@@ -198,6 +198,7 @@ export class Store {
           typeof email.value === 'string' ? { ...email, value: email.value.toLowerCase() } : email,
         );
       }
+      for (const [key, value] of Object.entries(attributes)) if (Array.isArray(value)) attributes[key] = onePrimary(value as Attributes[]);
       if (isObject(attributes.name)) {
         const name = attributes.name;
         const formatted = [name.honorificPrefix, name.givenName, name.middleName, name.familyName, name.honorificSuffix].filter((part) => typeof part === 'string' && part !== '').join(' ');
@@ -228,7 +229,7 @@ export class Store {
       if (!user && !group) throw badRequest(`member ${value} is not a known user or group`, 'invalidValue');
       if (value === selfId) throw badRequest('a group cannot be a member of itself', 'invalidValue');
       const display = user ? (user.displayName ?? user.userName) : group!.displayName;
-      members.push({ value, display, $ref: `../${user ? 'Users' : 'Groups'}/${value}`, type: user ? 'User' : 'Group' });
+      members.push({ value, display, $ref: `../${user ? 'Users' : 'Groups'}/${encodeURIComponent(value)}`, type: user ? 'User' : 'Group' });
     }
     return members;
   }
@@ -297,7 +298,7 @@ export class Store {
     const version = importedVersion !== undefined && imported ? (imported.version as string) : this.nextVersion();
     const created = typeof imported?.created === 'string' ? imported.created : now;
     const lastModified = typeof imported?.lastModified === 'string' ? imported.lastModified : now;
-    return { resourceType: kind, created, lastModified, version, location: `${kind === 'User' ? 'Users' : 'Groups'}/${id}` };
+    return { resourceType: kind, created, lastModified, version, location: `${kind === 'User' ? 'Users' : 'Groups'}/${encodeURIComponent(id)}` };
   }
 
   private bump(meta: Attributes, now: string): Attributes {
@@ -307,6 +308,16 @@ export class Store {
   private nextVersion(): string {
     return `W/"${++this.versionCounter}"`;
   }
+}
+
+/**
+ * RFC 7643 §2.4: `primary: true` appears at most once in a multi-valued attribute. When a write
+ * leaves several, the last one (the value added or replaced most recently) keeps it.
+ */
+function onePrimary(values: Attributes[]): Attributes[] {
+  const last = values.map((value) => value.primary === true).lastIndexOf(true);
+  if (last === -1) return values;
+  return values.map((value, i) => (value.primary === true && i !== last ? { ...value, primary: false } : value));
 }
 
 function memberIds(group: Attributes): string[] {

@@ -75,6 +75,11 @@ describe('PATCH operations that succeed', () => {
       [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'New.Work@Example.com' }],
       (u) => expect(u.emails.find((e: any) => e.type === 'work').value).toBe('new.work@example.com'),
     ],
+    [
+      'add of a primary email takes primary from the old one (RFC 7643 §2.4)',
+      [{ op: 'add', path: 'emails', value: [{ value: 'new.primary@example.com', type: 'other', primary: true }] }],
+      (u) => expect(u.emails.filter((e: any) => e.primary === true).map((e: any) => e.value)).toEqual(['new.primary@example.com']),
+    ],
     ['remove emails removes them all', [{ op: 'remove', path: 'emails' }], (u) => expect(u.emails).toBeUndefined()],
     [
       'an enterprise extension attribute by its full path',

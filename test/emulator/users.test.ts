@@ -43,6 +43,25 @@ describe('POST /Users', () => {
     expect(created.body.groups).toBeUndefined();
   });
 
+  test('stores a password but never returns it (returned "never")', async () => {
+    const created = await scim.post('/Users', user('password@example.com', { password: 'hunter2' }));
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain('hunter2');
+    expect(JSON.stringify((await scim.get(`/Users/${created.body.id}`)).body)).not.toContain('hunter2');
+  });
+
+  test('an id that needs percent-encoding in the URL is found', async () => {
+    const own = await startEmulator({ initial: { users: [user('spaced@example.com', { id: 'id with space/slash' })] } });
+    try {
+      const response = await client(own.url).get(`/Users/${encodeURIComponent('id with space/slash')}`);
+      expect(response.status).toBe(200);
+      expect(response.body.userName).toBe('spaced@example.com');
+      expect(response.body.meta.location).toBe(`${own.url}/Users/id%20with%20space%2Fslash`);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('keeps active false when it is sent', async () => {
     const created = await scim.post('/Users', user('inactive@example.com', { active: false }));
     expect(created.body.active).toBe(false);
