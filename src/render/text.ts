@@ -10,7 +10,8 @@ export interface RenderOptions {
 }
 
 function targetText(plan: TargetPlan, palette: Palette): string[] {
-  const lines = [palette.bold(targetHeader(plan)[0] ?? ''), ...targetHeader(plan).slice(1), ''];
+  const [title = '', ...stats] = targetHeader(plan);
+  const lines = [palette.bold(title), ...stats, ''];
   if (plan.plan.operations.length === 0) {
     lines.push(summaryLine(plan));
   } else {
