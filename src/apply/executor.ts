@@ -36,6 +36,8 @@ interface Run {
   inFlight: Set<string>;
   writes: number;
   progress: { done: number; total: number; failed: number; skipped: number };
+  /** Set when the signal stopped an operation part-way (a create not resent, a chunk not sent). */
+  cut: boolean;
 }
 
 type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure };
@@ -55,6 +57,7 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
     inFlight: new Set(),
     writes: 0,
     progress: { done: 0, total, failed: 0, skipped: 0 },
+    cut: false,
   };
 
   for (const operation of operations) {
@@ -64,23 +67,16 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
   }
   reportProgress(run);
 
-  let interrupted = false;
   for (const kinds of APPLY_PHASES) {
     const phase = operations.filter((operation) => kinds.includes(operation.kind));
     if (phase.length === 0) continue;
-    if (options.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
+    if (options.signal?.aborted) break;
     const drained = await untilDrained(
       runPool(phase, Math.max(1, options.concurrency), options.signal, (operation) => runOperation(run, operation)),
       options.signal,
       options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     );
-    if (!drained || options.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
+    if (!drained || options.signal?.aborted) break;
   }
 
   const outcomes = operations.map(
@@ -95,7 +91,8 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
           }
         : { key: operation.key, kind: operation.kind, status: 'not-started', message: 'not started: apply was interrupted' }),
   );
-  interrupted ||= outcomes.some((outcome) => outcome.status === 'not-started');
+  // A signal after the last operation finished interrupted nothing.
+  const interrupted = run.cut || run.inFlight.size > 0 || outcomes.some((outcome) => outcome.status === 'not-started');
   return {
     target: plan.target.name,
     outcomes,
@@ -301,6 +298,7 @@ async function sendRequests(
   let version: string | undefined;
   for (const [index, planned] of requests.entries()) {
     if (index > 0 && run.options.signal?.aborted) {
+      run.cut = true;
       return outcomeOf(operation, 'failed', { ...extra, message: `interrupted after request ${index} of ${requests.length}; the rest were not sent (a re-run converges)` });
     }
     const resolved = resolveRefs(planned, run.createdIds);
@@ -399,6 +397,7 @@ async function createResource(run: Run, operation: CreateUser | CreateGroup): Pr
       if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
       const interrupted = run.options.signal?.aborted === true;
       if (attempt < maxAttempts && !interrupted) continue;
+      run.cut ||= interrupted && attempt < maxAttempts;
       return outcomeOf(operation, 'failed', {
         ...(failure.status === undefined ? {} : { httpStatus: failure.status }),
         message: `${describeFailure(failure)}; sent ${attempt} ${attempt === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server${interrupted ? ' (not sent again: apply was interrupted)' : ''}`,

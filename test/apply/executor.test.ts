@@ -298,6 +298,13 @@ describe('applyPlan: audit and progress', () => {
 });
 
 describe('applyPlan: interruption inside an operation', () => {
+  test('a signal after the last operation finished interrupts nothing', async () => {
+    const controller = new AbortController();
+    const fake = fakeScim(() => (controller.abort(), { status: 200 }));
+    const report = await applyPlan(targetPlan([op.updateUser('u1', 'a@example.com')]), fake.client, { concurrency: 1, signal: controller.signal });
+    expect(report).toMatchObject({ interrupted: false, counts: { updated: 1 } });
+  });
+
   test('a create whose outcome is unknown is looked up but not sent again after the signal', async () => {
     const controller = new AbortController();
     const fake = fakeScim(() => {
@@ -308,6 +315,7 @@ describe('applyPlan: interruption inside an operation', () => {
     expect(fake.writes).toHaveLength(1);
     expect(fake.reads).toEqual(['findUserByUserName a@example.com']);
     expect(report.outcomes[0]?.message).toMatch(/not sent again: apply was interrupted\)$/);
+    expect(report.interrupted).toBe(true);
   });
 
   test('the later chunks of an operation are not started after the signal', async () => {
@@ -317,6 +325,7 @@ describe('applyPlan: interruption inside an operation', () => {
     const report = await applyPlan(targetPlan([op.updateGroupMembers('g1', 'Big', requests)]), fake.client, { concurrency: 1, signal: controller.signal });
     expect(fake.writes).toHaveLength(1);
     expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: 'interrupted after request 1 of 2; the rest were not sent (a re-run converges)' });
+    expect(report.interrupted).toBe(true);
   });
 });
 
