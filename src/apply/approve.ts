@@ -19,15 +19,21 @@ export async function confirmApply(io: ApprovalIO, options: { autoApprove: boole
     });
   }
   const lines = createInterface({ input: io.stdin, output: io.stderr, terminal: false });
+  // Ctrl-C at the prompt, or the end of input, is a "no".
+  let decline = (): void => {};
+  const onAbort = (): void => decline();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     io.stderr.write('Do you want to apply these changes? Only "yes" will be accepted: ');
     const answer = await new Promise<string>((resolve) => {
+      decline = () => resolve('');
+      if (options.signal?.aborted) decline();
       lines.once('line', resolve);
-      lines.once('close', () => resolve(''));
-      options.signal?.addEventListener('abort', () => resolve(''), { once: true });
+      lines.once('close', decline);
     });
     return answer.trim() === 'yes';
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     lines.close();
   }
 }

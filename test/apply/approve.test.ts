@@ -29,4 +29,12 @@ describe('confirmApply', () => {
     await expect(confirmApply(io(false).io, { autoApprove: false })).rejects.toThrow('refusing to apply without approval: this run is not interactive');
     await expect(confirmApply(io(false).io, { autoApprove: true })).resolves.toBe(true);
   });
+
+  test('Ctrl-C at the prompt is a no', async () => {
+    const { io: streams } = io(true);
+    const controller = new AbortController();
+    const answer = confirmApply(streams, { autoApprove: false, signal: controller.signal });
+    controller.abort();
+    await expect(answer).resolves.toBe(false);
+  });
 });
