@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig, type DiscoveryOptions } from './discovery.js';
+import { ScimformError } from '../errors.js';
 import { badRequest, errorBody, notFound, ScimError } from './errors.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
@@ -71,7 +72,15 @@ export class Emulator {
     this.store = new Store({ enterpriseExtension: this.profile === 'generic', emailsRequired: this.profile === 'lightstep' });
     const start = now();
     const saved = options.dataFile ? loadDataFile(options.dataFile) : undefined;
-    this.store.load(saved ?? options.initial ?? {}, start);
+    try {
+      this.store.load(saved ?? options.initial ?? {}, start);
+    } catch (error) {
+      if (!(error instanceof ScimError)) throw error;
+      const source = saved ? `the data file ${options.dataFile}` : 'the initial users and groups';
+      throw new ScimformError(`${source} cannot be loaded: ${error.message}`, {
+        hint: 'Each user needs a unique userName, each group a unique displayName, and group members must name users or groups listed before them.',
+      });
+    }
     this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => void this.handle(req, res));
   }
 
@@ -179,7 +188,6 @@ export class Emulator {
 
   private route(request: Request): Reply {
     const [first, second, ...rest] = request.segments;
-    const { method } = request;
     if (rest.length > 0 || first === undefined) throw notFound(`no SCIM endpoint at /${request.segments.join('/')}`);
     const discovery = this.discoveryOptions();
     switch (first) {

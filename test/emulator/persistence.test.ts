@@ -47,6 +47,13 @@ describe('persistence', () => {
     expect(JSON.parse(readFileSync(dataFile, 'utf8'))).toMatchObject({ users: [], groups: [] });
   });
 
+  test.each([
+    ['a duplicate userName', { users: [{ userName: 'a@example.com' }, { userName: 'A@example.com' }] }, /initial users and groups cannot be loaded: a user with userName "A@example.com" already exists/],
+    ['a member that is not a user', { users: [], groups: [{ displayName: 'G', members: [{ value: 'nobody' }] }] }, /member nobody is not a known user or group/],
+  ])('initial data with %s is refused with a clear error', async (_name, initial, message) => {
+    await expect(startEmulator({ initial })).rejects.toThrow(message);
+  });
+
   test('a data file that is not JSON is refused with a message that names it', async () => {
     const dataFile = join(folder(), 'broken.json');
     writeFileSync(dataFile, '{ not json');
