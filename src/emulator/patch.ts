@@ -204,7 +204,9 @@ function applyOne(resource: Attributes, op: OpName, path: PatchPath, value: unkn
     }
   } else {
     const next = attributeValue(def, value, text);
-    if (next === undefined) {
+    if (next === undefined && op === 'add') {
+      // Adding nothing (null or an empty list) changes nothing.
+    } else if (next === undefined) {
       if (def.required) throw badRequest(`"${text}": ${name} is required`, 'invalidValue');
       delete container[name];
     } else if (def.multiValued && op === 'add') {

@@ -42,6 +42,8 @@ describe('groups under the generic profile', () => {
     ['remove members with a value list', ['ann', 'ben', 'cat'], [{ op: 'remove', path: 'members', value: [{ value: 'ann' }, { value: 'cat' }] }], ['ben']],
     ['remove members with a value list naming a non-member', ['ann'], [{ op: 'remove', path: 'members', value: [{ value: 'dan' }] }], ['ann']],
     ['remove all members', ['ann', 'ben'], [{ op: 'remove', path: 'members' }], []],
+    ['add of an empty member list changes nothing', ['ann'], [{ op: 'add', path: 'members', value: [] }], ['ann']],
+    ['replace members with an empty list empties the group', ['ann', 'ben'], [{ op: 'replace', path: 'members', value: [] }], []],
     ['replace members', ['ann', 'ben'], [{ op: 'replace', path: 'members', value: [{ value: 'cat' }] }], ['cat']],
     ['a path-less add of members', ['ann'], [{ op: 'add', value: { members: [{ value: 'ben' }] } }], ['ann', 'ben']],
     [
@@ -71,6 +73,14 @@ describe('groups under the generic profile', () => {
     const id = await group(['ann']);
     expect(isScimError(await scim.patch(`/Groups/${id}`, operations), status, scimType)).toBe(true);
     expect(members((await scim.get(`/Groups/${id}`)).body)).toEqual(['ann']);
+  });
+
+  test.each(['members[value eq "ID"]', 'members.value eq "ID"', 'members eq "ID"'])('groups can be filtered by member: %s', async (filter) => {
+    const member = (await scim.post('/Users', user(`member-${++serial}@example.com`))).body.id as string;
+    const id = (await scim.post('/Groups', { schemas: [GROUP], displayName: `with-member-${serial}`, members: [{ value: ids.ann }, { value: member }] })).body.id;
+    await group(['ann']);
+    const listing = await scim.list('Groups', { filter: filter.replace('ID', member) });
+    expect(listing.body.Resources.map((g: { id: string }) => g.id)).toEqual([id]);
   });
 
   test('a group displayName is unique, case-insensitively (409 uniqueness)', async () => {
