@@ -100,7 +100,7 @@ export function createTransport(options: TransportOptions): Transport {
   const counts: Record<string, number> = {};
   let retries = 0;
   const urlOf = (path: string) => `${context.url}${path}`;
-  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
   const attemptOnce = async (request: HttpRequest): Promise<Attempt> => {
     const controller = new AbortController();

@@ -1,0 +1,468 @@
+/**
+ * The client over HTTP, without the emulator. Most cases use nock through `NodeHttpDispatcher`
+ * (nock cannot see undici's own sockets): nock states a scripted exchange — headers, bodies,
+ * delays, resets — most directly and checks that every scripted reply was used. The read-only
+ * guard uses undici's `MockAgent` instead: with net connect disabled and call history on, it
+ * proves that *nothing* reached the dispatcher, which is the point of that guard. Broken
+ * connections mid-body use a raw loopback socket, which also exercises the default undici Pool.
+ */
+import net from 'node:net';
+import nock from 'nock';
+import { MockAgent } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { ScimformError } from '../../src/errors.js';
+import type { TargetConfig } from '../../src/model.js';
+import {
+  OutcomeUnknownError,
+  ReadOnlyViolationError,
+  ScimHttpError,
+  ScimNetworkError,
+  createScimClient,
+  profileDefaults,
+  resolveToken,
+  type ClientOptions,
+  type RequestEvent,
+} from '../../src/scim/index.js';
+import { NodeHttpDispatcher } from './node-http-dispatcher.js';
+
+const TOKEN = 'tok-SECRET-8c1f2e7d';
+const ORIGIN = 'https://scim.test';
+const BASE = '/scim/v2';
+
+function target(overrides: Partial<TargetConfig> = {}): TargetConfig {
+  return {
+    name: 'lightstep',
+    url: `${ORIGIN}${BASE}`,
+    tokenEnv: 'LIGHTSTEP_SCIM_TOKEN',
+    profile: 'lightstep',
+    concurrency: 4,
+    timeoutSeconds: 5,
+    source: { file: 'scimform.yaml', line: 4, column: 3 },
+    ...overrides,
+  };
+}
+
+function client(overrides: Partial<TargetConfig> = {}, options: Partial<ClientOptions> = {}) {
+  const events: RequestEvent[] = [];
+  const scim = createScimClient(target(overrides), {
+    token: TOKEN,
+    readOnly: false,
+    dispatcher: new NodeHttpDispatcher(),
+    retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 2_000 },
+    random: () => 0.5,
+    onRequest: (event) => events.push(event),
+    ...options,
+  });
+  return { scim, events };
+}
+
+const scope = () => nock(ORIGIN);
+const user = (id: string, userName: string, extra: Record<string, unknown> = {}) => ({ id, userName, active: true, ...extra });
+const failure = async (promise: Promise<unknown>): Promise<Error> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure');
+};
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+afterAll(() => nock.enableNetConnect());
+
+describe('requests as sent', () => {
+  test('headers: bearer token, SCIM content type and accept; If-Match only when asked', async () => {
+    scope()
+      .post(`${BASE}/Users`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'a@example.com' })
+      .matchHeader('authorization', `Bearer ${TOKEN}`)
+      .matchHeader('content-type', 'application/scim+json')
+      .matchHeader('accept', 'application/scim+json, application/json')
+      .matchHeader('if-match', (value) => value === undefined)
+      .reply(201, user('u1', 'a@example.com'), { etag: 'W/"1"' })
+      .patch(`${BASE}/Users/u1`)
+      .matchHeader('if-match', 'W/"1"')
+      .reply(204);
+    const { scim } = client();
+    expect(await scim.write({ method: 'POST', path: '/Users', body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'a@example.com' } })).toEqual({
+      status: 201,
+      body: user('u1', 'a@example.com'),
+      etag: 'W/"1"',
+    });
+    expect(await scim.write({ method: 'PATCH', path: '/Users/u1', body: { Operations: [] }, ifMatch: 'W/"1"' })).toEqual({ status: 204 });
+  });
+
+  test.each([
+    ['POST', '/Users', 201],
+    ['POST', '/Users', 200],
+    ['PATCH', '/Users/u1', 200],
+    ['PATCH', '/Users/u1', 204],
+    ['PUT', '/Users/u1', 200],
+    ['DELETE', '/Users/u1', 204],
+    ['DELETE', '/Users/u1', 200],
+  ] as const)('%s %s answered %i is a success', async (method, path, status) => {
+    scope().intercept(`${BASE}${path}`, method).reply(status, status === 204 ? undefined : user('u1', 'a@example.com'));
+    const { scim } = client();
+    const result = await scim.write({ method, path, body: method === 'DELETE' ? undefined : { userName: 'a@example.com' } });
+    expect(result.status).toBe(status);
+    expect(result.body).toEqual(status === 204 ? undefined : user('u1', 'a@example.com'));
+  });
+
+  test('find by userName sends an escaped, percent-encoded equality filter and matches case-insensitively', async () => {
+    const seen: string[] = [];
+    scope()
+      .get(`${BASE}/ServiceProviderConfig`)
+      .reply(404)
+      .get(`${BASE}/Users`)
+      .query(true)
+      .reply((uri) => (seen.push(uri), [200, { totalResults: 1, Resources: [user('u9', 'O"Brien\\X@Example.com')] }]))
+      .get(`${BASE}/Users`)
+      .query(true)
+      .reply(200, { totalResults: 0 });
+    const { scim } = client();
+    expect((await scim.findUserByUserName('o"brien\\x@example.com'))?.id).toBe('u9');
+    expect(seen[0]).toBe(`${BASE}/Users?filter=${encodeURIComponent('userName eq "o\\"brien\\\\x@example.com"')}`);
+    expect(seen[0]).not.toContain('+');
+    expect(await scim.findUserByUserName('nobody@example.com')).toBeUndefined();
+  });
+
+  test('find by externalId compares exactly', async () => {
+    scope()
+      .get(`${BASE}/ServiceProviderConfig`)
+      .reply(404)
+      .get(`${BASE}/Users`)
+      .query({ filter: 'externalId eq "E-1"' })
+      .reply(200, { Resources: [user('u1', 'a@example.com', { externalId: 'e-1' }), user('u2', 'b@example.com', { externalId: 'E-1' })] });
+    const { scim } = client();
+    expect((await scim.findUserByExternalId('E-1'))?.id).toBe('u2');
+  });
+
+  test('without filter support, find reads the list instead', async () => {
+    scope()
+      .get(`${BASE}/ServiceProviderConfig`)
+      .reply(200, { filter: { supported: false } })
+      .get(`${BASE}/Users`)
+      .query({ startIndex: 1, count: 100 })
+      .reply(200, { totalResults: 2, Resources: [user('u1', 'a@example.com'), user('u2', 'B@example.com')] });
+    const { scim } = client({ profile: 'generic' });
+    expect((await scim.findUserByUserName('b@example.com'))?.id).toBe('u2');
+  });
+
+  test('get by id: the ETag becomes the version; 404 is undefined', async () => {
+    scope()
+      .get(`${BASE}/Users/u%2F1`)
+      .reply(200, user('u/1', 'a@example.com'), { etag: 'W/"5"' })
+      .get(`${BASE}/Groups/missing`)
+      .reply(404, { status: '404', detail: 'not found' });
+    const { scim } = client();
+    expect(await scim.getUser('u/1')).toMatchObject({ id: 'u/1', version: 'W/"5"' });
+    expect(await scim.getGroup('missing')).toBeUndefined();
+  });
+});
+
+describe('capabilities', () => {
+  test('discovery is read once and merged with the profile', async () => {
+    scope().get(`${BASE}/ServiceProviderConfig`).once().reply(200, { etag: { supported: true }, filter: { supported: true, maxResults: 50 } });
+    const { scim } = client();
+    const first = await scim.capabilities();
+    expect(await scim.capabilities()).toBe(first);
+    expect(first).toEqual({ ...profileDefaults('lightstep'), etag: true, maxResults: 50 });
+    expect(scim.stats().requests).toEqual({ GET: 1 });
+  });
+
+  test.each([404, 501])('a %i on discovery means the profile defaults', async (status) => {
+    scope().get(`${BASE}/ServiceProviderConfig`).reply(status);
+    const { scim } = client({ profile: 'generic' });
+    expect(await scim.capabilities()).toEqual(profileDefaults('generic'));
+  });
+
+  test('a 401 on discovery is an error, not defaults', async () => {
+    scope().get(`${BASE}/ServiceProviderConfig`).reply(401);
+    const { scim } = client();
+    expect(await failure(scim.capabilities())).toBeInstanceOf(ScimHttpError);
+  });
+});
+
+describe('retries', () => {
+  test('GET retries 503 and 502 and counts every attempt', async () => {
+    scope()
+      .get(`${BASE}/Users/u1`)
+      .reply(503)
+      .get(`${BASE}/Users/u1`)
+      .reply(502, '<html>Bad gateway</html>', { 'content-type': 'text/html' })
+      .get(`${BASE}/Users/u1`)
+      .reply(200, user('u1', 'a@example.com'));
+    const { scim, events } = client();
+    expect((await scim.getUser('u1'))?.userName).toBe('a@example.com');
+    expect(events.map((e) => [e.attempt, e.status])).toEqual([[1, 503], [2, 502], [3, 200]]);
+    expect(scim.stats()).toEqual({ requests: { GET: 3 }, pages: 0, retries: 2 });
+  });
+
+  test('Retry-After is honoured (bounded by maxDelayMs)', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(429, '', { 'retry-after': '1' }).get(`${BASE}/Users/u1`).reply(200, user('u1', 'a@example.com'));
+    const { scim } = client({}, { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 60, maxTotalMs: 2_000 } });
+    const t0 = Date.now();
+    await scim.getUser('u1');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+  });
+
+  test('after the last attempt the status is reported', async () => {
+    scope().get(`${BASE}/Users/u1`).times(3).reply(503, { status: 503, detail: 'maintenance' });
+    const { scim } = client();
+    const error = await failure(scim.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimHttpError);
+    expect(error.message).toBe(`GET ${ORIGIN}${BASE}/Users/u1 failed with 503 Service Unavailable: maintenance`);
+  });
+
+  test('a reset PATCH is retried', async () => {
+    scope()
+      .patch(`${BASE}/Users/u1`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .patch(`${BASE}/Users/u1`)
+      .reply(200, user('u1', 'a@example.com'));
+    const { scim } = client();
+    expect((await scim.write({ method: 'PATCH', path: '/Users/u1', body: {} })).status).toBe(200);
+  });
+
+  test('a DELETE that finds the user gone on a retry succeeded', async () => {
+    scope().delete(`${BASE}/Users/u1`).reply(503).delete(`${BASE}/Users/u1`).reply(404);
+    const { scim } = client();
+    expect(await scim.write({ method: 'DELETE', path: '/Users/u1' })).toEqual({ status: 204 });
+  });
+
+  test('a DELETE that gets 404 on the first attempt is an error', async () => {
+    scope().delete(`${BASE}/Users/u1`).reply(404);
+    const { scim } = client();
+    expect(await failure(scim.write({ method: 'DELETE', path: '/Users/u1' }))).toMatchObject({ status: 404, method: 'DELETE', path: '/Users/u1' });
+  });
+
+  test('a POST after a 429 is retried: the server did not act on it', async () => {
+    scope().post(`${BASE}/Users`).reply(429).post(`${BASE}/Users`).reply(201, user('u1', 'a@example.com'));
+    const { scim } = client();
+    expect((await scim.write({ method: 'POST', path: '/Users', body: { userName: 'a@example.com' } })).status).toBe(201);
+  });
+
+  test.each([
+    ['a 503', (s: nock.Interceptor) => s.reply(503), /the server answered 503/],
+    ['a 500 with detail', (s: nock.Interceptor) => s.reply(500, { detail: 'db down' }), /the server answered 500 \(db down\)/],
+    ['a reset', (s: nock.Interceptor) => s.replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), /the connection broke \(ECONNRESET\)/],
+    ['an unreadable 201', (s: nock.Interceptor) => s.reply(201, '{"id": "u1", "userN', { 'content-type': 'application/scim+json' }), /could not be read: the body was not JSON/],
+  ])('a POST with %s has an unknown outcome and is sent once', async (_case, reply, reason) => {
+    reply(scope().post(`${BASE}/Users`));
+    const { scim, events } = client();
+    const error = await failure(scim.write({ method: 'POST', path: '/Users', body: { userName: 'a@example.com' } }));
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(error).toMatchObject({ method: 'POST', path: '/Users' });
+    expect(error.message).toMatch(reason);
+    expect(events).toHaveLength(1);
+  });
+
+  test('a signal that aborts during a backoff wait stops the retries', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(503);
+    const controller = new AbortController();
+    const { scim, events } = client({}, { signal: controller.signal, retry: { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 1_000, maxTotalMs: 10_000 } });
+    const pending = failure(scim.getUser('u1'));
+    setTimeout(() => controller.abort(), 30);
+    const error = await pending;
+    expect(error.message).toBe('interrupted: GET /Users/u1 was not retried');
+    expect(events).toHaveLength(1);
+  });
+});
+
+describe('timeouts and unreadable answers', () => {
+  test('a GET timeout names the URL and the time waited', async () => {
+    scope().get(`${BASE}/Users/u1`).times(2).delay(300).reply(200, user('u1', 'a@example.com'));
+    const { scim } = client({ timeoutSeconds: 0.05 }, { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 } });
+    const error = await failure(scim.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimNetworkError);
+    expect(error.message).toBe(`GET ${ORIGIN}${BASE}/Users/u1 timed out: no answer within 50 ms (2 attempts)`);
+    expect((error as ScimformError).hint).toContain('timeoutSeconds of target lightstep');
+  });
+
+  test('a POST timeout has an unknown outcome', async () => {
+    scope().post(`${BASE}/Users`).delay(300).reply(201, {});
+    const { scim } = client({ timeoutSeconds: 0.05 });
+    const error = await failure(scim.write({ method: 'POST', path: '/Users', body: {} }));
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(error.message).toBe(`POST /Users may or may not have been applied: no answer within 50 ms from ${ORIGIN}${BASE}/Users`);
+  });
+
+  test('an HTML page where JSON was expected is a clear error', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(200, '<!DOCTYPE html><html><body>Sign in</body></html>', { 'content-type': 'text/html; charset=utf-8' });
+    const { scim } = client();
+    const error = await failure(scim.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimformError);
+    expect(error.message).toBe(`GET ${ORIGIN}${BASE}/Users/u1 answered 200, but the body was not JSON but text/html, starting "<!DOCTYPE html><html><body>Sign in</body></html>"`);
+  });
+
+  test('an HTML error page keeps the status and says what the body was', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(404, '<html>nginx</html>', { 'content-type': 'text/html' });
+    const { scim } = client();
+    // getUser turns 404 into undefined, so read the page through a list instead
+    scope().get(`${BASE}/ServiceProviderConfig`).reply(404).get(`${BASE}/Users`).query(true).reply(403, '<html>nginx</html>', { 'content-type': 'text/html' });
+    expect(await scim.getUser('u1')).toBeUndefined();
+    const error = await failure(scim.listUsers());
+    expect(error.message).toBe(`the SCIM service of target lightstep refused GET ${ORIGIN}${BASE}/Users?cursor=&count=100 (403 Forbidden) (the body was not JSON but text/html, starting "<html>nginx</html>")`);
+  });
+});
+
+describe('errors for people', () => {
+  test('401 (lightstep): the token in $LIGHTSTEP_SCIM_TOKEN was rejected; SCIM token, not the API key; the Okta-guide URL', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(401, { status: '401', detail: 'unauthorized' });
+    const { scim } = client();
+    const error = (await failure(scim.getUser('u1'))) as ScimHttpError;
+    expect(error.message).toBe('the SCIM service of target lightstep rejected the token in $LIGHTSTEP_SCIM_TOKEN (401 Unauthorized)');
+    expect(error.hint).toBe(
+      '$LIGHTSTEP_SCIM_TOKEN must hold a SCIM token (Lightstep: Organization Settings › SCIM provisioning), not the general Lightstep API key. ' +
+        "Lightstep's Okta guide instead uses https://api.lightstep.com/public/v0.2/<organization> with an Admin API key: the URL is configuration, " +
+        'so make the token and the url of target lightstep belong together.',
+    );
+    expect(error).toMatchObject({ status: 401, method: 'GET', path: '/Users/u1' });
+  });
+
+  test.each([
+    [403, { detail: 'SCIM requires Enterprise' }, 'GET', /refused GET .*\/Users\/u1 \(403 Forbidden\): SCIM requires Enterprise/, /Enterprise plan/],
+    [409, { status: '409', scimType: 'uniqueness', detail: 'exists' }, 'POST', /userName a@example\.com is already taken on target lightstep \(409 Conflict, uniqueness\): exists/, /unique/],
+    [409, { status: 409 }, 'POST', /userName a@example\.com is already taken .*\(409 Conflict\)$/, /unique/],
+    [412, { status: 412 }, 'PATCH', /changed since it was read \(412 Precondition Failed\)/, /run plan again/],
+    [400, { status: '400', scimType: 'invalidValue', detail: 'bad email' }, 'PATCH', /failed with 400 Bad Request \(invalidValue\): bad email/, /detail/],
+  ] as const)('%i is a typed error with a sentence and a hint', async (status, body, method, message, hint) => {
+    scope().intercept(`${BASE}/Users${method === 'POST' ? '' : '/u1'}`, method).reply(status, body);
+    const { scim } = client();
+    const error = (await failure(
+      method === 'GET' ? scim.getUser('u1') : scim.write({ method, path: method === 'POST' ? '/Users' : '/Users/u1', body: { userName: 'a@example.com' } }),
+    )) as ScimHttpError;
+    expect(error).toBeInstanceOf(ScimHttpError);
+    expect(error.status).toBe(status);
+    expect(error.message).toMatch(message);
+    expect(error.hint).toMatch(hint);
+  });
+
+  test('the token appears in no error, hint, cause, event or stat, even when the server echoes it', async () => {
+    scope()
+      .get(`${BASE}/Users/u1`)
+      .reply(401, { detail: `bad token ${TOKEN}` })
+      .get(`${BASE}/Users/u2`)
+      .reply(400, { detail: `Authorization: Bearer ${TOKEN} is malformed` })
+      .get(`${BASE}/Users/u3`)
+      .reply(200, `<html>${TOKEN}</html>`)
+      .post(`${BASE}/Users`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .get(`${BASE}/Users/u4`)
+      .times(3)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const { scim, events } = client();
+    const errors = [
+      await failure(scim.getUser('u1')),
+      await failure(scim.getUser('u2')),
+      await failure(scim.getUser('u3')),
+      await failure(scim.write({ method: 'POST', path: '/Users', body: {} })),
+      await failure(scim.getUser('u4')),
+    ];
+    const everything = [
+      ...errors.flatMap((e) => [e.message, (e as ScimformError).hint, e.stack, JSON.stringify(e), String((e as { cause?: unknown }).cause), JSON.stringify(e, Object.getOwnPropertyNames(e))]),
+      JSON.stringify(events),
+      JSON.stringify(scim.stats()),
+    ].join('\n');
+    expect(everything).toContain('[redacted]');
+    expect(everything).not.toContain(TOKEN);
+  });
+});
+
+describe('read-only mode', () => {
+  test.each(['POST', 'PATCH', 'PUT', 'DELETE'] as const)('%s is refused before it reaches the dispatcher', async (method) => {
+    const agent = new MockAgent({ enableCallHistory: true });
+    agent.disableNetConnect();
+    const scim = createScimClient(target(), { token: TOKEN, readOnly: true, dispatcher: agent });
+    const error = await failure(scim.write({ method, path: '/Users/u1', body: { active: false } }));
+    expect(error).toBeInstanceOf(ReadOnlyViolationError);
+    expect(error.message).toBe(`refused to send ${method} /Users/u1: this client is read-only and sends only GET requests`);
+    expect(agent.getCallHistory()?.calls()).toEqual([]);
+    expect(scim.stats().requests).toEqual({});
+    await agent.close();
+  });
+
+  test('GET still works', async () => {
+    const agent = new MockAgent({ enableCallHistory: true });
+    agent.disableNetConnect();
+    agent.get(ORIGIN).intercept({ path: `${BASE}/Users/u1`, method: 'GET' }).reply(200, user('u1', 'a@example.com'));
+    const scim = createScimClient(target(), { token: TOKEN, readOnly: true, dispatcher: agent });
+    expect((await scim.getUser('u1'))?.id).toBe('u1');
+    expect(agent.getCallHistory()?.calls().map((c) => c.method)).toEqual(['GET']);
+    await agent.close();
+  });
+});
+
+describe('broken connections on the default undici Pool (loopback socket)', () => {
+  /** A server that answers each connection with `response` and then cuts it. */
+  async function rawServer(response: string) {
+    const server = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.write(response);
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    return { url: `http://127.0.0.1:${port}/scim/v2`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  test('a body cut short is a network error for GET (after retries) and an unknown outcome for POST', async () => {
+    const server = await rawServer('HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: 500\r\n\r\n{"id":"u1","userName":');
+    const scim = createScimClient(target({ url: server.url }), { token: TOKEN, readOnly: false, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 } });
+    try {
+      const get = await failure(scim.getUser('u1'));
+      expect(get).toBeInstanceOf(ScimNetworkError);
+      expect(get.message).toMatch(new RegExp(`^GET ${server.url}/Users/u1 failed: the connection broke before a complete response \\(\\w+\\) \\(2 attempts\\)$`));
+      expect(await failure(scim.write({ method: 'POST', path: '/Users', body: {} }))).toBeInstanceOf(OutcomeUnknownError);
+      expect(scim.stats().requests).toEqual({ GET: 2, POST: 1 });
+    } finally {
+      await scim.close();
+      await server.close();
+    }
+  });
+
+  test('a refused connection says which URL could not be reached', async () => {
+    const server = await rawServer('');
+    await server.close();
+    const scim = createScimClient(target({ url: server.url }), { token: TOKEN, readOnly: false, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 } });
+    try {
+      const error = await failure(scim.getUser('u1'));
+      expect(error.message).toBe(`could not connect to ${server.url}/Users/u1 (ECONNREFUSED) (2 attempts)`);
+    } finally {
+      await scim.close();
+    }
+  });
+});
+
+describe('resolveToken', () => {
+  test.each([
+    ['unset', {}],
+    ['empty', { LIGHTSTEP_SCIM_TOKEN: '' }],
+    ['blank', { LIGHTSTEP_SCIM_TOKEN: '  \n' }],
+  ])('%s: says which variable and which target', (_case, env) => {
+    const error = (() => {
+      try {
+        resolveToken(target(), env);
+      } catch (e) {
+        return e as ScimformError;
+      }
+      throw new Error('expected a failure');
+    })();
+    expect(error.message).toBe('environment variable LIGHTSTEP_SCIM_TOKEN is not set (target lightstep)');
+    expect(error.hint).toContain('Set LIGHTSTEP_SCIM_TOKEN');
+  });
+
+  test('surrounding whitespace is dropped', () => {
+    expect(resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: ` ${TOKEN}\n` })).toBe(TOKEN);
+  });
+
+  test('a token with a control character inside is refused without being shown', () => {
+    expect(() => resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: 'abc\u0007def' })).toThrow(/control characters/);
+    expect(() => resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: 'abc\u0007def' })).not.toThrow(/abc/);
+  });
+});

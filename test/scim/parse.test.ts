@@ -1,0 +1,120 @@
+import { describe, expect, test } from 'vitest';
+import { ScimformError } from '../../src/errors.js';
+import { parseScimErrorBody } from '../../src/scim/errors.js';
+import { parseActive, parseGroup, parseListPage, parseServiceProviderConfig, parseUser } from '../../src/scim/parse.js';
+
+describe('parseActive', () => {
+  test.each([
+    [true, true],
+    [false, false],
+    ['true', true],
+    ['False', false],
+    ['FALSE', false],
+    [' false ', false],
+    [undefined, true],
+    [null, true],
+  ])('%j → %j', (value, expected) => {
+    expect(parseActive(value)).toBe(expected);
+  });
+});
+
+describe('parseUser', () => {
+  test('reads the modelled attributes, keeps the raw resource and takes meta.version', () => {
+    const resource = {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      id: 'u1',
+      userName: 'jane@example.com',
+      externalId: 'E-1',
+      displayName: 'Jane Doe',
+      name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' },
+      emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
+      active: 'False',
+      meta: { version: 'W/"3"' },
+    };
+    expect(parseUser(resource, 'W/"ignored"')).toEqual({
+      id: 'u1',
+      userName: 'jane@example.com',
+      externalId: 'E-1',
+      displayName: 'Jane Doe',
+      name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' },
+      emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
+      active: false,
+      version: 'W/"3"',
+      resource,
+    });
+  });
+
+  test('attribute names in any case, a numeric id, absent active and the ETag as version', () => {
+    const user = parseUser({ ID: 42, USERNAME: 'a@example.com', Emails: [{ Value: 'a@example.com', Primary: 'true' }] }, 'W/"7"');
+    expect(user).toMatchObject({ id: '42', userName: 'a@example.com', active: true, version: 'W/"7"', emails: [{ value: 'a@example.com', primary: true }] });
+  });
+
+  test.each([
+    ['not an object', 'x'],
+    ['no id', { userName: 'a@example.com' }],
+    ['no userName', { id: 'u1' }],
+  ])('a user with %s is a clear error', (_case, resource) => {
+    expect(() => parseUser(resource)).toThrow(ScimformError);
+  });
+});
+
+describe('parseGroup', () => {
+  test('members are the values of members[]', () => {
+    const group = parseGroup({ id: 'g1', displayName: 'Admins', members: [{ value: 'u1', display: 'a' }, { value: 'u2' }, { display: 'no value' }] });
+    expect(group).toMatchObject({ id: 'g1', displayName: 'Admins', members: ['u1', 'u2'] });
+  });
+
+  test('a group without members has none', () => {
+    expect(parseGroup({ id: 'g1', displayName: 'Empty' }).members).toEqual([]);
+  });
+});
+
+describe('parseListPage', () => {
+  test.each([
+    ['Resources', { totalResults: 1, Resources: [{ id: 'a' }] }, { resources: [{ id: 'a' }], totalResults: 1 }],
+    ['lowercase resources', { resources: [{ id: 'a' }] }, { resources: [{ id: 'a' }] }],
+    ['zero results without Resources', { totalResults: 0 }, { resources: [], totalResults: 0 }],
+    ['counts as strings', { totalResults: '5', startIndex: '1', itemsPerPage: '2', Resources: [] }, { resources: [], totalResults: 5, startIndex: 1, itemsPerPage: 2 }],
+    ['a nextCursor', { Resources: [], nextCursor: 'abc' }, { resources: [], nextCursor: 'abc' }],
+    ['an empty nextCursor means the end', { Resources: [], nextCursor: '' }, { resources: [] }],
+  ])('%s', (_case, body, expected) => {
+    expect(parseListPage(body)).toEqual(expected);
+  });
+
+  test.each([['an array', []], ['a string', 'x'], ['Resources not an array', { Resources: { id: 'a' } }]])('%s is a clear error', (_case, body) => {
+    expect(() => parseListPage(body)).toThrow(ScimformError);
+  });
+});
+
+describe('parseServiceProviderConfig', () => {
+  test('reads patch, filter, etag, bulk, maxResults and RFC 9865 pagination', () => {
+    expect(
+      parseServiceProviderConfig({
+        patch: { supported: true },
+        filter: { supported: true, maxResults: 200 },
+        etag: { supported: 'false' },
+        bulk: { supported: false, maxOperations: 0 },
+        pagination: { cursor: true, index: false, defaultPaginationMethod: 'cursor', maxPageSize: 50 },
+      }),
+    ).toEqual({ patch: true, filter: true, maxResults: 200, etag: false, bulk: false, cursor: true, index: false, defaultPagination: 'cursor', maxPageSize: 50 });
+  });
+
+  test('says nothing about what the server leaves out', () => {
+    expect(parseServiceProviderConfig({ schemas: [] })).toEqual({});
+    expect(parseServiceProviderConfig('<html>')).toEqual({});
+  });
+});
+
+describe('parseScimErrorBody', () => {
+  test.each([
+    [{ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: 'taken' }, { status: 409, scimType: 'uniqueness', detail: 'taken' }],
+    [{ status: 404, detail: 'no such user' }, { status: 404, detail: 'no such user' }],
+    [{ status: '409' }, { status: 409 }],
+    [{ message: 'plain message' }, { detail: 'plain message' }],
+    [{ unrelated: true }, undefined],
+    ['text', undefined],
+    [undefined, undefined],
+  ])('%j → %j', (body, expected) => {
+    expect(parseScimErrorBody(body)).toEqual(expected);
+  });
+});
