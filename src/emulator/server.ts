@@ -406,29 +406,32 @@ function projectionOf(query: URLSearchParams): Projection | undefined {
   return { ...(attributes ? { attributes } : {}), ...(excluded ? { excluded } : {}) };
 }
 
+/** Keeps (or drops) the named sub-attributes of a complex value, or of each element of a multi-valued one. */
+function pickSubAttributes(value: unknown, subs: string[], keep: boolean): unknown {
+  const pickOne = (item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item as Attributes).filter(([sub]) => subs.includes(sub.toLowerCase()) === keep))
+      : item;
+  return Array.isArray(value) ? value.map(pickOne) : pickOne(value);
+}
+
 /** RFC 7644 §3.4.2.5: `id` and `schemas` are always returned; the rest follows the parameters. */
 function project(resource: Attributes, projection: Projection): Attributes {
   const always = new Set(['id', 'schemas']);
   const out: Attributes = {};
   for (const [key, value] of Object.entries(resource)) {
     const lower = key.toLowerCase();
+    const subsIn = (list: string[] | undefined) => (list ?? []).filter((a) => a.startsWith(`${lower}.`)).map((a) => a.slice(lower.length + 1));
     if (always.has(lower)) {
       out[key] = value;
-      continue;
-    }
-    if (projection.attributes) {
-      const subs = projection.attributes.filter((a) => a.startsWith(`${lower}.`)).map((a) => a.slice(lower.length + 1));
+    } else if (projection.attributes) {
+      const subs = subsIn(projection.attributes);
       if (projection.attributes.includes(lower)) out[key] = value;
-      else if (subs.length > 0 && value && typeof value === 'object' && !Array.isArray(value)) {
-        out[key] = Object.fromEntries(Object.entries(value as Attributes).filter(([sub]) => subs.includes(sub.toLowerCase())));
-      }
-      continue;
+      else if (subs.length > 0) out[key] = pickSubAttributes(value, subs, true);
+    } else if (!projection.excluded?.includes(lower)) {
+      const subs = subsIn(projection.excluded);
+      out[key] = subs.length > 0 ? pickSubAttributes(value, subs, false) : value;
     }
-    if (projection.excluded?.includes(lower)) continue;
-    const subs = projection.excluded?.filter((a) => a.startsWith(`${lower}.`)).map((a) => a.slice(lower.length + 1)) ?? [];
-    out[key] = subs.length > 0 && value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value as Attributes).filter(([sub]) => !subs.includes(sub.toLowerCase())))
-      : value;
   }
   return out;
 }

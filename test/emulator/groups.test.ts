@@ -118,9 +118,21 @@ describe('groups under the generic profile', () => {
     expect(listing.body.Resources[0]).toMatchObject({ displayName: 'Admins', id: expect.any(String) });
   });
 
-  test('attributes=userName returns only it, with id and schemas', async () => {
-    const listing = await scim.list('Users', { filter: 'userName eq "ann@example.com"', attributes: 'userName' });
-    expect(Object.keys(listing.body.Resources[0]).sort()).toEqual(['id', 'schemas', 'userName']);
+  test.each<[string, Record<string, string>, Record<string, unknown>]>([
+    ['attributes=userName returns only it, with id and schemas', { attributes: 'userName' }, { userName: 'ann@example.com' }],
+    ['attributes=emails.value returns only that sub-attribute of each email', { attributes: 'userName,emails.value' }, { userName: 'ann@example.com', emails: [{ value: 'ann@example.com' }] }],
+  ])('%s', async (_name, params, expected) => {
+    const listing = await scim.list('Users', { filter: 'userName eq "ann@example.com"', ...params });
+    const { id, schemas, ...rest } = listing.body.Resources[0];
+    expect(id).toBe(ids.ann);
+    expect(schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:User']);
+    expect(rest).toEqual(expected);
+  });
+
+  test('excludedAttributes=emails.type,meta drops them from each user', async () => {
+    const fetched = await scim.get(`/Users/${ids.ann}?excludedAttributes=emails.type,meta`);
+    expect(fetched.body.meta).toBeUndefined();
+    expect(fetched.body.emails).toEqual([{ value: 'ann@example.com', primary: true }]);
   });
 
   test('ResourceTypes says groups are writable', async () => {
