@@ -154,7 +154,12 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
     const live = matchOf.get(user);
     if (live && !(rules.isManageable(user.userName) && rules.isManageable(live.userName))) leftAlone.add(live.id);
     if (!rules.isManageable(user.userName)) {
-      work.notes.push(`user ${user.userName} is ${rules.isProtected(user.userName) ? 'protected' : 'outside scope'}: left alone`);
+      // Declaring a protected account in git is normal (it documents the account): say so only when the declaration asks for something not done.
+      const differences = live ? diffUser(user, live).map((change) => change.path) : [];
+      if (!live || differences.length > 0) {
+        const why = live ? `its declared ${differences.join(', ')} not applied` : 'not created';
+        work.notes.push(`user ${user.userName} is ${rules.isProtected(user.userName) ? 'protected' : 'outside scope'}: left alone (${why})`);
+      }
       continue;
     }
     if (live && !rules.isManageable(live.userName)) {
@@ -356,6 +361,8 @@ function planGroups(
   /** Members scimform may remove: live users it manages. Everything else in `members` is left alone. */
   const touchable = (id: string): boolean => liveUserIds.has(id) && !users.untouchable.has(id);
   const { matched, claimed } = matchGroups(desired.groups, liveGroups);
+  const liveIdsByName = new Map<string, string[]>();
+  for (const user of live.users) liveIdsByName.set(lower(user.userName), [...(liveIdsByName.get(lower(user.userName)) ?? []), user.id]);
   const writable = capabilities.groupsWritable;
 
   for (const { desired: group, live: match } of matched) {
@@ -363,11 +370,12 @@ function planGroups(
     // Desired members, resolved; undeclared, protected, out-of-scope or not-yet-creatable users are skipped.
     const wanted: { ref: MemberRef; source: SourceLocation }[] = [];
     const seen = new Set<string>();
+    const unresolved: string[] = [];
     group.members.forEach((name, index) => {
       const ref = users.members.get(lower(name));
       const key = ref?.id ?? `new:${lower(name)}`;
       if (!ref) {
-        work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
+        unresolved.push(name);
         return;
       }
       if (seen.has(key)) return;
@@ -375,6 +383,11 @@ function planGroups(
       wanted.push({ ref, source: group.memberSources[index] ?? group.source });
     });
     wanted.sort((a, b) => (lower(a.ref.userName) < lower(b.ref.userName) ? -1 : lower(a.ref.userName) > lower(b.ref.userName) ? 1 : 0));
+    for (const name of unresolved) {
+      // Only worth a note when the member is missing live: a protected user already in the group is as declared.
+      const present = match !== undefined && (liveIdsByName.get(lower(name)) ?? []).some((id) => match.members.includes(id));
+      if (!present) work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
+    }
 
     if (!match) {
       const members = wanted.map((entry) => entry.ref);

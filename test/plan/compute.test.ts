@@ -325,8 +325,14 @@ describe('computePlan: users', () => {
 
 describe('computePlan: notes', () => {
   test.each([
-    ['a protected declaration', desired([user('breakglass@example.com', { displayName: 'X' })]), [], 'user breakglass@example.com is protected: left alone'],
-    ['an out-of-scope declaration', desired([user('x@other.org')]), [], 'user x@other.org is outside scope: left alone'],
+    ['a protected declaration absent live', desired([user('breakglass@example.com', { displayName: 'X' })]), [], 'user breakglass@example.com is protected: left alone (not created)'],
+    [
+      'a protected declaration that differs live',
+      desired([user('breakglass@example.com', { displayName: 'X' })]),
+      [liveUser('b1', 'breakglass@example.com', { displayName: 'Y' })],
+      'user breakglass@example.com is protected: left alone (its declared displayName not applied)',
+    ],
+    ['an out-of-scope declaration', desired([user('x@other.org')]), [], 'user x@other.org is outside scope: left alone (not created)'],
     [
       'an externalId match onto a protected user',
       desired([user('jane@example.com', { externalId: 'B' })]),
@@ -343,6 +349,13 @@ describe('computePlan: notes', () => {
     const result = plan(state, users, [], policy({ scope: '*@example.com', protectedUsers: ['breakglass@example.com'] }));
     expect(result.notes).toContain(note);
     expect(result.operations.filter((op) => op.kind !== 'createGroup')).toEqual([]);
+  });
+
+  test('a protected declaration that matches live, already in its group, needs no note', () => {
+    const state = desired([user('breakglass@example.com', { displayName: 'X' })], [group('Admins', ['breakglass@example.com'])]);
+    const result = plan(state, [liveUser('b1', 'breakglass@example.com', { displayName: 'X' })], [liveGroup('g1', 'Admins', ['b1'])], policy({ protectedUsers: ['breakglass@example.com'] }));
+    expect(result.notes ?? []).toEqual([]);
+    expect(result.operations).toEqual([]);
   });
 
   test('a converged plan has no notes', () => {
