@@ -1,6 +1,165 @@
+import path from 'node:path';
 import type { CliContext } from './context.js';
+import type { Config, DesiredState, TargetConfig } from '../model.js';
+import type { SavedPlan, TargetPlan } from '../plan/types.js';
+import type { ScimClient } from '../scim/types.js';
 import { ScimformError } from '../errors.js';
+import {
+  applyAndVerify,
+  applyExitCode,
+  assertGuards,
+  assertPlanFresh,
+  confirmApply,
+  createProgressReporter,
+  openAuditLog,
+  renderTargetResult,
+  type AuditLog,
+  type TargetApplyResult,
+} from '../apply/index.js';
+import { computeDigest, readSavedPlan } from '../plan/saved.js';
+import { renderText } from '../render/index.js';
+import { createScimClient, resolveToken } from '../scim/index.js';
+import { loadRepository, planAll, reportFailures, type TargetFailure } from './planning.js';
 
-export async function run(_ctx: CliContext, _options: Record<string, unknown>, _args: string[]): Promise<number> {
-  throw new ScimformError('`scimform apply` is not implemented yet', { hint: 'This command is planned; see the README for what works today.' });
+interface ApplyCliOptions {
+  autoApprove?: boolean;
+  allowMassRemoval?: boolean;
+  auditLog?: string;
+}
+
+/** The config's declaration of a planned target; a saved plan made for another URL is refused. */
+function configuredTarget(config: Config, plan: TargetPlan): TargetConfig {
+  const target = config.targets.find((candidate) => candidate.name === plan.target.name);
+  if (!target) {
+    throw new ScimformError(`the saved plan is for target ${plan.target.name}, which the config no longer declares`, {
+      hint: 'Run `scimform plan --out <file>` again with the current config.',
+    });
+  }
+  if (target.url !== plan.target.url) {
+    throw new ScimformError(`the saved plan for target ${target.name} was made against ${plan.target.url}, but the config now says ${target.url}`, {
+      hint: 'Run `scimform plan --out <file>` again with the current config.',
+    });
+  }
+  return target;
+}
+
+function writableClient(ctx: CliContext, target: TargetConfig): ScimClient {
+  return createScimClient(target, { token: resolveToken(target, ctx.env), readOnly: false, signal: ctx.signal });
+}
+
+/** Loads a saved plan and checks, before anything is written, that it still holds: guards, files, live resources. */
+async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: boolean, opened: ScimClient[]) {
+  const saved = await readSavedPlan(path.resolve(ctx.cwd, file));
+  const { config, desired } = await loadRepository(ctx);
+  const selected = ctx.target.length > 0 ? saved.targets.filter((plan) => ctx.target.includes(plan.target.name)) : saved.targets;
+  const unknown = ctx.target.filter((name) => !saved.targets.some((plan) => plan.target.name === name));
+  if (unknown.length > 0) {
+    throw new ScimformError(`the saved plan has no target named ${unknown.join(', ')}`, {
+      hint: `It holds: ${saved.targets.map((plan) => plan.target.name).join(', ')}.`,
+    });
+  }
+  const targets = new Map(selected.map((plan) => [plan.target.name, configuredTarget(config, plan)]));
+  assertGuards(selected, { allowMassRemoval });
+  const clients = new Map<string, ScimClient>();
+  const clientFor = (name: string): ScimClient => {
+    let client = clients.get(name);
+    if (!client) {
+      client = writableClient(ctx, targets.get(name)!);
+      clients.set(name, client);
+      opened.push(client);
+    }
+    return client;
+  };
+  const current: SavedPlan = { ...saved, targets: selected };
+  await assertPlanFresh(current, { digest: computeDigest(desired.files), files: desired.files }, (target) => clientFor(target.name));
+  return { config, desired, plans: selected, targets, clientFor };
+}
+
+async function applyTargets(
+  ctx: CliContext,
+  input: { config: Config; desired: DesiredState; plans: TargetPlan[]; targets: Map<string, TargetConfig>; clientFor: (name: string) => ScimClient },
+  audit: AuditLog | undefined,
+): Promise<{ results: TargetApplyResult[]; failures: TargetFailure[] }> {
+  const results: TargetApplyResult[] = [];
+  const failures: TargetFailure[] = [];
+  for (const plan of input.plans) {
+    if (ctx.signal.aborted) break;
+    const target = input.targets.get(plan.target.name)!;
+    const progress = createProgressReporter({ stream: ctx.stderr, tty: ctx.stderr.isTTY === true && !ctx.quiet, target: target.name });
+    try {
+      const result = await applyAndVerify(plan, input.clientFor(target.name), input.desired, input.config.policy, {
+        concurrency: target.concurrency,
+        signal: ctx.signal,
+        ...(ctx.quiet ? {} : { onProgress: (p) => progress.update(p) }),
+        ...(audit ? { audit: (entry) => audit.write(entry) } : {}),
+      });
+      progress.finish();
+      results.push(result);
+      ctx.stdout.write(renderTargetResult(result, { color: ctx.color, verbose: ctx.verbose }));
+    } catch (error) {
+      progress.finish();
+      failures.push({ target: target.name, error });
+    }
+  }
+  return { results, failures };
+}
+
+export async function run(ctx: CliContext, options: Record<string, unknown>, args: string[]): Promise<number> {
+  const opts = options as ApplyCliOptions;
+  const planFile = args[0];
+  const clients: ScimClient[] = [];
+  try {
+    return await applyWith(ctx, opts, planFile, clients);
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}
+
+async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: string | undefined, clients: ScimClient[]): Promise<number> {
+  const allowMassRemoval = opts.allowMassRemoval === true;
+  let input: Parameters<typeof applyTargets>[1];
+  let planningFailures: TargetFailure[] = [];
+  if (planFile) {
+    input = await loadSavedPlan(ctx, planFile, allowMassRemoval, clients);
+    ctx.note(`Saved plan ${planFile} still matches the files and the live state.`);
+    ctx.stdout.write(renderText(input.plans, { color: ctx.color }));
+  } else {
+    const result = await planAll(ctx, { allowMassRemoval });
+    ctx.stdout.write(renderText(result.plans, { color: ctx.color }));
+    planningFailures = result.failures;
+    assertGuards(result.plans, { allowMassRemoval });
+    const plans = result.plans.filter((plan) => plan.plan.operations.length > 0);
+    const targets = new Map(result.config.targets.map((target) => [target.name, target]));
+    const sendable = plans.some((plan) => plan.plan.operations.some((operation) => operation.kind !== 'manual'));
+    if (sendable && !(await confirmApply(ctx, { autoApprove: opts.autoApprove === true, signal: ctx.signal }))) {
+      reportFailures(ctx, planningFailures);
+      ctx.warn('Apply cancelled: nothing was written.');
+      return 1;
+    }
+    input = {
+      config: result.config,
+      desired: result.desired,
+      plans,
+      targets,
+      clientFor: (name) => {
+        const client = writableClient(ctx, targets.get(name)!);
+        clients.push(client);
+        return client;
+      },
+    };
+  }
+
+  const audit = opts.auditLog ? openAuditLog(path.resolve(ctx.cwd, opts.auditLog)) : undefined;
+  try {
+    const { results, failures } = await applyTargets(ctx, input, audit);
+    reportFailures(ctx, [...planningFailures, ...failures]);
+    if (ctx.signal.aborted) {
+      const pending = input.plans.filter((plan) => !results.some((result) => result.report.target === plan.target.name));
+      for (const plan of pending) ctx.warn(`${plan.target.name}: not started (interrupted).`);
+      return 1;
+    }
+    return planningFailures.length + failures.length > 0 ? 1 : applyExitCode(results);
+  } finally {
+    await audit?.close();
+  }
 }

@@ -1,0 +1,96 @@
+/** What `plan`, `drift` and `apply` share: load the files, plan every selected target, report per target. */
+import path from 'node:path';
+import type { Config, DesiredState } from '../model.js';
+import type { SavedPlan, TargetPlan } from '../plan/types.js';
+import type { ListProgress } from '../scim/types.js';
+import type { CliContext } from './context.js';
+import { loadConfig, loadDesiredState, selectTargets } from '../config/index.js';
+import { buildSavedPlan, computeDigest } from '../plan/saved.js';
+import { planTarget } from '../reconcile.js';
+import { VERSION } from '../version.js';
+import { reportError } from './report.js';
+
+export interface TargetFailure {
+  target: string;
+  error: unknown;
+}
+
+export interface PlanningResult {
+  config: Config;
+  desired: DesiredState;
+  plans: TargetPlan[];
+  failures: TargetFailure[];
+}
+
+const number = new Intl.NumberFormat('en-US');
+
+/** A one-line, self-overwriting progress display on a terminal; nothing otherwise. */
+export function progressLine(ctx: CliContext): { update(text: string): void; done(): void } {
+  const live = ctx.stderr.isTTY === true && !ctx.quiet;
+  let shown = false;
+  return {
+    update(text) {
+      if (!live) return;
+      ctx.stderr.write(`\r\x1b[2K${text}`);
+      shown = true;
+    },
+    done() {
+      if (shown) ctx.stderr.write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
+
+export async function loadRepository(ctx: CliContext): Promise<{ config: Config; desired: DesiredState }> {
+  const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
+  const desired = await loadDesiredState(config);
+  return { config, desired };
+}
+
+/** Plans each selected target independently: one target's failure does not stop the others. */
+export async function planAll(ctx: CliContext, options: { allowMassRemoval: boolean }): Promise<PlanningResult> {
+  const { config, desired } = await loadRepository(ctx);
+  const targets = selectTargets(config, ctx.target);
+  const progress = progressLine(ctx);
+  const plans: TargetPlan[] = [];
+  const failures: TargetFailure[] = [];
+  for (const target of targets) {
+    if (ctx.signal.aborted) break;
+    try {
+      plans.push(
+        await planTarget(config, desired, target, {
+          env: ctx.env,
+          allowMassRemoval: options.allowMassRemoval,
+          signal: ctx.signal,
+          onProgress: (name: string, p: ListProgress) =>
+            progress.update(
+              `${name}: reading ${p.resource}… ${number.format(p.items)}${p.total !== undefined ? ` of ${number.format(p.total)}` : ''} in ${number.format(p.pages)} page${p.pages === 1 ? '' : 's'}`,
+            ),
+        }),
+      );
+    } catch (error) {
+      failures.push({ target: target.name, error });
+    } finally {
+      progress.done();
+    }
+  }
+  return { config, desired, plans, failures };
+}
+
+export function savedPlanOf(ctx: CliContext, result: PlanningResult): SavedPlan {
+  return buildSavedPlan({
+    digest: computeDigest(result.desired.files),
+    config: path.relative(ctx.cwd, result.config.file).split(path.sep).join('/'),
+    targets: result.plans,
+    scimformVersion: VERSION,
+    createdAt: new Date().toISOString(),
+  });
+}
+
+/** Prints each target's failure as an error for people, prefixed by the target's name. */
+export function reportFailures(ctx: CliContext, failures: TargetFailure[]): void {
+  for (const failure of failures) {
+    ctx.warn(`target ${failure.target} failed:`);
+    reportError(failure.error, ctx, ctx.verbose);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The orchestrator: for each target, read the live state through a read-only client, compute
+ * the plan and check the guards. The commands (`plan`, `drift`, `apply`) and the library API are
+ * thin layers over these functions; the decisions themselves live in the pure `computePlan`
+ * and `checkGuards`.
+ */
+import type { Config, DesiredState, LiveState, TargetConfig } from './model.js';
+import type { FetchStats, TargetPlan } from './plan/types.js';
+import type { ListProgress, ScimReader } from './scim/types.js';
+import { checkGuards, computePlan } from './plan/index.js';
+import { createScimClient, resolveToken } from './scim/index.js';
+
+export interface FetchedState {
+  live: LiveState;
+  fetch: FetchStats;
+}
+
+/**
+ * Reads every user, and the groups when the plan can need them (groups declared, or a policy
+ * on unmanaged groups), so a converged plan costs exactly the pages it must read.
+ */
+export async function fetchLiveState(
+  reader: ScimReader,
+  options: { includeGroups: boolean; onProgress?: (progress: ListProgress) => void; now?: () => number },
+): Promise<FetchedState> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const before = reader.stats();
+  const users = await reader.listUsers(options.onProgress);
+  const groups = options.includeGroups ? await reader.listGroups(options.onProgress) : [];
+  const after = reader.stats();
+  const count = (stats: ReturnType<ScimReader['stats']>) => Object.values(stats.requests).reduce((a, b) => a + b, 0);
+  return {
+    live: { users, groups },
+    fetch: {
+      users: users.length,
+      groups: groups.length,
+      pages: after.pages - before.pages,
+      requests: count(after) - count(before),
+      durationMs: Math.round(now() - started),
+    },
+  };
+}
+
+export function needsGroups(desired: DesiredState, config: Config): boolean {
+  return desired.groups.length > 0 || config.policy.unmanagedGroups !== 'ignore';
+}
+
+export interface PlanTargetOptions {
+  env: NodeJS.ProcessEnv;
+  allowMassRemoval: boolean;
+  signal?: AbortSignal;
+  onProgress?: (target: string, progress: ListProgress) => void;
+  /** Tests pass an undici dispatcher; production uses the client's own pool. */
+  dispatcher?: import('undici').Dispatcher;
+}
+
+/** Plans one target with a client that cannot write (SPEC §4: `plan` refuses every non-GET at the HTTP layer). */
+export async function planTarget(config: Config, desired: DesiredState, target: TargetConfig, options: PlanTargetOptions): Promise<TargetPlan> {
+  const client = createScimClient(target, {
+    token: resolveToken(target, options.env),
+    readOnly: true,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+  });
+  try {
+    const capabilities = await client.capabilities();
+    const { live, fetch } = await fetchLiveState(client, {
+      includeGroups: needsGroups(desired, config),
+      ...(options.onProgress ? { onProgress: (progress: ListProgress) => options.onProgress?.(target.name, progress) } : {}),
+    });
+    const plan = computePlan(desired, live, config.policy, capabilities);
+    const violations = checkGuards(plan, config.policy, desired, live, { allowMassRemoval: options.allowMassRemoval });
+    return { target: { name: target.name, url: target.url, profile: target.profile }, capabilities, fetch, plan, violations };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Whether a plan has anything to do or report (manual items count: SPEC §4). */
+export function hasChanges(plan: TargetPlan): boolean {
+  return plan.plan.operations.length > 0;
+}
