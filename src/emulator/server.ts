@@ -62,6 +62,7 @@ export class Emulator {
   private readonly maxPageSize: number;
   private readonly etags: boolean;
   private baseUrl = '';
+  private readonly loadedFromFile: boolean;
 
   constructor(private readonly options: EmulatorOptions) {
     this.profile = options.profile ?? 'generic';
@@ -72,6 +73,7 @@ export class Emulator {
     this.store = new Store({ enterpriseExtension: this.profile === 'generic', emailsRequired: this.profile === 'lightstep' });
     const start = now();
     const saved = options.dataFile ? loadDataFile(options.dataFile) : undefined;
+    this.loadedFromFile = saved !== undefined;
     try {
       this.store.load(saved ?? options.initial ?? {}, start);
     } catch (error) {
@@ -95,7 +97,7 @@ export class Emulator {
     });
     const { port } = this.server.address() as AddressInfo;
     this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}${PREFIX}`;
-    if (this.options.dataFile && !loadDataFile(this.options.dataFile)) this.save();
+    if (this.options.dataFile && !this.loadedFromFile) this.save();
     return {
       url: this.baseUrl,
       requests: this.requests,
@@ -149,7 +151,8 @@ export class Emulator {
       if (decision.kind === '429') {
         reply = {
           status: 429,
-          body: errorBody(429, 'too many requests: slow down and retry', 'tooMany'),
+          // No scimType: RFC 7644's `tooMany` is about filters that match too much, not request rates.
+          body: errorBody(429, 'too many requests: slow down and retry'),
           ...(decision.retryAfterSeconds === undefined ? {} : { headers: { 'Retry-After': String(decision.retryAfterSeconds) } }),
         };
       } else if (decision.kind === '503') {
