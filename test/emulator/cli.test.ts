@@ -1,4 +1,7 @@
 /** `scimform emulate`: the URL is the first stdout line, it serves until interrupted, and bad flags are refused. */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { makeContext, type CliIO } from '../../src/cli/context.js';
@@ -26,7 +29,7 @@ function io(env: NodeJS.ProcessEnv = {}) {
 const common = { config: 'scimform.yaml', target: [], color: false, quiet: false, verbose: false };
 
 async function waitFor<T>(probe: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     const value = probe();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -95,5 +98,19 @@ describe('scimform emulate', () => {
     } finally {
       await taken.close();
     }
+  });
+
+  // The built command, as scripts run it; `npm test` builds first (pretest).
+  const bin = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+  test.skipIf(!existsSync(bin))('the built command prints its URL first and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', '--profile', 'generic'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await waitFor(() => (out.includes('\n') ? out.split('\n')[0] : undefined));
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/scim\/v2$/);
+    expect((await fetch(`${url}/ServiceProviderConfig`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
