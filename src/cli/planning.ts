@@ -80,6 +80,7 @@ export async function planAll(ctx: CliContext, options: { allowMassRemoval: bool
 export function savedPlanOf(ctx: CliContext, result: PlanningResult): SavedPlan {
   return buildSavedPlan({
     digest: computeDigest(result.desired.files),
+    files: result.desired.files,
     config: path.relative(ctx.cwd, result.config.file).split(path.sep).join('/'),
     targets: result.plans,
     scimformVersion: VERSION,

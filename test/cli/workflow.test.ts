@@ -1,0 +1,145 @@
+/**
+ * The commands end to end, in-process, against an emulator over loopback: what a user sees and
+ * what reaches the server, including the refusals that must write nothing.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { exampleRepository, TOKEN, type TestRepository } from '../helpers/repo.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+
+let repo: TestRepository;
+const seen: string[] = [];
+
+async function run(...argv: string[]): Promise<CliResult> {
+  const result = await repo.run(...argv);
+  seen.push(result.stdout, result.stderr);
+  return result;
+}
+
+beforeEach(async () => {
+  repo = await exampleRepository({ profile: 'generic' });
+});
+afterEach(async () => {
+  await repo.close();
+});
+
+describe('plan → apply → plan on an empty target', () => {
+  test('plan reads only, shows every create with its declaration, and exits 2 with --detailed-exitcode', async () => {
+    const result = await run('plan', '--detailed-exitcode');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/^Target local \(http:\/\/127\.0\.0\.1:\d+\/scim\/v2, profile generic\)$/m);
+    expect(result.stdout).toMatch(/\+ user ada\.lovelace@acme\.example\s+identities\/engineering\.yaml:3/);
+    expect(result.stdout).toMatch(/^Plan: 12 to create, 0 to update, 0 to deactivate, 0 to delete, 0 manual\.$/m);
+    expect(repo.emulator.requests.map((request) => request.method)).toEqual(expect.arrayContaining(['GET']));
+    expect(repo.writes()).toBe(0);
+  });
+
+  test('apply --auto-approve converges with one write per operation, and a second plan is empty', async () => {
+    const applied = await run('apply', '--auto-approve');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('local: converged.');
+    expect(repo.writes()).toBe(12);
+    expect(repo.emulator.users()).toHaveLength(9);
+
+    const again = await run('plan', '--detailed-exitcode');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('No changes. local matches the files.');
+    const drift = await run('drift');
+    expect(drift.code).toBe(0);
+    expect(drift.stderr).toContain('local: in sync');
+    expect(repo.writes()).toBe(12);
+  });
+
+  test('apply without --auto-approve in a non-interactive run refuses and writes nothing', async () => {
+    const result = await run('apply');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('refusing to apply without approval');
+    expect(repo.writes()).toBe(0);
+  });
+});
+
+describe('saved plans', () => {
+  test('plan --out writes a plan that apply executes; it holds no token', async () => {
+    const planned = await run('plan', '--out', 'plan.json');
+    expect(planned.code).toBe(0);
+    const saved = await readFile(path.join(repo.dir, 'plan.json'), 'utf8');
+    expect(JSON.parse(saved)).toMatchObject({ formatVersion: 1, config: 'scimform.yaml' });
+    seen.push(saved);
+
+    const applied = await run('apply', 'plan.json');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('local: converged.');
+    expect(repo.writes()).toBe(12);
+  });
+
+  test('an identity file edited after plan makes the saved plan stale: nothing is written', async () => {
+    await run('plan', '--out', 'plan.json');
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('familyName: Lovelace', 'familyName: King'));
+    const result = await run('apply', 'plan.json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('saved plan is stale: identities/engineering.yaml changed');
+    expect(repo.writes()).toBe(0);
+  });
+
+  test('a live user changed after plan makes the saved plan stale: nothing more is written', async () => {
+    await run('apply', '--auto-approve');
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('familyName: Lovelace', 'familyName: King'));
+    await run('plan', '--out', 'plan.json');
+    const ada = repo.emulator.users().find((user) => user.userName === 'ada.lovelace@acme.example')!;
+    const response = await fetch(`${repo.emulator.url}/Users/${String(ada.id)}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'displayName', value: 'Countess' }] }),
+    });
+    expect(response.status).toBe(200);
+    const writesBefore = repo.writes();
+
+    const result = await run('apply', 'plan.json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('saved plan is stale');
+    expect(result.stderr).toContain('ada.lovelace@acme.example');
+    expect(repo.writes()).toBe(writesBefore);
+  });
+});
+
+describe('guards and errors', () => {
+  test('an empty desired state against a populated target is refused by plan and apply', async () => {
+    await run('apply', '--auto-approve');
+    const writes = repo.writes();
+    await repo.edit('identities/engineering.yaml', () => 'users: []\n');
+    await repo.edit('identities/operations.yaml', () => 'users: []\n');
+    const planned = await run('plan');
+    expect(planned.code).toBe(1);
+    expect(planned.stdout).toContain('--allow-mass-removal');
+    const applied = await run('apply', '--auto-approve');
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toContain('--allow-mass-removal');
+    expect(repo.writes()).toBe(writes);
+  });
+
+  test.each([
+    ['a token the server rejects', { SCIMFORM_TOKEN: 'wrong-token' }, /SCIMFORM_TOKEN.*rejected|rejected.*SCIMFORM_TOKEN/s],
+    ['no token at all', {}, /SCIMFORM_TOKEN/],
+  ])('%s: one clear error, exit 1, nothing written', async (_name, env, message) => {
+    const failed = await runCli(['plan'], env, repo.dir);
+    seen.push(failed.stdout, failed.stderr);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(message);
+    expect(failed.stderr).not.toMatch(/\n\s+at /);
+    expect(repo.writes()).toBe(0);
+  });
+
+  test('--format markdown prints the summary table and a details block per target', async () => {
+    const result = await run('plan', '--format', 'markdown');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('### scimform plan');
+    expect(result.stdout).toMatch(/\| local \|\s*12 \|\s*0 \|\s*0 \|\s*0 \|\s*0 \|/);
+    expect(result.stdout).toContain('<details>');
+  });
+});
+
+test('the token never appears in anything the commands printed or wrote', () => {
+  expect(seen.length).toBeGreaterThan(10);
+  for (const text of seen) expect(text).not.toContain(TOKEN);
+});
