@@ -1,0 +1,45 @@
+/** The package's typed API, used the way a team building its own pipeline would. */
+import path from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import {
+  applyPlan,
+  checkGuards,
+  computePlan,
+  createScimClient,
+  fetchLiveState,
+  loadConfig,
+  loadDesiredState,
+  renderText,
+  resolveToken,
+} from '../src/index.js';
+import { exampleRepository, type TestRepository } from './helpers/repo.js';
+
+let repo: TestRepository;
+beforeEach(async () => {
+  repo = await exampleRepository();
+});
+afterEach(async () => repo.close());
+
+test('load → fetch → computePlan → checkGuards → applyPlan → re-plan is empty', async () => {
+  const config = await loadConfig(path.join(repo.dir, 'scimform.yaml'));
+  const desired = await loadDesiredState(config);
+  const target = config.targets[0]!;
+  const client = createScimClient(target, { token: resolveToken(target, repo.env), readOnly: false });
+  try {
+    const capabilities = await client.capabilities();
+    const { live, fetch } = await fetchLiveState(client, { includeGroups: true });
+    expect(fetch).toMatchObject({ users: 0, groups: 0 });
+    const plan = computePlan(desired, live, config.policy, capabilities);
+    expect(checkGuards(plan, config.policy, desired, live, { allowMassRemoval: false })).toEqual([]);
+    const text = renderText([{ target: { name: target.name, url: target.url, profile: target.profile }, capabilities, fetch, plan, violations: [] }], { color: false });
+    expect(text).toContain('Plan: 12 to create');
+
+    const report = await applyPlan({ target: { name: target.name, url: target.url, profile: target.profile }, capabilities, fetch, plan, violations: [] }, client, { concurrency: 4 });
+    expect(report.counts).toMatchObject({ created: 12, failed: 0, skipped: 0 });
+
+    const after = await fetchLiveState(client, { includeGroups: true });
+    expect(computePlan(desired, after.live, config.policy, capabilities).operations).toEqual([]);
+  } finally {
+    await client.close();
+  }
+});
