@@ -9,6 +9,7 @@ import type { ClientStats } from './types.js';
 import {
   OutcomeUnknownError,
   ReadOnlyViolationError,
+  ScimHttpError,
   ScimNetworkError,
   httpErrorFor,
   parseScimErrorBody,
@@ -169,7 +170,7 @@ export function createTransport(options: TransportOptions): Transport {
     }
   };
 
-  const responseError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'response' }>): ScimformError => {
+  const responseError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'response' }>): ScimHttpError => {
     const parsed = parseScimErrorBody(attempt.body);
     const error = parsed?.detail ? { ...parsed, detail: redact(parsed.detail, token) } : parsed;
     return httpErrorFor(context, request, attempt.status, error, attempt.notJson);
@@ -247,8 +248,15 @@ export function createTransport(options: TransportOptions): Transport {
                   : `the connection broke (${result.code})`;
             throw new OutcomeUnknownError(method, path, reason, result.kind === 'failure' ? result.cause : undefined);
           }
-          case 'stop':
-            throw result.kind === 'response' ? responseError(request, result) : failureError(request, result, attempt + 1);
+          case 'stop': {
+            if (result.kind === 'failure') throw failureError(request, result, attempt + 1);
+            const error = responseError(request, result);
+            // An earlier attempt whose answer was lost may itself have changed the version.
+            if (result.status === 412 && attempt > 0) {
+              throw new ScimHttpError(error.message, { ...error, hint: 'An earlier attempt of this request may have been applied; run plan again to see.' });
+            }
+            throw error;
+          }
           case 'retry':
             lastError = result.kind === 'response' ? responseError(request, result) : failureError(request, result, attempt + 1);
             try {

@@ -54,11 +54,19 @@ export async function listAll(options: ListOptions): Promise<unknown[]> {
   const withoutId: unknown[] = [];
   let pages = 0;
   let total: number | undefined;
-
-  /** Adds a page; returns how many resources were new. */
-  const take = (page: ListPage): number => {
+  let reported = -1;
+  const report = (items: number) => {
+    reported = items;
+    options.onProgress?.({ resource, pages, items, ...(total === undefined ? {} : { total }) });
+  };
+  const itemCount = () => byId.size + withoutId.length;
+  const arrived = (page: ListPage) => {
     pages++;
     if (page.totalResults !== undefined) total = page.totalResults;
+  };
+
+  /** Adds a page's resources in order; returns how many were new. */
+  const insert = (page: ListPage): number => {
     let added = 0;
     for (const item of page.resources) {
       const id = item !== null && typeof item === 'object' ? getAttribute(item as Record<string, unknown>, 'id') : undefined;
@@ -71,10 +79,15 @@ export async function listAll(options: ListOptions): Promise<unknown[]> {
         added++;
       }
     }
-    options.onProgress?.({ resource, pages, items: byId.size + withoutId.length, ...(total === undefined ? {} : { total }) });
     return added;
   };
-  const result = () => [...byId.values(), ...withoutId];
+  /** A page read in sequence: counted, added, reported. */
+  const take = (page: ListPage): number => {
+    arrived(page);
+    const added = insert(page);
+    report(itemCount());
+    return added;
+  };
 
   const followCursors = async (first: ListPage): Promise<void> => {
     const used = new Set<string>();
@@ -108,12 +121,23 @@ export async function listAll(options: ListOptions): Promise<unknown[]> {
       const known = first.totalResults!;
       const starts: number[] = [];
       for (let s = start; s <= known; s += step) starts.push(s);
-      const fetched = await mapBounded(starts, options.concurrency, (startIndex) => options.fetchPage({ style: 'index', startIndex, count }));
-      for (const page of fetched) take(page);
+      // Progress is reported as pages arrive; resources are added in page order, so the result
+      // does not depend on which request finished first.
+      let inFlight = 0;
+      const before = itemCount();
+      const fetched = await mapBounded(starts, options.concurrency, async (startIndex) => {
+        const page = await options.fetchPage({ style: 'index', startIndex, count });
+        arrived(page);
+        inFlight += page.resources.length;
+        report(Math.min(before + inFlight, total ?? known));
+        return page;
+      });
+      for (const page of fetched) insert(page);
+      if (itemCount() !== reported) report(itemCount());
       const lastStart = starts.at(-1);
       const last = fetched.at(-1);
       // Done unless the collection grew while it was read.
-      if (lastStart === undefined || last === undefined || byId.size + withoutId.length >= (total ?? known) || last.resources.length === 0) return;
+      if (lastStart === undefined || last === undefined || itemCount() >= (total ?? known) || last.resources.length === 0) return;
       start = lastStart + last.resources.length;
     }
     for (;;) {
@@ -142,5 +166,5 @@ export async function listAll(options: ListOptions): Promise<unknown[]> {
     if (first.nextCursor !== undefined && !options.forced) await followCursors(first);
     else await followIndex(first);
   }
-  return result();
+  return [...byId.values(), ...withoutId];
 }

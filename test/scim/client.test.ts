@@ -234,6 +234,19 @@ describe('retries', () => {
     expect(await scim.write({ method: 'DELETE', path: '/Users/u1' })).toEqual({ status: 204 });
   });
 
+  test('a 412 on a retried PATCH says an earlier attempt may have been applied', async () => {
+    scope()
+      .patch(`${BASE}/Users/u1`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .patch(`${BASE}/Users/u1`)
+      .reply(412, { status: '412', detail: 'version mismatch' });
+    const { scim } = client();
+    const error = (await failure(scim.write({ method: 'PATCH', path: '/Users/u1', body: {}, ifMatch: 'W/"1"' }))) as ScimHttpError;
+    expect(error).toBeInstanceOf(ScimHttpError);
+    expect(error).toMatchObject({ status: 412, detail: 'version mismatch', method: 'PATCH', path: '/Users/u1' });
+    expect(error.hint).toMatch(/earlier attempt of this request may have been applied/);
+  });
+
   test('a DELETE that gets 404 on the first attempt is an error', async () => {
     scope().delete(`${BASE}/Users/u1`).reply(404);
     const { scim } = client();

@@ -87,6 +87,23 @@ describe('index pagination (RFC 7644 §3.4.2.4)', () => {
     expect(progress.at(-1)).toEqual({ resource: 'Users', pages: 3, items: 250, total: 250 });
   });
 
+  test('concurrent pages: the result keeps server order whatever finishes first, and progress only grows', async () => {
+    const server = fakeServer({ size: 95 });
+    const delays = [0, 9, 1, 7, 3, 5, 2, 8, 4, 6];
+    const fetchPage = async (request: PageRequest) => {
+      const page = await server.fetchPage(request);
+      await new Promise((resolve) => setTimeout(resolve, delays[server.requests.length % delays.length]));
+      return page;
+    };
+    const progress: ListProgress[] = [];
+    const users = await listAll({ resource: 'Users', style: 'index', forced: false, pageSize: 10, concurrency: 4, fetchPage, onProgress: (p) => progress.push(p) });
+    expect(users).toEqual(server.items);
+    expect(progress.map((p) => p.pages)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const items = progress.map((p) => p.items);
+    expect(items).toEqual([...items].sort((a, b) => a - b));
+    expect(progress.at(-1)).toEqual({ resource: 'Users', pages: 10, items: 95, total: 95 });
+  });
+
   test('a server that answers an index request with a nextCursor is followed by cursor', async () => {
     const server = fakeServer({ size: 250, cursors: true });
     expect(await list(server, 'index', 100)).toEqual(server.items);
