@@ -136,7 +136,9 @@ export function createTransport(options: TransportOptions): Transport {
         } catch {
           const type = (responseHeaders['content-type'] ?? 'no content type').split(';')[0]!.trim();
           const start = redact(text.replace(/\s+/g, ' ').trim().slice(0, 60), token);
-          attempt.notJson = `the body was not JSON but ${type}, starting "${start}"`;
+          attempt.notJson = /json/i.test(type)
+            ? `the body is not valid JSON (cut short?), starting "${start}"`
+            : `the body was ${type}, not JSON, starting "${start}"`;
         }
       }
       return attempt;
@@ -240,13 +242,9 @@ export function createTransport(options: TransportOptions): Transport {
             return { status: response.status, headers: response.headers, body: response.body };
           }
           case 'unknown': {
-            const reason =
-              result.kind === 'response'
-                ? `the server answered ${result.status}${parseScimErrorBody(result.body)?.detail ? ` (${redact(parseScimErrorBody(result.body)!.detail!, token)})` : ''}`
-                : result.failure === 'timeout'
-                  ? `no answer within ${seconds(options.timeoutMs)} from ${urlOf(path)}`
-                  : `the connection broke (${result.code})`;
-            throw new OutcomeUnknownError(method, path, reason, result.kind === 'failure' ? result.cause : undefined);
+            if (result.kind === 'failure') throw failureError(request, result, attempt + 1);
+            const detail = parseScimErrorBody(result.body)?.detail;
+            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${redact(detail, token)})` : ''}`);
           }
           case 'stop': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1);

@@ -263,7 +263,7 @@ describe('retries', () => {
     ['a 503', (s: nock.Interceptor) => s.reply(503), /the server answered 503/],
     ['a 500 with detail', (s: nock.Interceptor) => s.reply(500, { detail: 'db down' }), /the server answered 500 \(db down\)/],
     ['a reset', (s: nock.Interceptor) => s.replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), /the connection broke \(ECONNRESET\)/],
-    ['an unreadable 201', (s: nock.Interceptor) => s.reply(201, '{"id": "u1", "userN', { 'content-type': 'application/scim+json' }), /could not be read: the body was not JSON/],
+    ['an unreadable 201', (s: nock.Interceptor) => s.reply(201, '{"id": "u1", "userN', { 'content-type': 'application/scim+json' }), /could not be read: the body is not valid JSON \(cut short\?\), starting "\{"id": "u1", "userN"/],
   ])('a POST with %s has an unknown outcome and is sent once', async (_case, reply, reason) => {
     reply(scope().post(`${BASE}/Users`));
     const { scim, events } = client();
@@ -309,7 +309,7 @@ describe('timeouts and unreadable answers', () => {
     const { scim } = client();
     const error = await failure(scim.getUser('u1'));
     expect(error).toBeInstanceOf(ScimformError);
-    expect(error.message).toBe(`GET ${ORIGIN}${BASE}/Users/u1 answered 200, but the body was not JSON but text/html, starting "<!DOCTYPE html><html><body>Sign in</body></html>"`);
+    expect(error.message).toBe(`GET ${ORIGIN}${BASE}/Users/u1 answered 200, but the body was text/html, not JSON, starting "<!DOCTYPE html><html><body>Sign in</body></html>"`);
   });
 
   test('an HTML error page keeps the status and says what the body was', async () => {
@@ -319,7 +319,7 @@ describe('timeouts and unreadable answers', () => {
     scope().get(`${BASE}/ServiceProviderConfig`).reply(404).get(`${BASE}/Users`).query(true).reply(403, '<html>nginx</html>', { 'content-type': 'text/html' });
     expect(await scim.getUser('u1')).toBeUndefined();
     const error = await failure(scim.listUsers());
-    expect(error.message).toBe(`the SCIM service of target lightstep refused GET ${ORIGIN}${BASE}/Users?cursor=&count=100 (403 Forbidden) (the body was not JSON but text/html, starting "<html>nginx</html>")`);
+    expect(error.message).toBe(`the SCIM service of target lightstep refused GET ${ORIGIN}${BASE}/Users?cursor=&count=100 (403 Forbidden) (the body was text/html, not JSON, starting "<html>nginx</html>")`);
   });
 });
 
