@@ -452,6 +452,48 @@ describe('broken connections on the default undici Pool (loopback socket)', () =
   });
 });
 
+describe('client set-up and limits', () => {
+  test('an invalid target url is an error located at the target', () => {
+    const error = (() => {
+      try {
+        createScimClient(target({ url: 'api.lightstep.com/scim/v2' }), { token: TOKEN, readOnly: true });
+      } catch (e) {
+        return e as ScimformError;
+      }
+      throw new Error('expected a failure');
+    })();
+    expect(error.message).toBe('the url of target lightstep is not a valid URL: api.lightstep.com/scim/v2');
+    expect(error.location).toEqual({ file: 'scimform.yaml', line: 4, column: 3 });
+  });
+
+  test('requestsPerSecond spaces the requests of one client', async () => {
+    scope().get(`${BASE}/Users/u1`).times(5).reply(200, user('u1', 'a@example.com'));
+    const { scim, events } = client({ requestsPerSecond: 50 });
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 5 }, () => scim.getUser('u1')));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(75); // starts at 0, 20, 40, 60, 80 ms
+    expect(events).toHaveLength(5);
+  });
+
+  test('concurrency bounds the requests in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    scope()
+      .get(`${BASE}/Users/u1`)
+      .times(8)
+      .reply(async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        inFlight--;
+        return [200, user('u1', 'a@example.com')];
+      });
+    const { scim } = client({ concurrency: 2 });
+    await Promise.all(Array.from({ length: 8 }, () => scim.getUser('u1')));
+    expect(peak).toBe(2);
+  });
+});
+
 describe('resolveToken', () => {
   test.each([
     ['unset', {}],
