@@ -56,7 +56,7 @@ describe('rate limiter', () => {
       await limiter.take();
       return Date.now() - t0;
     }));
-    expect(started[0]).toBeLessThan(8);
+    expect(started[0]).toBeLessThan(25); // generous: the machine may be busy
     for (let i = 1; i < 4; i++) expect(started[i]!).toBeGreaterThanOrEqual(i * 10 - 2);
   });
 
@@ -71,6 +71,6 @@ describe('rate limiter', () => {
     const limiter = createRateLimiter(undefined);
     const t0 = Date.now();
     for (let i = 0; i < 100; i++) await limiter.take();
-    expect(Date.now() - t0).toBeLessThan(20);
+    expect(Date.now() - t0).toBeLessThan(50);
   });
 });
