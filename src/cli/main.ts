@@ -134,6 +134,23 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
     () => import('./emulate.js'),
   );
 
+  register(
+    new Command('github')
+      .description('workflow steps for GitHub Actions: preflight, comment (sticky plan comment), reviewed-plan, apply (reviewed plan or a fresh one)')
+      .argument('<step>', 'preflight | comment | reviewed-plan | apply')
+      .option('--plan <file>', 'comment: the saved plan (`plan --out`) to post, one comment per target')
+      .option('--reviewed <file>', 'apply: the saved plan reviewed on the pull request, applied only if still valid')
+      .option('--repo <owner/name>', 'repository (default: $GITHUB_REPOSITORY)')
+      .option('--pr <number>', 'pull request (default: from $GITHUB_EVENT_PATH)')
+      .option('--sha <sha>', 'reviewed-plan: the merged commit (default: $GITHUB_SHA)')
+      .option('--api-url <url>', 'GitHub API (default: $GITHUB_API_URL, else https://api.github.com)')
+      .option('--artifact-prefix <prefix>', 'reviewed-plan: saved-plan artifacts are named PREFIX + pull request number', 'scimform-plan-pr-')
+      .option('--auto-approve', 'apply: do not ask for confirmation')
+      .option('--allow-mass-removal', 'apply: override the removal guards')
+      .option('--audit-log <file>', 'apply: append one JSON line per write request to this file'),
+    () => import('./github.js'),
+  );
+
   return program;
 }
 

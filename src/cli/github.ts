@@ -1,0 +1,217 @@
+/**
+ * `scimform github <step>`: the steps of the GitHub Actions workflow that need more than one CLI
+ * call (SPEC §7), so the workflow file holds no logic of its own.
+ *
+ *   preflight      every selected target's token is in the environment; a fork says why it is not
+ *   comment        one sticky comment per target on the pull request, from the saved plan
+ *   reviewed-plan  which run's artifact holds the plan reviewed on the merged pull request
+ *   apply          apply the reviewed plan if it still holds, else a fresh plan, flagged as such
+ */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { CliContext } from './context.js';
+import type { SavedPlan } from '../plan/types.js';
+import type { ScimClient } from '../scim/types.js';
+import { ScimformError } from '../errors.js';
+import { loadConfig, selectTargets } from '../config/index.js';
+import { readSavedPlan } from '../plan/saved.js';
+import { appendSummary, errorAnnotation, readActionsContext, setOutputs, type ActionsContext } from '../github/actions.js';
+import { createGitHubClient, type GitHubClient } from '../github/client.js';
+import { buildComment, markerFor, upsertComment } from '../github/comment.js';
+import { findReviewedPlan } from '../github/reviewed.js';
+import { checkFreshness, type Freshness } from '../github/freshness.js';
+
+export const STEPS = ['preflight', 'comment', 'reviewed-plan', 'apply'] as const;
+export const DEFAULT_ARTIFACT_PREFIX = 'scimform-plan-pr-';
+
+interface GitHubOptions {
+  plan?: string;
+  repo?: string;
+  pr?: string;
+  apiUrl?: string;
+  sha?: string;
+  artifactPrefix?: string;
+  reviewed?: string;
+  autoApprove?: boolean;
+  allowMassRemoval?: boolean;
+  auditLog?: string;
+}
+
+/** What tests replace: how requests to GitHub are sent. */
+export interface GitHubDeps {
+  dispatcher?: Dispatcher;
+}
+
+export async function run(ctx: CliContext, options: Record<string, unknown>, args: string[], deps: GitHubDeps = {}): Promise<number> {
+  const opts = options as GitHubOptions;
+  const step = args[0];
+  const actions = await readActionsContext(ctx.env, { repo: opts.repo, pr: opts.pr, apiUrl: opts.apiUrl, sha: opts.sha });
+  switch (step) {
+    case 'preflight':
+      return preflight(ctx, actions);
+    case 'comment':
+      return withGitHub(ctx, actions, deps, (client) => comment(ctx, opts, actions, client));
+    case 'reviewed-plan':
+      return withGitHub(ctx, actions, deps, (client) => reviewedPlan(ctx, opts, actions, client));
+    case 'apply':
+      return applyReviewed(ctx, opts, actions);
+    default:
+      throw new ScimformError(`unknown step "${step ?? ''}" for scimform github`, { hint: `Use one of: ${STEPS.join(', ')}.` });
+  }
+}
+
+async function withGitHub(ctx: CliContext, actions: ActionsContext, deps: GitHubDeps, use: (client: GitHubClient) => Promise<number>): Promise<number> {
+  const token = ctx.env.GITHUB_TOKEN?.trim();
+  if (!token) {
+    throw new ScimformError('environment variable GITHUB_TOKEN is not set', {
+      hint: 'In the workflow, add `env: { GITHUB_TOKEN: ${{ github.token }} }` to this step.',
+    });
+  }
+  const client = createGitHubClient({ apiUrl: actions.apiUrl, token, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function requireRepository(actions: ActionsContext) {
+  if (!actions.repository) throw new ScimformError('no repository to talk to', { hint: 'Run this inside GitHub Actions (GITHUB_REPOSITORY), or pass --repo owner/name.' });
+  return actions.repository;
+}
+
+/** Each selected target's token must be set; on a fork pull request it cannot be, and that is said plainly. */
+async function preflight(ctx: CliContext, actions: ActionsContext): Promise<number> {
+  const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
+  const targets = selectTargets(config, ctx.target);
+  const missing = targets.filter((target) => !ctx.env[target.tokenEnv]?.trim());
+  if (missing.length === 0) {
+    ctx.note(`Tokens present for ${targets.map((target) => target.name).join(', ')}.`);
+    return 0;
+  }
+  const names = missing.map((target) => `${target.tokenEnv} (target ${target.name})`).join(', ');
+  const message = actions.fromFork
+    ? `This pull request comes from a fork, and GitHub gives workflows on fork pull requests no secrets: scimform cannot read the live state without ${names}, so there is no plan for this pull request.`
+    : `The SCIM token${missing.length === 1 ? '' : 's'} ${names} ${missing.length === 1 ? 'is' : 'are'} not set, so scimform cannot read the live state.`;
+  const hint = actions.fromFork
+    ? 'A maintainer can push this branch to the repository itself to get a plan; merging still applies only a plan of the merged commit.'
+    : `Add a repository secret named ${missing.map((target) => target.tokenEnv).join(', ')} (Settings → Secrets and variables → Actions) and pass secrets to the workflow with \`secrets: inherit\`.`;
+  if (ctx.env.GITHUB_ACTIONS === 'true') ctx.out(errorAnnotation(`${message} ${hint}`));
+  await appendSummary(actions, `### scimform\n\n:no_entry: ${message}\n\n${hint}\n`);
+  throw new ScimformError(message, { hint });
+}
+
+async function readPlanIfPresent(file: string): Promise<SavedPlan | undefined> {
+  try {
+    await access(file);
+  } catch {
+    return undefined;
+  }
+  return readSavedPlan(file);
+}
+
+async function comment(ctx: CliContext, opts: GitHubOptions, actions: ActionsContext, client: GitHubClient): Promise<number> {
+  const repository = requireRepository(actions);
+  if (actions.pullRequest === undefined) {
+    throw new ScimformError('this run is not about a pull request, so there is nothing to comment on', {
+      hint: 'Run `scimform github comment` on pull_request events, or pass --pr NUMBER.',
+    });
+  }
+  if (!opts.plan) throw new ScimformError('no saved plan given', { hint: 'Pass --plan plan.json, the file `scimform plan --out` wrote.' });
+  const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
+  const targets = selectTargets(config, ctx.target);
+  // No file at all means planning failed for every target: each comment then says so.
+  const saved = await readPlanIfPresent(path.resolve(ctx.cwd, opts.plan));
+  for (const target of targets) {
+    const plan = saved?.targets.find((candidate) => candidate.target.name === target.name);
+    const body = buildComment({ target: target.name, plan, runUrl: actions.runUrl, sha: actions.sha });
+    const result = await upsertComment(client, repository, actions.pullRequest, markerFor(target.name), body);
+    ctx.out(`${target.name}: ${result.action} the plan comment on pull request #${actions.pullRequest}: ${result.url}`);
+  }
+  return 0;
+}
+
+async function reviewedPlan(ctx: CliContext, opts: GitHubOptions, actions: ActionsContext, client: GitHubClient): Promise<number> {
+  const repository = requireRepository(actions);
+  if (!actions.sha) throw new ScimformError('no commit to look up', { hint: 'Run this inside GitHub Actions (GITHUB_SHA), or pass --sha.' });
+  const lookup = await findReviewedPlan(client, repository, actions.sha, opts.artifactPrefix ?? DEFAULT_ARTIFACT_PREFIX);
+  if (lookup.found) {
+    ctx.out(`Reviewed plan: artifact ${lookup.artifact.name} of run ${lookup.runId} (pull request #${lookup.pullRequest}).`);
+    await setOutputs(actions, { found: 'true', 'run-id': String(lookup.runId), artifact: lookup.artifact.name, 'pull-request': String(lookup.pullRequest) });
+  } else {
+    ctx.out(`No reviewed plan: ${lookup.reason}.`);
+    await setOutputs(actions, { found: 'false', reason: lookup.reason, ...(lookup.pullRequest ? { 'pull-request': String(lookup.pullRequest) } : {}) });
+  }
+  return 0;
+}
+
+/** A stdout that also keeps what was written, for the job summary. */
+function teeStdout(ctx: CliContext): { ctx: CliContext; text(): string } {
+  let captured = '';
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      captured += String(chunk);
+      ctx.stdout.write(chunk, callback);
+    },
+  });
+  const tee = Object.assign(stream, { isTTY: ctx.stdout.isTTY });
+  return {
+    ctx: { ...ctx, stdout: tee, out: (line: string) => void tee.write(`${line}\n`) },
+    text: () => captured,
+  };
+}
+
+async function freshnessOf(ctx: CliContext, file: string | undefined, clients: ScimClient[]): Promise<{ freshness: Freshness; file?: string }> {
+  if (!file) return { freshness: { fresh: false, reason: 'no reviewed plan was found for this commit' } };
+  const saved = await readPlanIfPresent(path.resolve(ctx.cwd, file));
+  if (!saved) return { freshness: { fresh: false, reason: `no reviewed plan was found for this commit (${file} is absent)` } };
+  const [{ loadRepository }, { createScimClient, resolveToken }] = await Promise.all([import('./planning.js'), import('../scim/index.js')]);
+  const { config, desired } = await loadRepository(ctx);
+  const targets = selectTargets(config, ctx.target);
+  const freshness = await checkFreshness(saved, { files: desired.files, targets: targets.map((target) => target.name) }, (planned) => {
+    const target = targets.find((candidate) => candidate.name === planned.name && candidate.url === planned.url);
+    if (!target) throw new ScimformError(`the reviewed plan's target ${planned.name} does not match the config`);
+    const client = createScimClient(target, { token: resolveToken(target, ctx.env), readOnly: true, signal: ctx.signal });
+    clients.push(client);
+    return client;
+  });
+  return { freshness, file };
+}
+
+async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: ActionsContext): Promise<number> {
+  const clients: ScimClient[] = [];
+  let checked: Awaited<ReturnType<typeof freshnessOf>>;
+  try {
+    checked = await freshnessOf(ctx, opts.reviewed, clients);
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+  const { run: apply } = await import('./apply.js');
+  const tee = teeStdout(ctx);
+  const applyOptions = { autoApprove: opts.autoApprove === true, allowMassRemoval: opts.allowMassRemoval === true, auditLog: opts.auditLog };
+  const pr = actions.pullRequest ?? (opts.pr ? Number(opts.pr) : undefined);
+  const reviewedOn = pr ? `pull request #${pr}` : 'the pull request';
+  let heading: string;
+  if (checked.freshness.fresh) {
+    ctx.note(`The plan reviewed on ${reviewedOn} still holds for this commit: applying it.`);
+    heading = `Applied the plan reviewed on ${reviewedOn}: the files and the live state are as they were when it was made.`;
+  } else {
+    ctx.warn(`Not applying the plan reviewed on ${reviewedOn}: ${checked.freshness.reason}. Applying a fresh plan of this commit instead.`);
+    heading =
+      `> [!WARNING]\n> **This apply differs from the plan reviewed on ${reviewedOn}**: ${checked.freshness.reason}. ` +
+      'scimform applied a fresh plan of the merged commit instead, shown below; the same guards held.';
+  }
+  let code = 1;
+  let failure: unknown;
+  try {
+    code = await apply(tee.ctx, applyOptions, checked.freshness.fresh && checked.file ? [checked.file] : []);
+  } catch (error) {
+    failure = error;
+  }
+  const outcome = failure instanceof Error ? `\n**The apply failed:** ${failure.message}\n` : code === 0 ? '' : '\n**The apply did not complete**: see the run log.\n';
+  await appendSummary(actions, `### scimform apply\n\n${heading}\n${outcome}\n\`\`\`diff\n${tee.text().trimEnd()}\n\`\`\`\n`);
+  if (failure !== undefined) throw failure;
+  return code;
+}
