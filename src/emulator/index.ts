@@ -6,7 +6,7 @@
 import { Emulator } from './server.js';
 import type { EmulatorOptions, RunningEmulator } from './types.js';
 
-export type { EmulatorFaults, EmulatorOptions, EmulatorStats, LoggedRequest, RunningEmulator } from './types.js';
+export type { EmulatorFaults, EmulatorOptions, EmulatorQuirks, EmulatorStats, LoggedRequest, RunningEmulator } from './types.js';
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   return new Emulator(options).listen();

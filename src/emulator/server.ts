@@ -15,7 +15,7 @@ import type { Attributes } from './patch.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ResourceKind } from './schemas.js';
 import { Store } from './store.js';
-import type { EmulatorFaults, EmulatorOptions, LoggedRequest, RunningEmulator } from './types.js';
+import type { EmulatorFaults, EmulatorOptions, EmulatorQuirks, LoggedRequest, RunningEmulator } from './types.js';
 
 const PREFIX = '/scim/v2';
 const CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -56,6 +56,7 @@ export class Emulator {
   private readonly server: Server;
   private readonly store: Store;
   private faults: FaultInjector;
+  private quirks: EmulatorQuirks;
   readonly requests: LoggedRequest[] = [];
   private readonly profile: 'lightstep' | 'generic';
   private readonly pagination: 'cursor' | 'index';
@@ -70,6 +71,7 @@ export class Emulator {
     this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
     this.etags = options.etags ?? true;
     this.faults = new FaultInjector(options.faults);
+    this.quirks = options.quirks ?? {};
     this.store = new Store({ enterpriseExtension: this.profile === 'generic', emailsRequired: this.profile === 'lightstep' });
     const start = now();
     const saved = options.dataFile ? loadDataFile(options.dataFile) : undefined;
@@ -102,6 +104,7 @@ export class Emulator {
       url: this.baseUrl,
       requests: this.requests,
       setFaults: (faults: EmulatorFaults | undefined) => void (this.faults = new FaultInjector(faults)),
+      setQuirks: (quirks: EmulatorQuirks | undefined) => void (this.quirks = quirks ?? {}),
       users: () => this.store.snapshot().users.map((user) => this.render('User', user)),
       groups: () => this.store.snapshot().groups.map((group) => this.render('Group', group)),
       stats: () => ({ ...this.store.work }),
@@ -241,7 +244,9 @@ export class Emulator {
       this.allow(request, (allowed ?? ['GET', 'POST']).filter((m) => m === 'GET' || m === 'POST'));
       if (method === 'GET') return this.list(kind, request.query);
       const created = this.store.create(kind, request.body, now());
-      return this.resourceReply(kind, created, 201, { Location: this.location(created) });
+      const reply = this.resourceReply(kind, created, 201, { Location: this.location(created) });
+      if (kind === 'User' && this.dropped(created.userName)) this.store.delete(kind, created.id as string, now());
+      return reply;
     }
     this.allow(request, (allowed ?? ['GET', 'PUT', 'PATCH', 'DELETE']).filter((m) => m !== 'POST'));
     const current = this.store.get(kind, id);
@@ -270,9 +275,25 @@ export class Emulator {
   // -------------------------------------------------------------------------------------------
   // Listing (RFC 7644 §3.4.2, RFC 9865)
 
+  private dropped(userName: unknown): boolean {
+    const domains = this.quirks.dropDomains ?? [];
+    return typeof userName === 'string' && domains.some((domain) => userName.toLowerCase().endsWith(`@${domain.toLowerCase()}`));
+  }
+
+  /** The `removeWhileListing` quirk: one deletion before each later page of an unfiltered user listing. */
+  private churn(kind: ResourceKind, query: URLSearchParams): void {
+    const suffix = this.quirks.removeWhileListing?.toLowerCase();
+    if (suffix === undefined || kind !== 'User' || query.get('filter') !== null) return;
+    const later = (integerParam(query, 'startIndex') ?? 1) > 1 || (query.get('cursor') ?? '') !== '';
+    if (!later) return;
+    const victim = this.store.snapshot().users.find((user) => String(user.userName).toLowerCase().endsWith(suffix));
+    if (victim) this.store.delete('User', victim.id as string, now());
+  }
+
   private list(kind: ResourceKind, query: URLSearchParams): Reply {
-    const count = Math.min(integerParam(query, 'count') ?? DEFAULT_PAGE_SIZE, this.maxPageSize);
-    const filterText = query.get('filter') ?? undefined;
+    this.churn(kind, query);
+    const count = this.quirks.fixedPageSize ?? Math.min(integerParam(query, 'count') ?? DEFAULT_PAGE_SIZE, this.maxPageSize);
+    const filterText = this.quirks.ignoreFilters ? undefined : (query.get('filter') ?? undefined);
     const filter: Filter | undefined = filterText === undefined ? undefined : parseFilter(filterText);
     const collection = this.store.collection(kind);
     const matched = filter ? this.store.matching(kind, filter).positions : undefined;
@@ -287,6 +308,8 @@ export class Emulator {
       // RFC 7644 §3.4.2.4: 1-based; values below 1 are taken as 1. A `cursor` is not a parameter this service knows.
       startRank = Math.max(integerParam(query, 'startIndex') ?? 1, 1) - 1;
       extra.startIndex = startRank + 1;
+      // The overlap quirk echoes the startIndex asked for, as the servers that do this do.
+      if (startRank > 0) startRank = Math.max(0, startRank - (this.quirks.overlap ?? 0));
     } else {
       const cursor = query.get('cursor');
       const startIndex = integerParam(query, 'startIndex');

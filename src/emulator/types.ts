@@ -19,6 +19,29 @@ export interface EmulatorFaults {
   onlyMethods?: string[];
 }
 
+/**
+ * Ways real servers deviate from RFC 7644 (SPEC §1, §5a), for reliability tests. Each one is
+ * off unless set.
+ */
+export interface EmulatorQuirks {
+  /** Every list page holds this many resources, whatever `count` asks: a server that ignores `count`. */
+  fixedPageSize?: number;
+  /** Each index page after the first starts this many resources before the one asked for: overlapping pages. */
+  overlap?: number;
+  /** `filter` is ignored: a filtered list is answered as the unfiltered list. */
+  ignoreFilters?: boolean;
+  /**
+   * Users whose userName ends with one of these domains are answered 201 and then not kept, as
+   * Lightstep does with an email domain the organisation does not allow (SPEC §1).
+   */
+  dropDomains?: string[];
+  /**
+   * Before each later page of an unfiltered /Users listing, the first stored user whose userName
+   * ends with this suffix is deleted: another administrator at work while the list is read.
+   */
+  removeWhileListing?: string;
+}
+
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
@@ -37,6 +60,7 @@ export interface EmulatorOptions {
   /** SCIM resources to start with; `id` optional (assigned when absent); group members as `[{ value: userId }]`. */
   initial?: { users?: Record<string, unknown>[]; groups?: Record<string, unknown>[] };
   faults?: EmulatorFaults;
+  quirks?: EmulatorQuirks;
   /** Append one JSON line per request to this file. */
   requestLogFile?: string;
   /** Default true; false = no ETag header and no `meta.version` (a server without versions). */
@@ -72,6 +96,7 @@ export interface RunningEmulator {
   /** In-process request log, appended as requests complete. */
   requests: LoggedRequest[];
   setFaults(faults: EmulatorFaults | undefined): void;
+  setQuirks(quirks: EmulatorQuirks | undefined): void;
   /** Snapshot of stored users as SCIM resources (for assertions). */
   users(): Record<string, unknown>[];
   groups(): Record<string, unknown>[];
