@@ -47,8 +47,29 @@ async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Pr
   return results;
 }
 
-/** Every resource of the collection once (de-duplicated by `id`, first occurrence kept), in server order. */
+/** Index listings that saw the collection change, read again from the start before giving up. */
+const MAX_INDEX_READS = 4;
+
+/**
+ * Every resource of the collection once (de-duplicated by `id`, first occurrence kept), in server
+ * order. Index pages are positions in a list that others may change meanwhile: when a deletion
+ * shifts it, a resource moves onto a page already read and is missed without a trace but a
+ * different `totalResults`. Such a listing is read again, and refused when it keeps changing,
+ * because a plan made from it would re-create or forget users that exist.
+ */
 export async function listAll(options: ListOptions): Promise<unknown[]> {
+  for (let read = 1; ; read++) {
+    const { items, changed } = await listOnce(options);
+    if (!changed) return items;
+    if (read >= MAX_INDEX_READS) {
+      throw new ScimformError(`listing /${options.resource} was not consistent: the collection changed while it was read, ${read} times in a row`, {
+        hint: 'Run again when nothing else is changing the target, or set `pagination: cursor` on the target if the server supports it (cursors are not shifted by changes).',
+      });
+    }
+  }
+}
+
+async function listOnce(options: ListOptions): Promise<{ items: unknown[]; changed: boolean }> {
   const { resource, pageSize: count } = options;
   const byId = new Map<string, unknown>();
   const withoutId: unknown[] = [];
@@ -60,7 +81,14 @@ export async function listAll(options: ListOptions): Promise<unknown[]> {
     options.onProgress?.({ resource, pages, items, ...(total === undefined ? {} : { total }) });
   };
   const itemCount = () => byId.size + withoutId.length;
+  // A later totalResults below the first page's means deletions shifted the list under the reading
+  // (growth only appends or shifts forward, which de-duplication absorbs).
+  let firstTotal: number | undefined;
+  let shrank = false;
+  let byIndex = false;
   const arrived = (page: ListPage) => {
+    if (pages === 0) firstTotal = page.totalResults;
+    else if (page.totalResults !== undefined && firstTotal !== undefined && page.totalResults < firstTotal) shrank = true;
     pages++;
     if (page.totalResults !== undefined) total = page.totalResults;
   };
@@ -110,6 +138,7 @@ export async function listAll(options: ListOptions): Promise<unknown[]> {
    * than the pages before it (the server's real page size).
    */
   const followIndex = async (first: ListPage): Promise<void> => {
+    byIndex = true;
     const step = first.resources.length;
     // Some servers cap `totalResults` at `count` (SPEC §5a): a full first page whose total equals
     // the count asked for may not be the end, so that one case is verified with one more page.
@@ -166,5 +195,5 @@ export async function listAll(options: ListOptions): Promise<unknown[]> {
     if (first.nextCursor !== undefined && !options.forced) await followCursors(first);
     else await followIndex(first);
   }
-  return [...byId.values(), ...withoutId];
+  return { items: [...byId.values(), ...withoutId], changed: byIndex && shrank };
 }
