@@ -1,6 +1,63 @@
+import path from 'node:path';
 import type { CliContext } from './context.js';
-import { ScimformError } from '../errors.js';
+import { loadConfig, validateRepository } from '../config/index.js';
+import { formatLocation } from '../errors.js';
+import { checkImportFiles, oneTarget, readLiveState, renderImportFiles, selectIdentities, writeImportFiles, type SplitMode } from '../import/index.js';
+import { progressLine } from './planning.js';
 
-export async function run(_ctx: CliContext, _options: Record<string, unknown>, _args: string[]): Promise<number> {
-  throw new ScimformError('`scimform import` is not implemented yet', { hint: 'This command is planned; see the README for what works today.' });
+interface ImportOptions {
+  out: string;
+  split: SplitMode;
+  force?: boolean;
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** `scimform import --target NAME`: writes identity YAML from live state, so that a plan right after is empty. */
+export async function run(ctx: CliContext, options: Record<string, unknown>): Promise<number> {
+  const opts = options as unknown as ImportOptions;
+  const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
+  const target = oneTarget(config, ctx.target, 'import');
+  const progress = progressLine(ctx);
+  let fetched;
+  try {
+    fetched = await readLiveState(target, {
+      env: ctx.env,
+      includeGroups: true,
+      signal: ctx.signal,
+      onProgress: (p) => progress.update(`${target.name}: reading ${p.resource}… ${p.items}${p.total === undefined ? '' : ` of ${p.total}`}`),
+    });
+  } finally {
+    progress.done();
+  }
+  const { live } = fetched;
+  ctx.note(`Read ${plural(live.users.length, 'user')} and ${plural(live.groups.length, 'group')} from target ${target.name} (${target.url}).`);
+
+  const selection = selectIdentities(live, config.policy);
+  const outDir = path.resolve(config.dir, opts.out);
+  const files = await renderImportFiles(config, selection, { outDir, split: opts.split, target: target.name });
+  await checkImportFiles(config, files, { force: opts.force === true, out: opts.out });
+  await writeImportFiles(files);
+
+  for (const file of files) ctx.out(file.path);
+  ctx.note(`Wrote ${plural(selection.users.length, 'user')} and ${plural(selection.groups.length, 'group')} to ${plural(files.length, 'file')}.`);
+  if (selection.outOfScope > 0) ctx.note(`Left out ${plural(selection.outOfScope, 'user')} outside the policy scope ${String(config.policy.scope)}: scimform never touches them.`);
+  for (const note of selection.notes) ctx.note(`note: ${note}`);
+  for (const skip of selection.skipped) ctx.warn(`warning: ${skip.kind} ${skip.name} (id ${skip.id}) not imported: ${skip.reason}`);
+  const affecting = selection.skipped.filter((skip) => skip.affectsPlan).length;
+  if (affecting > 0) {
+    ctx.warn(
+      `warning: plan will treat ${plural(affecting, 'user')} not imported as undeclared (policy unmanagedUsers: ${config.policy.unmanagedUsers}, and removal from imported groups): fix ${affecting === 1 ? 'it' : 'them'} live or adjust the policy before you apply.`,
+    );
+  }
+
+  // The files must pass validate as they stand: check them the same way, now, rather than at the next plan.
+  const report = await validateRepository(config.file, { cwd: ctx.cwd });
+  if (report.issues.length > 0) {
+    for (const issue of report.issues) ctx.warn(`${formatLocation(issue)}: ${issue.message}`);
+    ctx.warn(`error: the repository does not pass validate after the import (${plural(report.issues.length, 'problem')}).`);
+    return 1;
+  }
+  ctx.note(`Next: scimform plan --target ${target.name} (it should show no changes).`);
+  return 0;
 }

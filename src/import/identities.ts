@@ -1,0 +1,195 @@
+/**
+ * From live state to declarations: which live users and groups `import` writes, and with which
+ * attributes, so that the files pass `validate` and a plan right after the import is empty.
+ *
+ * Pure and deterministic: the same live state and policy give the same declarations, sorted,
+ * whatever order the server listed them in.
+ *
+ * Decisions:
+ * - Only the attributes scimform manages are written (userName, externalId, displayName,
+ *   name.givenName/familyName, emails, active). An attribute that cannot be written validly is
+ *   left out, which makes it unmanaged: plan then leaves it as it is live, so the round trip
+ *   stays empty.
+ * - `active` is written only when false; `emails` only when they differ from what scimform
+ *   would create by default (the userName, work, primary), to keep the files short.
+ * - Users outside the policy `scope` are skipped: `validate` refuses declarations outside it,
+ *   and plan never touches those users anyway. Protected users are kept: declaring them is
+ *   allowed, plan leaves them alone, and groups can then list them as members.
+ * - A user in scope that cannot be declared (a userName `validate` would refuse, a domain not in
+ *   `allowedEmailDomains`, a second account whose userName differs only in case) is skipped
+ *   with a warning: plan will treat it as an undeclared user (`unmanagedUsers`).
+ * - Group members are written by userName and only for imported users; other members (out of
+ *   scope, nested groups, unknown ids) are left out, and plan never removes those.
+ */
+import type { DesiredGroup, DesiredUser, Email, LiveGroup, LiveState, LiveUser, Policy } from '../model.js';
+import { inScope } from '../config/scope.js';
+import { defaultEmails, sameEmails } from '../plan/normalise.js';
+
+/** A user as import writes it: the managed attributes only, no provenance. */
+export type ImportedUser = Omit<DesiredUser, 'source'>;
+/** A group as import writes it: members by userName. */
+export type ImportedGroup = Omit<DesiredGroup, 'source' | 'memberSources'>;
+
+export interface ImportSkip {
+  kind: 'user' | 'group';
+  /** userName or displayName as live. */
+  name: string;
+  id: string;
+  reason: string;
+  /** true when plan will act on the skipped resource (an undeclared user in scope): worth a warning. */
+  affectsPlan: boolean;
+}
+
+export interface ImportSelection {
+  users: ImportedUser[];
+  groups: ImportedGroup[];
+  skipped: ImportSkip[];
+  /** Attributes left out of an imported user or group (they become unmanaged), one line each. */
+  notes: string[];
+  /** Users outside the policy `scope`, not written. */
+  outOfScope: number;
+}
+
+// The patterns of schemas/identities.schema.json: what is written must pass validate.
+const TRIMMED = /^\S(.*\S)?$/s;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+const lower = (value: string): string => value.toLowerCase();
+const compareText = (a: string, b: string): number => {
+  const x = lower(a);
+  const y = lower(b);
+  if (x !== y) return x < y ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+};
+const compareIds = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function domainOf(address: string): string | undefined {
+  const at = address.lastIndexOf('@');
+  return at > 0 ? lower(address.slice(at + 1)) : undefined;
+}
+
+/** Why the live emails cannot be declared as they are, if they cannot. */
+function emailProblem(user: LiveUser, allowed: Set<string> | undefined): string | undefined {
+  const emails = user.emails ?? [];
+  const invalid = emails.find((email) => !EMAIL.test(email.value));
+  if (invalid) return `email ${JSON.stringify(invalid.value)} is not an address validate accepts`;
+  const foreign = allowed ? emails.find((email) => !allowed.has(domainOf(email.value) ?? '')) : undefined;
+  if (foreign) return `email ${JSON.stringify(foreign.value)} is not in an allowed email domain`;
+  const primaries = emails.filter((email) => email.primary === true);
+  if (primaries.length > 1) return 'more than one email is marked primary';
+  const primary = primaries[0];
+  if (primary && lower(primary.value) !== lower(user.userName)) return `the primary email ${JSON.stringify(primary.value)} differs from the userName`;
+  return undefined;
+}
+
+function importedEmails(emails: readonly Email[]): Email[] {
+  return emails.map((email) => ({
+    value: email.value,
+    // An empty type compares as no type (plan normalises both to ''); the schema refuses ''.
+    ...(email.type === undefined || email.type === '' ? {} : { type: email.type }),
+    ...(email.primary === undefined ? {} : { primary: email.primary }),
+  }));
+}
+
+function importUser(user: LiveUser, allowed: Set<string> | undefined, externalIdUsable: boolean, notes: string[]): ImportedUser {
+  const result: ImportedUser = { userName: user.userName };
+  if (user.externalId !== undefined && user.externalId !== '') {
+    if (externalIdUsable) result.externalId = user.externalId;
+    else notes.push(`user ${user.userName}: externalId ${JSON.stringify(user.externalId)} is shared with another user, so it is left out (unmanaged)`);
+  }
+  if (user.displayName !== undefined && user.displayName !== '') result.displayName = user.displayName;
+  const name: { givenName?: string; familyName?: string } = {};
+  if (typeof user.name?.givenName === 'string') name.givenName = user.name.givenName;
+  if (typeof user.name?.familyName === 'string') name.familyName = user.name.familyName;
+  if (Object.keys(name).length > 0) result.name = name;
+  const emails = user.emails ?? [];
+  if (emails.length > 0 && !sameEmails(emails, defaultEmails(user.userName))) {
+    const problem = emailProblem(user, allowed);
+    if (problem) notes.push(`user ${user.userName}: emails left out (unmanaged): ${problem}`);
+    else result.emails = importedEmails(emails);
+  }
+  if (!user.active) result.active = false;
+  return result;
+}
+
+/** Values held by more than one resource: such an externalId cannot be declared (validate wants them unique). */
+function shared(values: readonly (string | undefined)[]): Set<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const value of values) {
+    if (value === undefined || value === '') continue;
+    if (seen.has(value)) twice.add(value);
+    seen.add(value);
+  }
+  return twice;
+}
+
+export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' | 'allowedEmailDomains'>): ImportSelection {
+  const skipped: ImportSkip[] = [];
+  const notes: string[] = [];
+  const allowed = policy.allowedEmailDomains ? new Set(policy.allowedEmailDomains.map(lower)) : undefined;
+  let outOfScope = 0;
+
+  // Lowest id first, as plan breaks ties between userNames that differ only in case.
+  const candidates: LiveUser[] = [];
+  const taken = new Map<string, LiveUser>();
+  for (const user of [...live.users].sort(compareIds)) {
+    const skip = (reason: string, affectsPlan = true) => skipped.push({ kind: 'user', name: user.userName, id: user.id, reason, affectsPlan });
+    if (!TRIMMED.test(user.userName)) {
+      skip('the userName is empty or starts or ends with white space, which validate refuses');
+      continue;
+    }
+    if (!inScope(policy, user.userName)) {
+      outOfScope += 1;
+      continue;
+    }
+    if (allowed && !allowed.has(domainOf(user.userName) ?? '')) {
+      skip(`the userName is not in an allowed email domain (${[...allowed].join(', ')})`);
+      continue;
+    }
+    const holder = taken.get(lower(user.userName));
+    if (holder) {
+      skip(`live user ${holder.id} has the same userName but for case (${holder.userName}); userNames are unique without case`);
+      continue;
+    }
+    taken.set(lower(user.userName), user);
+    candidates.push(user);
+  }
+
+  const sharedUserIds = shared(candidates.map((user) => user.externalId));
+  const users = candidates
+    .map((user) => importUser(user, allowed, !sharedUserIds.has(user.externalId ?? ''), notes))
+    .sort((a, b) => compareText(a.userName, b.userName));
+  const userNameOf = new Map(candidates.map((user) => [user.id, user.userName]));
+
+  const groupCandidates: LiveGroup[] = [];
+  const groupNames = new Map<string, LiveGroup>();
+  for (const group of [...live.groups].sort(compareIds)) {
+    const skip = (reason: string) => skipped.push({ kind: 'group', name: group.displayName, id: group.id, reason, affectsPlan: false });
+    if (!TRIMMED.test(group.displayName)) {
+      skip('the displayName is empty or starts or ends with white space, which validate refuses');
+      continue;
+    }
+    const holder = groupNames.get(lower(group.displayName));
+    if (holder) {
+      skip(`live group ${holder.id} has the same displayName but for case (${holder.displayName}); group names must be unique without case`);
+      continue;
+    }
+    groupNames.set(lower(group.displayName), group);
+    groupCandidates.push(group);
+  }
+  const sharedGroupIds = shared(groupCandidates.map((group) => group.externalId));
+  const groups = groupCandidates
+    .map((group): ImportedGroup => {
+      const members = [...new Set(group.members.flatMap((id) => (userNameOf.has(id) ? [userNameOf.get(id)!] : [])))].sort(compareText);
+      const result: ImportedGroup = { displayName: group.displayName, members };
+      if (group.externalId !== undefined && group.externalId !== '') {
+        if (sharedGroupIds.has(group.externalId)) notes.push(`group ${group.displayName}: externalId ${JSON.stringify(group.externalId)} is shared with another group, so it is left out (unmanaged)`);
+        else result.externalId = group.externalId;
+      }
+      return result;
+    })
+    .sort((a, b) => compareText(a.displayName, b.displayName));
+
+  return { users, groups, skipped, notes, outOfScope };
+}

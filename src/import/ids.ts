@@ -1,0 +1,109 @@
+/**
+ * The id map of `scimform ids`: which live id each user has in a target, and with `--join`, the
+ * id the same user has in another target (old id → new id), so systems keyed on a vendor's ids
+ * can be re-keyed after a migration. Pure: tested with plain objects.
+ *
+ * Users are joined as plan matches them (SPEC §4): by `externalId` when both sides have the
+ * same one, else by `userName` without case. A user found on one side only keeps an empty id
+ * on the other, so nothing silently drops out of the map.
+ */
+import type { LiveUser } from '../model.js';
+
+export interface IdEntry {
+  userName: string;
+  externalId?: string;
+  id: string;
+}
+
+export interface JoinedEntry {
+  userName: string;
+  externalId?: string;
+  /** Id in the joined (old) target; absent when the user is not there. */
+  oldId?: string;
+  /** Id in the selected (new) target; absent when the user is not there. */
+  newId?: string;
+}
+
+const lower = (value: string): string => value.toLowerCase();
+const byUserName = (a: { userName: string; id?: string }, b: { userName: string; id?: string }): number => {
+  const x = lower(a.userName);
+  const y = lower(b.userName);
+  if (x !== y) return x < y ? -1 : 1;
+  return a.userName < b.userName ? -1 : a.userName > b.userName ? 1 : 0;
+};
+
+function entryOf(user: LiveUser): IdEntry {
+  return { userName: user.userName, ...(user.externalId ? { externalId: user.externalId } : {}), id: user.id };
+}
+
+export function idMap(users: readonly LiveUser[]): IdEntry[] {
+  return users.map(entryOf).sort((a, b) => byUserName(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Joins the users of the old target onto those of the new one; one row per user of either side. */
+export function joinIds(oldUsers: readonly LiveUser[], newUsers: readonly LiveUser[]): JoinedEntry[] {
+  const remaining = new Set(oldUsers);
+  const oldByExternalId = new Map<string, LiveUser>();
+  for (const user of oldUsers) if (user.externalId && !oldByExternalId.has(user.externalId)) oldByExternalId.set(user.externalId, user);
+  const pairs: [LiveUser | undefined, LiveUser][] = [];
+  const unpaired: LiveUser[] = [];
+
+  // externalId first over every new user, then userName among what is left: a renamed user
+  // keeps its externalId, and must not be claimed by a newcomer that took its old userName.
+  for (const user of newUsers) {
+    const match = user.externalId ? oldByExternalId.get(user.externalId) : undefined;
+    if (match && remaining.has(match)) {
+      remaining.delete(match);
+      pairs.push([match, user]);
+    } else {
+      unpaired.push(user);
+    }
+  }
+  const oldByUserName = new Map<string, LiveUser>();
+  for (const user of remaining) if (!oldByUserName.has(lower(user.userName))) oldByUserName.set(lower(user.userName), user);
+  for (const user of unpaired) {
+    const match = oldByUserName.get(lower(user.userName));
+    if (match && remaining.has(match)) {
+      remaining.delete(match);
+      pairs.push([match, user]);
+    } else {
+      pairs.push([undefined, user]);
+    }
+  }
+
+  const rows: JoinedEntry[] = pairs.map(([old, user]) => ({
+    userName: user.userName,
+    ...(user.externalId ? { externalId: user.externalId } : old?.externalId ? { externalId: old.externalId } : {}),
+    ...(old ? { oldId: old.id } : {}),
+    newId: user.id,
+  }));
+  for (const old of remaining) rows.push({ userName: old.userName, ...(old.externalId ? { externalId: old.externalId } : {}), oldId: old.id });
+  return rows.sort((a, b) => byUserName(a, b) || ((a.oldId ?? a.newId ?? '') < (b.oldId ?? b.newId ?? '') ? -1 : 1));
+}
+
+/** A CSV field as RFC 4180 quotes it: when it holds a comma, a quote, a line break or edge white space. */
+export function csvField(value: string | undefined): string {
+  const text = value ?? '';
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csv(header: string[], rows: (string | undefined)[][]): string {
+  // Lines end in LF rather than RFC 4180's CRLF: the map is mostly read by shell tools and scripts.
+  return [header, ...rows].map((row) => `${row.map(csvField).join(',')}\n`).join('');
+}
+
+export function renderIdsCsv(entries: readonly IdEntry[]): string {
+  return csv(['userName', 'externalId', 'id'], entries.map((entry) => [entry.userName, entry.externalId, entry.id]));
+}
+
+export function renderJoinedCsv(entries: readonly JoinedEntry[]): string {
+  return csv(['userName', 'externalId', 'oldId', 'newId'], entries.map((entry) => [entry.userName, entry.externalId, entry.oldId, entry.newId]));
+}
+
+export function renderIdsJson(target: string, entries: readonly IdEntry[]): string {
+  return `${JSON.stringify({ target, users: entries }, null, 2)}\n`;
+}
+
+export function renderJoinedJson(from: string, to: string, entries: readonly JoinedEntry[]): string {
+  return `${JSON.stringify({ from, to, users: entries }, null, 2)}\n`;
+}
