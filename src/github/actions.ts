@@ -58,7 +58,8 @@ export async function readActionsContext(env: NodeJS.ProcessEnv, overrides: Cont
   const repoText = overrides.repo ?? (env.GITHUB_REPOSITORY || undefined);
   const repository = repoText === undefined ? undefined : parseRepository(repoText, overrides.repo ? '--repo' : 'GITHUB_REPOSITORY');
   let pullRequest: number | undefined;
-  if (overrides.pr !== undefined) {
+  // An empty --pr is what the workflow passes when no pull request was found: the same as none.
+  if (overrides.pr !== undefined && overrides.pr.trim() !== '') {
     pullRequest = Number(overrides.pr);
     if (!Number.isInteger(pullRequest) || pullRequest <= 0) throw new ScimformError(`--pr "${overrides.pr}" is not a pull request number`, { hint: 'Pass --pr with a number, e.g. --pr 42.' });
   } else {
