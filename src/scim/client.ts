@@ -126,7 +126,13 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
       attribute === 'userName' ? user.userName.toLowerCase() === value.toLowerCase() : user.externalId === value;
     if (!capabilities.filter) return (await list('Users')).map((resource) => parseUser(resource)).find(matches);
     const response = await transport.send({ method: 'GET', path: `/Users${query({ filter: equalityFilter(attribute, value) })}` });
-    return parseListPage(response.body ?? {}).resources.map((resource) => parseUser(resource)).find(matches);
+    const found = parseListPage(response.body ?? {}).resources.map((resource) => parseUser(resource));
+    // A resource that does not match even case-insensitively (some servers compare externalId
+    // loosely) means the server ignored the filter, silently: this page says nothing about the
+    // rest of the collection, so read all of it.
+    const loosely = (user: LiveUser) => (attribute === 'userName' ? user.userName : (user.externalId ?? '')).toLowerCase() === value.toLowerCase();
+    if (found.some((user) => !loosely(user))) return (await list('Users')).map((resource) => parseUser(resource)).find(matches);
+    return found.find(matches);
   };
 
   return {
