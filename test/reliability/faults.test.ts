@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { EmulatorFaults, EmulatorOptions } from '../../src/emulator/index.js';
 import type { Policy } from '../../src/model.js';
+import { applyExitCode, renderVerification } from '../../src/apply/index.js';
 import { ScimformError } from '../../src/errors.js';
 import { applyRound, desired, expectCleanRerun, group, liveUsers, people, person, planFor, POLICY, resources, type ClientSettings } from './harness.js';
 
@@ -78,7 +79,7 @@ const cases: Case[] = [
     client: { pageSize: 8 },
     pagination: 'cursor',
   },
-  { name: 'a server that ignores filters, with lost create responses', quirks: { ignoreFilters: true }, faults: { rateLostResponse: 0.5, onlyMethods: ['POST'], seed: 9 }, client: { pageSize: 10 } },
+  { name: 'a server that ignores filters, with lost create responses', quirks: { ignoreFilters: true, fixedPageSize: 10 }, faults: { rateLostResponse: 0.5, onlyMethods: ['POST'], seed: 9 }, client: { pageSize: 10 } },
   { name: 'everything at once', faults: { rate429: 0.1, rate5xx: 0.1, rateReset: 0.1, rateLostResponse: 0.1, seed: 10 }, quirks: { overlap: 2 }, client: { pageSize: 10 } },
 ];
 
@@ -136,4 +137,23 @@ test('an index listing that keeps shifting under deletions is refused, not trust
   const client = res.client(emu, { pageSize: 8 });
   await expect(planFor(emu, client, changeSet())).rejects.toThrow('listing /Users was not consistent: the collection changed while it was read, 4 times in a row');
   expect(emu.requests.filter((request) => request.method !== 'GET')).toEqual([]);
+});
+
+test('a user the server answers 201 for but does not keep: apply exits 1 naming it, and never makes it twice', async () => {
+  const emu = await res.emulator({ quirks: { dropDomains: ['refused.test'] } });
+  const client = res.client(emu);
+  const { scope: _scope, ...everyone } = POLICY;
+  const refused = person(1, { userName: 'new.hire@refused.test' });
+  const want = desired([person(0), refused]);
+  const { result } = await applyRound(emu, client, want, { policy: everyone });
+  expect(result.report.counts).toMatchObject({ created: 2, failed: 0 });
+  expect(applyExitCode([result])).toBe(1);
+  expect(renderVerification('emu', result.verification!, { outcomes: result.report.outcomes })).toBe(
+    'emu: not converged, 1 difference remains after apply:\n  new.hire@refused.test: the server accepted the create but does not have the user\n',
+  );
+  expect(liveUsers(emu)).toEqual({ [person(0).userName]: true });
+  // The next run asks again (one create), and the server still does not keep it.
+  const again = await applyRound(emu, client, want, { policy: everyone });
+  expect(again.writes.map((write) => `${write.method} ${write.path}`)).toEqual(['POST /Users']);
+  expect(again.result.verification?.converged).toBe(false);
 });
