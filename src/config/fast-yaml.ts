@@ -9,15 +9,23 @@
  * markers, tabs, CRLF, duplicate keys, odd indentation…) it returns `undefined` and the caller
  * uses the full parser, which also produces every error message. So it never has to be right
  * about anything it accepts that the full parser would treat differently.
+ *
+ * It works on offsets into the one source string (no per-line copies) because at this scale
+ * the garbage collector, not parsing, is the main cost.
  */
 
-/** 1-based line and column. */
-export type Position = [line: number, column: number];
+/** A 1-based line and column packed into one number: `line * COLUMNS + column`. */
+export type PackedPosition = number;
+const COLUMNS = 2 ** 24;
+
+export function unpackPosition(position: PackedPosition): { line: number; column: number } {
+  return { line: Math.floor(position / COLUMNS), column: position % COLUMNS };
+}
 
 export interface FastParse {
   value: unknown;
   /** For every sequence in `value`, where each of its items starts. */
-  items: Map<readonly unknown[], Position[]>;
+  items: Map<readonly unknown[], PackedPosition[]>;
 }
 
 class Unsupported extends Error {}
@@ -25,40 +33,25 @@ const unsupported = (): never => {
   throw new Unsupported();
 };
 
-interface Line {
-  /** 1-based line number. */
-  number: number;
-  /** Column (0-based) where `text` starts. */
-  indent: number;
-  text: string;
-}
-
-const KEY = /^([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)/;
+const KEY = /([A-Za-z_][A-Za-z0-9_-]*):(?: +|(?=\n)|$)/y;
+const FLOW_KEY = /([A-Za-z_][A-Za-z0-9_-]*): +/y;
 const RESERVED_KEYS = new Set(['true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL', '__proto__']);
 const INTEGER = /^(?:0|[-+]?[1-9][0-9]{0,14})$/;
 // Characters that cannot start a plain scalar, or that start something this reader leaves to the full parser.
-const INDICATORS = new Set(['-', '?', ':', ',', ']', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`', '+', '.']);
+const INDICATORS = new Set(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`', '+', '.', '"', "'"]);
+const SPACE = 32;
+const HASH = 35;
+const DASH = 45;
 
 export function parseYamlFast(text: string): FastParse | undefined {
   // CR, tabs, control characters and a byte-order mark all have rules of their own in YAML.
   if (/[\x00-\x09\x0b-\x1f\x7f\ufeff]/.test(text)) return undefined;
-  const lines: Line[] = [];
-  const raw = text.split('\n');
-  for (let i = 0; i < raw.length; i++) {
-    const line = raw[i]!;
-    let indent = 0;
-    while (line.charCodeAt(indent) === 32) indent++;
-    if (indent === line.length || line.charCodeAt(indent) === 35 /* # */) continue;
-    if (indent === 0 && (line.startsWith('---') || line.startsWith('...') || line.startsWith('%'))) return undefined;
-    lines.push({ number: i + 1, indent, text: line.slice(indent) });
-  }
-  if (lines.length === 0) return undefined;
-  const items = new Map<readonly unknown[], Position[]>();
-  const reader = new Reader(lines, items);
+  const reader = new Reader(text);
+  if (!reader.scanLines() || reader.count === 0) return undefined;
   try {
     const value = reader.node(0);
-    if (reader.index !== lines.length || value === null || typeof value !== 'object') return undefined;
-    return { value, items };
+    if (reader.index !== reader.count || value === null || typeof value !== 'object') return undefined;
+    return { value, items: reader.items };
   } catch (error) {
     // RangeError: nesting deep enough to exhaust the stack; the full parser reports it.
     if (error instanceof Unsupported || error instanceof RangeError) return undefined;
@@ -67,89 +60,142 @@ export function parseYamlFast(text: string): FastParse | undefined {
 }
 
 class Reader {
+  readonly items = new Map<readonly unknown[], PackedPosition[]>();
+  /** Lines with content (not blank, not only a comment). */
+  count = 0;
   index = 0;
-  constructor(
-    private readonly lines: Line[],
-    private readonly items: Map<readonly unknown[], Position[]>,
-  ) {}
+  private number: Int32Array;
+  private lineStart: Int32Array;
+  /** Where the content starts; moved right for the mapping in `- key: value`. */
+  private begin: Int32Array;
+  private end: Int32Array;
+
+  constructor(private readonly text: string) {
+    let lines = 1;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+    this.number = new Int32Array(lines);
+    this.lineStart = new Int32Array(lines);
+    this.begin = new Int32Array(lines);
+    this.end = new Int32Array(lines);
+  }
+
+  scanLines(): boolean {
+    const text = this.text;
+    let start = 0;
+    for (let number = 1; start <= text.length; number++) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      let begin = start;
+      while (text.charCodeAt(begin) === SPACE) begin++;
+      if (begin < end && text.charCodeAt(begin) !== HASH) {
+        if (begin === start) {
+          const c = text.charCodeAt(start);
+          // `---`, `...` and `%` directives at the start of a line.
+          if (c === 37 || ((c === DASH || c === 46) && text.startsWith(c === DASH ? '---' : '...', start))) return false;
+        }
+        const i = this.count++;
+        this.number[i] = number;
+        this.lineStart[i] = start;
+        this.begin[i] = begin;
+        this.end[i] = end;
+      }
+      start = end + 1;
+    }
+    return true;
+  }
+
+  private indent(i: number): number {
+    return this.begin[i]! - this.lineStart[i]!;
+  }
+
+  private position(i: number, offset: number): PackedPosition {
+    return this.number[i]! * COLUMNS + (offset - this.lineStart[i]! + 1);
+  }
+
+  private isSequenceEntry(offset: number, end: number): boolean {
+    return this.text.charCodeAt(offset) === DASH && (offset + 1 === end || this.text.charCodeAt(offset + 1) === SPACE);
+  }
 
   /** A block node whose first line has exactly the indentation of the current line (≥ `minIndent`). */
   node(minIndent: number): unknown {
-    const line = this.lines[this.index];
-    if (!line || line.indent < minIndent) return null;
-    return isSequenceEntry(line.text) ? this.sequence(line.indent) : this.mapping(line.indent);
+    const i = this.index;
+    if (i >= this.count || this.indent(i) < minIndent) return null;
+    return this.isSequenceEntry(this.begin[i]!, this.end[i]!) ? this.sequence(this.indent(i)) : this.mapping(this.indent(i));
   }
 
   private sequence(indent: number): unknown[] {
+    const text = this.text;
     const result: unknown[] = [];
-    const positions: Position[] = [];
+    const positions: PackedPosition[] = [];
     this.items.set(result, positions);
-    for (let line = this.lines[this.index]; line && line.indent === indent && isSequenceEntry(line.text); line = this.lines[this.index]) {
-      let offset = 1;
-      while (line.text.charCodeAt(offset) === 32) offset++;
-      const rest = line.text.slice(offset);
-      if (rest === '' || rest.startsWith('#')) {
+    for (let i = this.index; i < this.count && this.indent(i) === indent && this.isSequenceEntry(this.begin[i]!, this.end[i]!); i = this.index) {
+      const end = this.end[i]!;
+      let offset = this.begin[i]! + 1;
+      while (text.charCodeAt(offset) === SPACE) offset++;
+      if (offset === end || text.charCodeAt(offset) === HASH) {
         this.index++;
-        const next = this.lines[this.index];
-        positions.push(next && next.indent > indent ? [next.number, next.indent + 1] : [line.number, indent + 1]);
+        const next = this.index;
+        positions.push(next < this.count && this.indent(next) > indent ? this.position(next, this.begin[next]!) : this.position(i, this.begin[i]!));
         result.push(this.node(indent + 1));
-      } else if (isSequenceEntry(rest) || KEY.test(rest)) {
+      } else if (this.isSequenceEntry(offset, end) || (KEY.lastIndex = offset, KEY.test(text))) {
         // `- key: value` or `- - x`: the rest of the line starts a nested block node at its own column.
-        line.indent += offset;
-        line.text = rest;
-        positions.push([line.number, line.indent + 1]);
-        result.push(this.node(line.indent));
+        this.begin[i] = offset;
+        positions.push(this.position(i, offset));
+        result.push(this.node(this.indent(i)));
       } else {
-        positions.push([line.number, indent + offset + 1]);
-        result.push(this.inline(line, offset));
+        positions.push(this.position(i, offset));
+        result.push(this.inline(i, offset));
       }
-      const next = this.lines[this.index];
-      if (next && next.indent > indent) unsupported();
+      if (this.index < this.count && this.indent(this.index) > indent) unsupported();
     }
     return result;
   }
 
   private mapping(indent: number): Record<string, unknown> {
+    const text = this.text;
     const result: Record<string, unknown> = {};
-    for (let line = this.lines[this.index]; line && line.indent === indent; line = this.lines[this.index]) {
-      if (isSequenceEntry(line.text)) break;
-      const match = KEY.exec(line.text);
+    for (let i = this.index; i < this.count && this.indent(i) === indent; i = this.index) {
+      const begin = this.begin[i]!;
+      const end = this.end[i]!;
+      if (this.isSequenceEntry(begin, end)) break;
+      KEY.lastIndex = begin;
+      const match = KEY.exec(text);
       if (!match) return unsupported();
       const key = match[1]!;
       if (RESERVED_KEYS.has(key) || Object.hasOwn(result, key)) unsupported();
-      const offset = match[0].length;
-      if (offset === line.text.length || line.text.charCodeAt(offset) === 35 /* # */) {
+      const offset = KEY.lastIndex;
+      if (offset >= end || text.charCodeAt(offset) === HASH) {
         this.index++;
-        const next = this.lines[this.index];
+        const next = this.index;
         // A block sequence may sit at the same indentation as its key (YAML 1.2 §8.2.3).
-        result[key] = next && next.indent === indent && isSequenceEntry(next.text) ? this.sequence(indent) : this.node(indent + 1);
+        result[key] =
+          next < this.count && this.indent(next) === indent && this.isSequenceEntry(this.begin[next]!, this.end[next]!) ? this.sequence(indent) : this.node(indent + 1);
       } else {
-        result[key] = this.inline(line, offset);
+        result[key] = this.inline(i, offset);
       }
-      const next = this.lines[this.index];
-      if (next && next.indent > indent) unsupported();
+      if (this.index < this.count && this.indent(this.index) > indent) unsupported();
     }
     return result;
   }
 
-  /** A value that sits on the rest of `line` from `offset`: a scalar or a one-line flow collection. */
-  private inline(line: Line, offset: number): unknown {
+  /** A value that sits on the rest of line `i` from `offset`: a scalar or a one-line flow collection. */
+  private inline(i: number, offset: number): unknown {
     this.index++;
-    const text = line.text;
-    const first = text[offset]!;
-    if (first === '[' || first === '{' || first === '"' || first === "'") {
-      const flow = new FlowReader(text, offset, line.number, line.indent, this.items);
+    const text = this.text;
+    const end = this.end[i]!;
+    const c = text.charCodeAt(offset);
+    if (c === 91 /* [ */ || c === 123 /* { */ || c === 34 /* " */ || c === 39 /* ' */) {
+      const flow = new FlowReader(text, offset, end, (at) => this.position(i, at), this.items);
       const value = flow.value();
-      flow.end();
+      flow.finish();
       return value;
     }
-    const comment = text.indexOf(' #', offset);
-    return plainScalar((comment === -1 ? text.slice(offset) : text.slice(offset, comment)).trimEnd(), false);
+    // The scalar ends at the line's end or at a comment (` #`); search only this line.
+    let stop = offset;
+    while (stop < end && !(text.charCodeAt(stop) === HASH && text.charCodeAt(stop - 1) === SPACE)) stop++;
+    while (stop > offset && text.charCodeAt(stop - 1) === SPACE) stop--;
+    return plainScalar(text.slice(offset, stop), false);
   }
-}
-
-function isSequenceEntry(text: string): boolean {
-  return text.charCodeAt(0) === 45 /* - */ && (text.length === 1 || text.charCodeAt(1) === 32);
 }
 
 /** Core-schema resolution of a plain scalar (YAML 1.2 §10.3.2), for the forms this reader accepts. */
@@ -158,10 +204,7 @@ function plainScalar(text: string, inFlow: boolean): unknown {
   if (text === 'true' || text === 'True' || text === 'TRUE') return true;
   if (text === 'false' || text === 'False' || text === 'FALSE') return false;
   const first = text[0]!;
-  if (first >= '0' && first <= '9') return INTEGER.test(text) ? Number(text) : unsupported();
-  if (INDICATORS.has(first) || first === '[' || first === '{' || first === '"' || first === "'") {
-    return INTEGER.test(text) ? Number(text) : unsupported();
-  }
+  if ((first >= '0' && first <= '9') || INDICATORS.has(first)) return INTEGER.test(text) ? Number(text) : unsupported();
   if (text.endsWith(':') || text.includes(': ') || text.includes(' #')) unsupported();
   if (inFlow && /[[\]{},]/.test(text)) unsupported();
   return text;
@@ -172,54 +215,67 @@ class FlowReader {
   constructor(
     private readonly text: string,
     private offset: number,
-    private readonly lineNumber: number,
-    private readonly indent: number,
-    private readonly items: Map<readonly unknown[], Position[]>,
+    private readonly end: number,
+    private readonly position: (offset: number) => PackedPosition,
+    private readonly items: Map<readonly unknown[], PackedPosition[]>,
   ) {}
 
   value(): unknown {
-    const c = this.text[this.offset];
-    if (c === '[') return this.sequence();
-    if (c === '{') return this.mapping();
-    if (c === '"') return this.doubleQuoted();
-    if (c === "'") return this.singleQuoted();
+    const c = this.text.charCodeAt(this.offset);
+    if (c === 91) return this.sequence();
+    if (c === 123) return this.mapping();
+    if (c === 34) return this.doubleQuoted();
+    if (c === 39) return this.singleQuoted();
     const start = this.offset;
-    while (this.offset < this.text.length && !',[]{}'.includes(this.text[this.offset]!)) this.offset++;
-    return plainScalar(this.text.slice(start, this.offset).trimEnd(), true);
+    while (this.offset < this.end && !isFlowIndicator(this.text.charCodeAt(this.offset))) this.offset++;
+    let stop = this.offset;
+    while (stop > start && this.text.charCodeAt(stop - 1) === SPACE) stop--;
+    return plainScalar(this.text.slice(start, stop), true);
   }
 
-  /** Only spaces and a comment may follow the value on its line. */
-  end(): void {
+  /** Only spaces and a comment (after a space) may follow the value on its line. */
+  finish(): void {
+    const before = this.offset;
     this.spaces();
-    if (this.offset < this.text.length && this.text[this.offset] !== '#') unsupported();
-    if (this.offset < this.text.length && this.text[this.offset - 1] !== ' ') unsupported();
+    if (this.offset < this.end && (this.text.charCodeAt(this.offset) !== HASH || this.offset === before)) unsupported();
+  }
+
+  /** `indexOf` that stops at the end of the line: searching the rest of a 10 MiB file per scalar would be quadratic. */
+  private indexOn(char: string, from: number): number {
+    const code = char.charCodeAt(0);
+    for (let i = from; i < this.end; i++) if (this.text.charCodeAt(i) === code) return i;
+    return -1;
   }
 
   private spaces(): void {
-    while (this.text.charCodeAt(this.offset) === 32) this.offset++;
+    while (this.offset < this.end && this.text.charCodeAt(this.offset) === SPACE) this.offset++;
+  }
+
+  /** After `,`: another entry must follow (`[a, ]` and `[a, , b]` are left to the full parser). */
+  private nextEntry(close: number): void {
+    this.spaces();
+    const c = this.text.charCodeAt(this.offset);
+    if (this.offset >= this.end || c === 44 || c === close) unsupported();
   }
 
   private sequence(): unknown[] {
     const result: unknown[] = [];
-    const positions: Position[] = [];
+    const positions: PackedPosition[] = [];
     this.items.set(result, positions);
     this.offset++;
     this.spaces();
-    if (this.text[this.offset] === ']') {
+    if (this.text.charCodeAt(this.offset) === 93) {
       this.offset++;
       return result;
     }
     for (;;) {
-      positions.push([this.lineNumber, this.indent + this.offset + 1]);
+      positions.push(this.position(this.offset));
       result.push(this.value());
       this.spaces();
-      const c = this.text[this.offset];
-      this.offset++;
-      if (c === ']') return result;
-      if (c !== ',') return unsupported();
-      this.spaces();
-      // `[a, ]` and `[a, , b]` are left to the full parser.
-      if (this.offset >= this.text.length || ',]'.includes(this.text[this.offset]!)) unsupported();
+      const c = this.text.charCodeAt(this.offset++);
+      if (c === 93) return result;
+      if (c !== 44 || this.offset > this.end) return unsupported();
+      this.nextEntry(93);
     }
   }
 
@@ -227,30 +283,28 @@ class FlowReader {
     const result: Record<string, unknown> = {};
     this.offset++;
     this.spaces();
-    if (this.text[this.offset] === '}') {
+    if (this.text.charCodeAt(this.offset) === 125) {
       this.offset++;
       return result;
     }
     for (;;) {
-      const match = KEY.exec(this.text.slice(this.offset));
-      if (!match || !match[0].endsWith(' ')) return unsupported();
+      FLOW_KEY.lastIndex = this.offset;
+      const match = FLOW_KEY.exec(this.text);
+      if (!match || FLOW_KEY.lastIndex > this.end) return unsupported();
       const key = match[1]!;
       if (RESERVED_KEYS.has(key) || Object.hasOwn(result, key)) unsupported();
-      this.offset += match[0].length;
-      this.spaces();
+      this.offset = FLOW_KEY.lastIndex;
       result[key] = this.value();
       this.spaces();
-      const c = this.text[this.offset];
-      this.offset++;
-      if (c === '}') return result;
-      if (c !== ',') return unsupported();
-      this.spaces();
-      if (this.offset >= this.text.length || ',}'.includes(this.text[this.offset]!)) unsupported();
+      const c = this.text.charCodeAt(this.offset++);
+      if (c === 125) return result;
+      if (c !== 44 || this.offset > this.end) return unsupported();
+      this.nextEntry(125);
     }
   }
 
   private doubleQuoted(): string {
-    const close = this.text.indexOf('"', this.offset + 1);
+    const close = this.indexOn('"', this.offset + 1);
     if (close === -1) return unsupported();
     const value = this.text.slice(this.offset + 1, close);
     if (value.includes('\\')) unsupported();
@@ -262,10 +316,10 @@ class FlowReader {
     let value = '';
     let i = this.offset + 1;
     for (;;) {
-      const close = this.text.indexOf("'", i);
+      const close = this.indexOn("'", i);
       if (close === -1) return unsupported();
       value += this.text.slice(i, close);
-      if (this.text[close + 1] === "'") {
+      if (this.text.charCodeAt(close + 1) === 39) {
         value += "'";
         i = close + 2;
       } else {
@@ -274,4 +328,8 @@ class FlowReader {
       }
     }
   }
+}
+
+function isFlowIndicator(c: number): boolean {
+  return c === 44 || c === 91 || c === 93 || c === 123 || c === 125;
 }

@@ -5,7 +5,7 @@
  */
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
-import { parseYamlFast } from './fast-yaml.js';
+import { parseYamlFast, unpackPosition } from './fast-yaml.js';
 
 export type PathSegment = string | number;
 
@@ -45,7 +45,7 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean 
           value: fast.value,
           itemLocation: (sequence, index) => {
             const position = fast.items.get(sequence)?.[index];
-            return position ? { file: path, line: position[0], column: position[1] } : { file: path, line: 1, column: 1 };
+            return position === undefined ? { file: path, line: 1, column: 1 } : { file: path, ...unpackPosition(position) };
           },
           locate: (segments, at) => locateIn(fullParse(), path, segments, at),
         },

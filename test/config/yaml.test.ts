@@ -122,3 +122,17 @@ describe('locations', () => {
     expect(parsed.file.locate(path, at)).toEqual({ file: 'identities/a.yaml', line, column });
   });
 });
+
+describe('scale', () => {
+  test('a large file is read in linear time (each scalar is searched for on its own line only)', () => {
+    let text = 'users:\n';
+    for (let i = 0; i < 20000; i++) text += `  - userName: user${i}@example.com\n    name: { givenName: Given${i}, familyName: "Family ${i}" }\n`;
+    const started = performance.now();
+    const parsed = parseYaml(text, 'big.yaml');
+    const elapsed = performance.now() - started;
+    expect(parsed.ok && (parsed.file.value as { users: unknown[] }).users.length).toBe(20000);
+    expect(parsed.ok && parsed.file.itemLocation((parsed.file.value as { users: unknown[] }).users, 19999)).toEqual({ file: 'big.yaml', line: 40000, column: 5 });
+    // Linear is ~0.2 s here; a search to the end of the file per scalar takes minutes.
+    expect(elapsed).toBeLessThan(5000);
+  });
+});
