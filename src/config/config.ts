@@ -139,7 +139,8 @@ export function globProblem(glob: string): string | undefined {
   if (isAbsolute(glob) || /^[A-Za-z]:[\\/]/.test(glob) || glob.startsWith('\\')) {
     return `glob ${show(glob)} is an absolute path: write it relative to the configuration file's folder`;
   }
-  if (glob.split(/[\\/]/).includes('..')) return `glob ${show(glob)} leaves the configuration file's folder: identity files must be inside it`;
+  // `..` as a path segment, also inside braces (`{../..,x}/*.yaml`).
+  if (/(^|[\\/{,])\.\.($|[\\/},])/.test(glob)) return `glob ${show(glob)} leaves the configuration file's folder: identity files must be inside it`;
   if (glob.startsWith('!')) return `glob ${show(glob)} is negated: list only the files to include`;
   return undefined;
 }

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { ScimformError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { Config, DesiredState, Policy, TargetConfig } from '../model.js';
-import { readConfigStage, readIdentityStage, sortIssues } from './load.js';
+import { sortIssues } from './issues.js';
+import { readConfigStage, readIdentityStage } from './load.js';
 import { parseYaml } from './yaml.js';
 
 export { inScope } from './scope.js';

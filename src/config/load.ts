@@ -5,13 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
 import { ScimformError, type ValidationIssue } from '../errors.js';
 import type { Config, DesiredGroup, DesiredUser, IdentityFile, Policy } from '../model.js';
 import { buildConfig, globProblem, type ConfigDocument } from './config.js';
 import { checkIdentities, readIdentities, type Declared, type IdentityDocument } from './identities.js';
-import { locateIssue, show, sortIssues, type PendingIssue } from './issues.js';
+import { locateIssue, show, type PendingIssue } from './issues.js';
 import { schemaIssues } from './schema-errors.js';
 import { loadSchemas } from './schemas.js';
 import { parseYaml, type YamlFile } from './yaml.js';
@@ -130,7 +130,8 @@ export async function readIdentityStage(
         // A symbolic link may point anywhere: only files that really are inside the folder are read.
         const real = await realpath(absolute);
         if (!real.startsWith(realDir + sep)) {
-          return whole(path, `the file is a symbolic link to ${show(real)}, outside the configuration file's folder: identity files must be inside it`);
+          const what = real === absolute ? `the file resolves to ${show(real)}` : `the file is a symbolic link to ${show(real)}`;
+          return whole(path, `${what}, outside the configuration file's folder: identity files must be inside it`);
         }
         return await readSource(absolute, path);
       } catch (error) {
@@ -165,10 +166,3 @@ export async function readIdentityStage(
     issues: [...issues, ...pending.map(locateIssue)],
   };
 }
-
-/** `/`-separated path of `absolute` relative to `dir`, as locations print it. */
-export function relativePath(dir: string, absolute: string): string {
-  return relative(dir, absolute).split(sep).join('/');
-}
-
-export { sortIssues };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ScimformError, ValidationError } from '../../src/errors.js';
 import { inScope, loadConfig, loadDesiredState, selectTargets, validateRepository } from '../../src/config/index.js';
-import { checkUrl, parseRemovalLimit } from '../../src/config/config.js';
+import { checkUrl, globProblem, parseRemovalLimit } from '../../src/config/config.js';
 import { makeRepository } from './repo.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -229,5 +229,23 @@ describe('parseRemovalLimit', () => {
     ['0', { kind: 'count', value: 0, text: '0' }],
   ] as const)('%j', (input, expected) => {
     expect(parseRemovalLimit(input)).toEqual(expected);
+  });
+});
+
+describe('globProblem keeps identity globs inside the configuration folder', () => {
+  test.each([
+    ['identities/**/*.yaml', undefined],
+    ['teams/a..b/*.yaml', undefined],
+    ['../shared/*.yaml', /leaves the configuration file's folder/],
+    ['identities/../../x.yaml', /leaves the configuration file's folder/],
+    ['{../..,identities}/*.yaml', /leaves the configuration file's folder/],
+    ['..', /leaves the configuration file's folder/],
+    ['/etc/scimform/*.yaml', /is an absolute path/],
+    ['C:\\identities\\*.yaml', /is an absolute path/],
+    ['!identities/old.yaml', /is negated/],
+  ])('%s', (glob, expected) => {
+    const problem = globProblem(glob);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
   });
 });
