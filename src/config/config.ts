@@ -31,17 +31,13 @@ interface PolicyDocument {
 
 export const DEFAULTS = { profile: 'generic', concurrency: 4, timeoutSeconds: 30, maxRemovals: '25%' } as const;
 
-export function buildConfig(document: ConfigDocument, file: YamlFile, paths: { file: string; dir: string }): { config: Config; issues: PendingIssue[] } {
-  const issues: PendingIssue[] = [];
-  const policy = buildPolicy(document.policy ?? {}, file, issues);
-  const targets = Object.entries(document.targets).map(([name, target]) => buildTarget(name, target, file, issues));
-  issues.push(...checkDesiredGlobs(document.desired, file));
-  return { config: { file: paths.file, dir: paths.dir, version: 1, desired: document.desired, targets, policy }, issues };
+/** Defaults and normalisation of a schema-valid document; the checks are `checkConfig`'s. */
+export function buildConfig(document: ConfigDocument, file: YamlFile, paths: { file: string; dir: string }): Config {
+  const targets = Object.entries(document.targets).map(([name, target]) => buildTarget(name, target, file));
+  return { file: paths.file, dir: paths.dir, version: 1, desired: document.desired, targets, policy: buildPolicy(document.policy ?? {}, file) };
 }
 
-function buildTarget(name: string, target: TargetDocument, file: YamlFile, issues: PendingIssue[]): TargetConfig {
-  const urlProblem = checkUrl(target.url);
-  if (urlProblem) issues.push({ file, path: ['targets', name, 'url'], message: urlProblem });
+function buildTarget(name: string, target: TargetDocument, file: YamlFile): TargetConfig {
   const result: TargetConfig = {
     name,
     url: target.url.replace(/\/+$/, ''),
@@ -57,6 +53,24 @@ function buildTarget(name: string, target: TargetDocument, file: YamlFile, issue
   if (target.memberRemoval !== undefined) result.memberRemoval = target.memberRemoval;
   if (target.updateMethod !== undefined) result.updateMethod = target.updateMethod;
   return result;
+}
+
+function buildPolicy(document: PolicyDocument, file: YamlFile): Policy {
+  const sources: Policy['sources'] = {};
+  for (const key of ['unmanagedUsers', 'unmanagedGroups', 'allowDelete', 'maxRemovals', 'scope', 'protectedUsers'] as const) {
+    if (document[key] !== undefined) sources[key] = file.locate(['policy', key], 'key');
+  }
+  const policy: Policy = {
+    unmanagedUsers: document.unmanagedUsers ?? 'ignore',
+    unmanagedGroups: document.unmanagedGroups ?? 'ignore',
+    allowDelete: document.allowDelete ?? false,
+    maxRemovals: parseRemovalLimit(document.maxRemovals ?? DEFAULTS.maxRemovals),
+    protectedUsers: (document.protectedUsers ?? []).map((userName) => userName.toLowerCase()),
+    sources,
+  };
+  if (document.scope !== undefined) policy.scope = document.scope;
+  if (document.allowedEmailDomains !== undefined) policy.allowedEmailDomains = document.allowedEmailDomains.map((domain) => domain.toLowerCase());
+  return policy;
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
@@ -80,23 +94,29 @@ export function checkUrl(url: string): string | undefined {
   return `\`url\` must be an https URL, not ${show(parsed.protocol.replace(/:$/, ''))}`;
 }
 
-function buildPolicy(document: PolicyDocument, file: YamlFile, issues: PendingIssue[]): Policy {
-  const sources: Policy['sources'] = {};
-  for (const key of ['unmanagedUsers', 'unmanagedGroups', 'allowDelete', 'maxRemovals', 'scope', 'protectedUsers'] as const) {
-    if (document[key] !== undefined) sources[key] = file.locate(['policy', key], 'key');
+/**
+ * The rules a schema cannot express. They run on the raw document, each on the parts that have
+ * the right type, so a file with schema errors still gets every other problem reported.
+ */
+export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
+  const issues: PendingIssue[] = [];
+  const root = asRecord(raw);
+  const desired = root?.desired;
+  if (Array.isArray(desired)) {
+    desired.forEach((glob, index) => {
+      const message = typeof glob === 'string' ? globProblem(glob) : undefined;
+      if (message) issues.push({ file, path: ['desired', index], message });
+    });
   }
-  const policy: Policy = {
-    unmanagedUsers: document.unmanagedUsers ?? 'ignore',
-    unmanagedGroups: document.unmanagedGroups ?? 'ignore',
-    allowDelete: document.allowDelete ?? false,
-    maxRemovals: parseRemovalLimit(document.maxRemovals ?? DEFAULTS.maxRemovals),
-    protectedUsers: (document.protectedUsers ?? []).map((userName) => userName.toLowerCase()),
-    sources,
-  };
-  if (document.allowedEmailDomains !== undefined) policy.allowedEmailDomains = document.allowedEmailDomains.map((domain) => domain.toLowerCase());
-
+  for (const [name, target] of Object.entries(asRecord(root?.targets) ?? {})) {
+    const url = asRecord(target)?.url;
+    const problem = typeof url === 'string' ? checkUrl(url) : undefined;
+    if (problem) issues.push({ file, path: ['targets', name, 'url'], message: problem });
+  }
+  const policy = asRecord(root?.policy);
+  if (!policy) return issues;
   for (const key of ['unmanagedUsers', 'unmanagedGroups'] as const) {
-    if (document[key] === 'delete' && policy.allowDelete !== true) {
+    if (policy[key] === 'delete' && policy.allowDelete !== true) {
       issues.push({
         file,
         path: ['policy', key],
@@ -104,29 +124,35 @@ function buildPolicy(document: PolicyDocument, file: YamlFile, issues: PendingIs
       });
     }
   }
-  if (policy.maxRemovals.kind === 'percent' && policy.maxRemovals.value > 100) {
-    issues.push({ file, path: ['policy', 'maxRemovals'], message: `\`maxRemovals\` is a percentage over 100% (${policy.maxRemovals.text})` });
+  const maxRemovals = policy.maxRemovals;
+  if (typeof maxRemovals === 'string' && /^[0-9]+%$/.test(maxRemovals) && parseRemovalLimit(maxRemovals).value > 100) {
+    issues.push({ file, path: ['policy', 'maxRemovals'], message: `\`maxRemovals\` is a percentage over 100% (${maxRemovals})` });
   }
-  if (document.scope !== undefined) {
+  const scope = policy.scope;
+  if (typeof scope === 'string' && scope !== '') {
     let matches: ((userName: string) => boolean) | undefined;
     try {
-      matches = scopeMatcher(document.scope);
-      policy.scope = document.scope;
+      matches = scopeMatcher(scope);
     } catch (error) {
       issues.push({ file, path: ['policy', 'scope'], message: `\`scope\` is not a valid glob: ${(error as Error).message}` });
     }
     // A protected user outside the scope is never touched anyway: the two settings disagree about who is managed.
-    (document.protectedUsers ?? []).forEach((userName, index) => {
-      if (matches && !matches(userName)) {
+    const protectedUsers = Array.isArray(policy.protectedUsers) ? (policy.protectedUsers as unknown[]) : [];
+    protectedUsers.forEach((userName, index) => {
+      if (matches && typeof userName === 'string' && !matches(userName)) {
         issues.push({
           file,
           path: ['policy', 'protectedUsers', index],
-          message: `protected user ${show(userName)} is outside \`scope\` ${show(document.scope)}: users outside the scope are never touched, so protecting it has no effect (remove it or widen the scope)`,
+          message: `protected user ${show(userName)} is outside \`scope\` ${show(scope)}: users outside the scope are never touched, so protecting it has no effect (remove it or widen the scope)`,
         });
       }
     });
   }
-  return policy;
+  return issues;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 export function parseRemovalLimit(value: string | number): RemovalLimit {
@@ -143,11 +169,4 @@ export function globProblem(glob: string): string | undefined {
   if (/(^|[\\/{,])\.\.($|[\\/},])/.test(glob)) return `glob ${show(glob)} leaves the configuration file's folder: identity files must be inside it`;
   if (glob.startsWith('!')) return `glob ${show(glob)} is negated: list only the files to include`;
   return undefined;
-}
-
-function checkDesiredGlobs(globs: readonly string[], file: YamlFile): PendingIssue[] {
-  return globs.flatMap((glob, index) => {
-    const message = globProblem(glob);
-    return message ? [{ file, path: ['desired', index], message }] : [];
-  });
 }

@@ -9,7 +9,7 @@ import { basename, dirname, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
 import { ScimformError, type ValidationIssue } from '../errors.js';
 import type { Config, DesiredGroup, DesiredUser, IdentityFile, Policy } from '../model.js';
-import { buildConfig, globProblem, type ConfigDocument } from './config.js';
+import { buildConfig, checkConfig, globProblem, type ConfigDocument } from './config.js';
 import { checkIdentities, readIdentities, type Declared, type IdentityDocument } from './identities.js';
 import { locateIssue, show, type PendingIssue } from './issues.js';
 import { schemaIssues } from './schema-errors.js';
@@ -78,12 +78,15 @@ export async function readConfigStage(configPath: string, cwd: string): Promise<
   const parsed = parseYaml(source.text, path, { fast: false });
   if (!parsed.ok) return { dir, source, issues: parsed.issues };
   const { validateConfig, configSchema } = await loadSchemas();
-  if (!validateConfig(parsed.file.value)) {
-    const pending = schemaIssues(validateConfig.errors ?? [], parsed.file, configSchema, 'the configuration');
-    return { dir, source, file: parsed.file, raw: parsed.file.value, issues: pending.map(locateIssue) };
-  }
-  const { config, issues } = buildConfig(parsed.file.value as ConfigDocument, parsed.file, { file: absolute, dir });
-  return { dir, source, file: parsed.file, config, issues: issues.map(locateIssue) };
+  const valid = validateConfig(parsed.file.value);
+  const pending = [
+    ...(valid ? [] : schemaIssues(validateConfig.errors ?? [], parsed.file, configSchema, 'the configuration')),
+    ...checkConfig(parsed.file.value, parsed.file),
+  ];
+  const issues = pending.map(locateIssue);
+  if (!valid) return { dir, source, file: parsed.file, raw: parsed.file.value, issues };
+  const config = buildConfig(parsed.file.value as ConfigDocument, parsed.file, { file: absolute, dir });
+  return { dir, source, file: parsed.file, config, issues };
 }
 
 export interface IdentityStage {

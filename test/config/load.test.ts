@@ -98,7 +98,12 @@ describe('loadConfig', () => {
     const dir = await repository({ config: 'several-problems.yaml' });
     const error = await loadConfig('scimform.yaml', { cwd: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).issues.map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual(['7:18 /targets/prod/concurrency', '10:16 /policy/allowDelete']);
+    expect((error as ValidationError).issues.map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual([
+      '5:10 /targets/prod/url',
+      '7:18 /targets/prod/concurrency',
+      '9:20 /policy/unmanagedGroups',
+      '10:16 /policy/allowDelete',
+    ]);
   });
 
   test('a missing file is a ScimformError with a hint, not a validation issue', async () => {

@@ -159,7 +159,15 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
   [
     'several-problems.yaml',
     [
+      { file: 'scimform.yaml', line: 5, column: 10, path: '/targets/prod/url', message: '`url` must be an https URL, not `ftp`' },
       { file: 'scimform.yaml', line: 7, column: 18, path: '/targets/prod/concurrency', message: '`concurrency` must be at least 1' },
+      {
+        file: 'scimform.yaml',
+        line: 9,
+        column: 20,
+        path: '/policy/unmanagedGroups',
+        message: '`unmanagedGroups: delete` needs `allowDelete: true` in the policy: DELETE is never sent otherwise (use `deactivate` to keep accounts, or set allowDelete)',
+      },
       { file: 'scimform.yaml', line: 10, column: 16, path: '/policy/allowDelete', message: '`allowDelete` must be true or false (got `no`)' },
     ],
   ],
