@@ -4,11 +4,20 @@
  */
 import { relative, resolve, sep } from 'node:path';
 import type { CliContext } from './context.js';
-import type { ValidationIssue } from '../errors.js';
+import { ScimformError, type ValidationIssue } from '../errors.js';
 import { selectTargets, validateRepository } from '../config/index.js';
 
 export async function run(ctx: CliContext, options: Record<string, unknown>, _args: string[]): Promise<number> {
-  const report = await validateRepository(ctx.config, { cwd: ctx.cwd });
+  let report: Awaited<ReturnType<typeof validateRepository>>;
+  try {
+    report = await validateRepository(ctx.config, { cwd: ctx.cwd });
+  } catch (error) {
+    // Editors and bots reading JSON get even a missing config file as data.
+    if (options.format !== 'json' || !(error instanceof ScimformError)) throw error;
+    const errors = [{ file: ctx.config, line: 1, column: 1, path: '', message: error.hint ? `${error.message}. ${error.hint}` : error.message }];
+    ctx.out(JSON.stringify({ valid: false, errors, users: 0, groups: 0, files: 0, targets: 0 }, null, 2));
+    return 1;
+  }
   const { issues, config, desired } = report;
   // An unknown --target is worth reporting only once the files themselves are sound.
   const targets = config && issues.length === 0 ? selectTargets(config, ctx.target) : (config?.targets ?? []);

@@ -170,6 +170,14 @@ describe('validateRepository', () => {
     expect(report.issues.map((i) => `${i.file}:${i.line}:${i.column}`)).toEqual(['identities/bad-email.yaml:4:18', 'scimform.yaml:5:10']);
   });
 
+  test('a glob that also matches the configuration file does not read it as an identity file', async () => {
+    const config = 'version: 1\ndesired: ["**/*.yaml"]\ntargets:\n  t: { url: "https://scim.example.com/v2", tokenEnv: T }\n';
+    const dir = await repository({ files: { 'scimform.yaml': config } });
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(report.issues).toEqual([]);
+    expect(report.desired?.files.map((f) => f.path)).toEqual(['identities/base.yaml', 'scimform.yaml']);
+  });
+
   test('returns the config and desired state when everything is valid', async () => {
     const report = await validateRepository('examples/basic/scimform.yaml');
     expect(report.issues).toEqual([]);

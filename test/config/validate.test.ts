@@ -218,6 +218,15 @@ describe('files that must not be read', () => {
     ]);
   });
 
+  test('with --format json, a missing configuration file is reported as data', async () => {
+    const dir = await repository({});
+    const { code, stdout, stderr } = await runCli(['validate', '--config', 'nope.yaml', '--format', 'json'], {}, dir);
+    expect([code, stderr]).toEqual([1, '']);
+    expect(JSON.parse(stdout).errors).toEqual([
+      { file: 'nope.yaml', line: 1, column: 1, path: '', message: expect.stringMatching(/^configuration file `nope\.yaml` not found \(looked in .*\)\. Run scimform in the folder/) },
+    ]);
+  });
+
   test('a missing configuration file is one clear error with a hint', async () => {
     const dir = await repository({});
     const { code, stderr } = await runCli(['validate', '--config', 'nope.yaml'], {}, dir);
