@@ -112,6 +112,14 @@ export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
     const url = asRecord(target)?.url;
     const problem = typeof url === 'string' ? checkUrl(url) : undefined;
     if (problem) issues.push({ file, path: ['targets', name, 'url'], message: problem });
+    const tokenEnv = asRecord(target)?.tokenEnv;
+    if (typeof tokenEnv === 'string' && looksLikeToken(tokenEnv)) {
+      issues.push({
+        file,
+        path: ['targets', name, 'tokenEnv'],
+        message: '`tokenEnv` looks like a token, not the name of an environment variable: put the token in an environment variable, write that variable\'s name here, and revoke the token if this file was shared',
+      });
+    }
   }
   const policy = asRecord(root?.policy);
   if (!policy) return issues;
@@ -149,6 +157,14 @@ export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
     });
   }
   return issues;
+}
+
+/**
+ * Environment variable names are conventionally upper case; a long mix of lower case and digits
+ * (ghp_…, a hex or base62 secret) is a token pasted into the wrong field. The value is never echoed.
+ */
+export function looksLikeToken(name: string): boolean {
+  return name.length >= 20 && /[a-z]/.test(name) && /[0-9]/.test(name);
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

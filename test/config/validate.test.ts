@@ -118,6 +118,18 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
     [{ file: 'scimform.yaml', line: 6, column: 15, path: '/targets/prod/tokenEnv', message: '`tokenEnv` must be the name of an environment variable (letters, digits and `_`, not starting with a digit), never the token itself' }],
   ],
   [
+    'token-as-token-env.yaml',
+    [
+      {
+        file: 'scimform.yaml',
+        line: 6,
+        column: 15,
+        path: '/targets/prod/tokenEnv',
+        message: "`tokenEnv` looks like a token, not the name of an environment variable: put the token in an environment variable, write that variable's name here, and revoke the token if this file was shared",
+      },
+    ],
+  ],
+  [
     'delete-without-allow.yaml',
     [{ file: 'scimform.yaml', line: 8, column: 19, path: '/policy/unmanagedUsers', message: '`unmanagedUsers: delete` needs `allowDelete: true` in the policy: DELETE is never sent otherwise (use `deactivate` to keep accounts, or set allowDelete)' }],
   ],
@@ -175,6 +187,7 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
 
 async function expectRejected(dir: string, expected: Expected[]) {
   const json = await runCli(['validate', '--format', 'json'], {}, dir);
+  expect(json.stdout + json.stderr).not.toContain('ghp_7Fq2ZtL0mXc9RbV4kW1sNd8YhJ3pAe6UoTi'); // a pasted token is never echoed
   expect(json.code).toBe(1);
   expect(JSON.parse(json.stdout).errors).toEqual(expected);
 
