@@ -1,0 +1,220 @@
+/**
+ * The workflow end to end: the jobs of `.github/workflows/scimform.yml`, read from the file and
+ * run step by step (see workflow-runner.ts) against the SCIM emulator and a loopback stand-in for
+ * the GitHub API — validate → plan on a pull request, apply on the merge, drift on a schedule —
+ * so the workflow and this test cannot drift apart.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { exampleRepository, TOKEN, type TestRepository } from '../helpers/repo.js';
+import { markerFor } from '../../src/github/comment.js';
+import { startFakeGitHub, type FakeGitHub } from './fake-github.js';
+import { runJob, splitCommand, type ArtifactStore, type JobRun } from './workflow-runner.js';
+
+const GITHUB_TOKEN = 'ghs_SECRET-e2e-token-91aa';
+const REPOSITORY = 'acme/identities';
+const PR = 7;
+
+let repo: TestRepository;
+let github: FakeGitHub;
+let artifacts: ArtifactStore;
+let runs: JobRun[];
+
+beforeEach(async () => {
+  repo = await exampleRepository({ profile: 'generic' });
+  github = await startFakeGitHub(GITHUB_TOKEN, { pageSize: 3 });
+  artifacts = new Map();
+  runs = [];
+});
+afterEach(async () => {
+  // Neither token ever shows: not in output, job summaries or comments.
+  const everything = [
+    ...runs.flatMap((run) => [run.summary, ...run.steps.flatMap((step) => (step.cli ? [step.cli.stdout, step.cli.stderr] : []))]),
+    ...[...github.comments.values()].flat().map((comment) => comment.body),
+  ].join('\n');
+  expect(everything).not.toContain(TOKEN);
+  expect(everything).not.toContain(GITHUB_TOKEN);
+  await github.close();
+  await repo.close();
+});
+
+const pullRequestEvent = (fork = false) => ({
+  name: 'pull_request',
+  payload: {
+    number: PR,
+    pull_request: {
+      number: PR,
+      head: { sha: 'head-sha', repo: { full_name: fork ? 'someone/identities' : REPOSITORY } },
+      base: { repo: { full_name: REPOSITORY } },
+    },
+  },
+});
+
+async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { fork?: boolean; secrets?: Record<string, string> } = {}): Promise<JobRun> {
+  const event = name === 'plan' ? pullRequestEvent(options.fork) : name === 'apply' ? { name: 'push', payload: { ref: 'refs/heads/main' } } : { name: 'schedule', payload: {} };
+  const run = await runJob({
+    job: name,
+    cwd: repo.dir,
+    event,
+    secrets: options.secrets ?? (options.fork ? {} : { SCIMFORM_TOKEN: TOKEN }),
+    github: { apiUrl: github.url, token: GITHUB_TOKEN, repository: REPOSITORY, sha: name === 'apply' ? 'merge-sha' : 'head-sha', runId },
+    artifacts,
+  });
+  runs.push(run);
+  // What GitHub would list after an upload: the artifact, tied to its run.
+  for (const [artifactName, stored] of artifacts) {
+    if (!github.artifacts.some((artifact) => artifact.workflow_run?.id === stored.runId && artifact.name === artifactName)) {
+      github.artifacts.push({ id: github.artifacts.length + 1, name: artifactName, expired: false, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, runId)).toISOString(), workflow_run: { id: stored.runId, head_sha: 'head-sha' } });
+    }
+  }
+  return run;
+}
+
+function merge(): void {
+  github.pullsOfCommit.set('merge-sha', [{ number: PR, state: 'closed', merged_at: '2026-01-01T00:00:00Z', head: { sha: 'head-sha' }, base: { ref: 'main' } }]);
+}
+
+async function changeLive(userName: string, familyName: string): Promise<void> {
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
+  const found = (await (await fetch(`${repo.emulator.url}/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`, { headers })).json()) as { Resources: { id: string }[] };
+  const response = await fetch(`${repo.emulator.url}/Users/${found.Resources[0]!.id}`, {
+    method: 'PATCH',
+    headers,
+    body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'name.familyName', value: familyName }] }),
+  });
+  expect(response.status).toBe(200);
+}
+
+const outcomes = (run: JobRun) => Object.fromEntries(run.steps.map((step) => [step.name, step.outcome]));
+
+describe('pull request → merge → schedule', () => {
+  test('the plan is commented once per target, the merge applies the reviewed plan, and drift is then clean until someone changes the live state', async () => {
+    const planned = await job('plan', 101);
+    expect(outcomes(planned)).toMatchObject({ Validate: 'success', 'Check the SCIM tokens': 'success', Plan: 'success', 'Upload the saved plan': 'success', 'Job summary': 'success', 'Comment on the pull request': 'success' });
+    expect(planned.summary).toContain('### scimform plan');
+    expect(planned.summary).toMatch(/\| local \| 12 \| 0 \| 0 \| 0 \| 0 \|/);
+    expect(github.comments.get(PR)).toHaveLength(1);
+    expect(github.comments.get(PR)![0]!.body.startsWith(markerFor('local'))).toBe(true);
+    expect(github.comments.get(PR)![0]!.body).toContain('https://github.test/acme/identities/actions/runs/101');
+    expect(repo.writes()).toBe(0);
+
+    // Another push to the pull request among other people's comments: the same comment is edited.
+    github.comments.get(PR)!.unshift(...[1, 2, 3, 4, 5].map((id) => ({ id, body: `review ${id}`, html_url: `https://github.test/c/${id}` })));
+    const again = await job('plan', 102);
+    expect(again.success).toBe(true);
+    expect(github.comments.get(PR)!.filter((comment) => comment.body.includes(markerFor('local')))).toHaveLength(1);
+    expect(github.comments.get(PR)!.find((comment) => comment.body.includes(markerFor('local')))!.body).toContain('/actions/runs/102');
+    expect(github.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);
+
+    merge();
+    const applied = await job('apply', 201);
+    expect(applied.success).toBe(true);
+    expect(outcomes(applied)).toMatchObject({ 'Find the reviewed plan': 'success', 'Download the reviewed plan': 'success', Apply: 'success' });
+    expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
+    expect(applied.summary).toContain('### scimform apply');
+    expect(applied.summary).toContain(`Applied the plan reviewed on pull request #${PR}`);
+    expect(applied.summary).not.toContain('differs from the plan reviewed');
+    expect(repo.writes()).toBe(12);
+
+    const clean = await job('drift', 301);
+    expect(clean.success).toBe(true);
+    expect(clean.step('Drift').cli?.code).toBe(0);
+
+    await changeLive('ada.lovelace@acme.example', 'King');
+    const drifted = await job('drift', 302);
+    expect(drifted.success).toBe(false);
+    expect(drifted.step('Drift').cli?.code).toBe(2);
+    expect(drifted.step('Job summary').outcome).toBe('success');
+    expect(drifted.summary).toContain('| local | 0 | 1 | 0 | 0 | 0 |');
+  });
+
+  test.each([
+    {
+      why: 'the live state changed after the review',
+      change: () => changeLive('grace.hopper@acme.example', 'Hopper-Changed'),
+      reason: /the live state changed after the review \(local: user grace\.hopper@acme\.example changed on the server since the plan\)/,
+    },
+    {
+      why: 'the files changed after the review',
+      change: async () => repo.edit('identities/engineering.yaml', (text) => text.replace('familyName: Hopper', 'familyName: Murray')),
+      reason: /the files changed after the review \(identities\/engineering\.yaml changed\)/,
+    },
+  ])('when $why, the merge applies a fresh plan and the job summary says it differs from the reviewed one', async ({ change, reason }) => {
+    await job('apply', 200); // converge first, so the reviewed plan holds updates with fingerprints
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('givenName: Grace', 'givenName: Amazing Grace'));
+    const planned = await job('plan', 101);
+    expect(planned.success).toBe(true);
+    await change();
+    merge();
+    const applied = await job('apply', 201);
+    expect(applied.success).toBe(true);
+    expect(applied.summary).toContain(`This apply differs from the plan reviewed on pull request #${PR}`);
+    expect(applied.summary).toMatch(reason);
+    expect(applied.step('Apply').cli?.stderr).toContain('Applying a fresh plan of this commit instead');
+    expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
+    const drift = await job('drift', 301);
+    expect(drift.step('Drift').cli?.code).toBe(0);
+  });
+
+  test('a merge with no reviewed plan (pushed directly) applies a fresh plan, flagged', async () => {
+    const applied = await job('apply', 201);
+    expect(outcomes(applied)).toMatchObject({ 'Find the reviewed plan': 'success', 'Download the reviewed plan': 'skipped', Apply: 'success' });
+    expect(applied.step('Find the reviewed plan').cli?.stdout).toContain('No reviewed plan: no pull request contains commit merge-s');
+    expect(applied.summary).toContain('This apply differs from the plan reviewed on the pull request');
+    expect(repo.writes()).toBe(12);
+  });
+
+  test('an error while checking the reviewed plan stops the apply instead of falling back to a fresh plan', async () => {
+    await job('plan', 101);
+    merge();
+    const applied = await job('apply', 201, { secrets: { SCIMFORM_TOKEN: 'not-the-token' } });
+    expect(applied.success).toBe(false);
+    expect(applied.step('Apply').cli?.code).toBe(1);
+    expect(applied.step('Apply').cli?.stderr).toMatch(/401/);
+    expect(applied.step('Apply').cli?.stderr).not.toContain('fresh plan');
+    expect(repo.writes()).toBe(0);
+  });
+});
+
+describe('pull requests that cannot be planned', () => {
+  test('a fork pull request is validated, then stops with a message that the plan needs the token', async () => {
+    const run = await job('plan', 101, { fork: true });
+    expect(run.success).toBe(false);
+    expect(outcomes(run)).toMatchObject({ Validate: 'success', 'Check the SCIM tokens': 'failure', Plan: 'skipped', 'Upload the saved plan': 'skipped', 'Comment on the pull request': 'skipped' });
+    const check = run.step('Check the SCIM tokens').cli!;
+    expect(check.stdout).toMatch(/^::error::This pull request comes from a fork.*SCIMFORM_TOKEN/m);
+    expect(check.stderr).toContain('cannot read the live state without SCIMFORM_TOKEN (target local)');
+    expect(run.summary).toContain('This pull request comes from a fork');
+    expect(github.requests).toEqual([]);
+    expect(repo.emulator.requests).toEqual([]);
+  });
+
+  test('a missing secret on a branch of the repository says which secret to add', async () => {
+    const run = await job('plan', 101, { secrets: {} });
+    expect(run.step('Check the SCIM tokens').cli?.stderr).toMatch(/SCIM token SCIMFORM_TOKEN \(target local\) is not set[\s\S]*repository secret named SCIMFORM_TOKEN/);
+    expect(run.step('Plan').outcome).toBe('skipped');
+  });
+
+  test('invalid files become annotations on the lines, and nothing is planned', async () => {
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('value: ada.lovelace@acme.example', 'value: not-an-email'));
+    const run = await job('plan', 101);
+    expect(run.step('Validate').outcome).toBe('failure');
+    expect(run.step('Validate').cli?.stdout).toMatch(/^::error file=identities\/engineering\.yaml,line=8,col=\d+::/m);
+    expect(run.step('Plan').outcome).toBe('skipped');
+    expect(repo.emulator.requests).toEqual([]);
+  });
+});
+
+describe('splitCommand', () => {
+  test.each<{ line: string; env: Record<string, string>; argv: string[] }>([
+    { line: 'scimform plan --config "$C" $T --out plan.json', env: { C: 'my config.yaml', T: '--target a --target b' }, argv: ['scimform', 'plan', '--config', 'my config.yaml', '--target', 'a', '--target', 'b', '--out', 'plan.json'] },
+    { line: 'scimform validate $T', env: { T: '' }, argv: ['scimform', 'validate'] },
+    { line: 'scimform github apply --pr ""', env: {}, argv: ['scimform', 'github', 'apply', '--pr', ''] },
+  ])('$line', ({ line, env, argv }) => {
+    expect(splitCommand(line, env).argv).toEqual(argv);
+  });
+
+  test('a redirect names the file and is not an argument', () => {
+    expect(splitCommand('scimform drift > drift.md', {})).toEqual({ argv: ['scimform', 'drift'], redirect: { file: 'drift.md', append: false } });
+    expect(splitCommand('cat plan.md >> "$S"', { S: '/tmp/s' })).toEqual({ argv: ['cat', 'plan.md'], redirect: { file: '/tmp/s', append: true } });
+  });
+});
