@@ -1,22 +1,54 @@
 import type { CliContext } from './context.js';
+import type { TargetPlan } from '../plan/types.js';
+import { ScimformError } from '../errors.js';
+import { selectTargets } from '../config/index.js';
 import { summaryLine } from '../render/index.js';
 import { hasChanges } from '../reconcile.js';
-import { planAll, reportFailures } from './planning.js';
+import { planAll, reportFailures, type PlanningResult } from './planning.js';
 import { printPlans, type PlanOptions } from './plan.js';
 
+/** The one-sentence form of a target's failure, for a notification; the full report follows it. */
+function failureText(error: unknown): string {
+  if (error instanceof ScimformError) return error.message;
+  return `internal error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function planLine(plan: TargetPlan): string {
+  if (!hasChanges(plan)) return `${plan.target.name}: in sync`;
+  // A refused guard is still drift to report (the check worked); the line says apply would refuse it.
+  const refused = plan.violations.length > 0 ? ` Apply would be refused: ${plan.violations.map((violation) => violation.message).join('; ')}` : '';
+  return `${plan.target.name}: drift: ${summaryLine(plan)}${refused}`;
+}
+
 /**
- * `plan --detailed-exitcode` for scheduled polling: 0 in sync, 2 drift, 1 error. Besides the plan,
- * one line per target on stderr suitable for a notification.
+ * One line per selected target, in the order they were selected: `NAME: in sync`,
+ * `NAME: drift: Plan: …`, `NAME: failed: …`, or `NAME: not checked (interrupted)`.
+ */
+export function driftLines(names: readonly string[], result: Pick<PlanningResult, 'plans' | 'failures'>): string[] {
+  return names.map((name) => {
+    const plan = result.plans.find((candidate) => candidate.target.name === name);
+    if (plan) return planLine(plan);
+    const failure = result.failures.find((candidate) => candidate.target === name);
+    return failure ? `${name}: failed: ${failureText(failure.error)}` : `${name}: not checked (interrupted)`;
+  });
+}
+
+/** 1 when any target could not be checked; else 2 when any drifted (manual items count, SPEC §4); else 0. */
+export function driftExitCode(names: readonly string[], result: Pick<PlanningResult, 'plans' | 'failures'>): number {
+  if (result.failures.length > 0 || result.plans.length < names.length) return 1;
+  return result.plans.some(hasChanges) ? 2 : 0;
+}
+
+/**
+ * `plan --detailed-exitcode` for scheduled polling: 0 in sync, 2 drift, 1 error. Besides the plan
+ * (stdout, in the chosen format), one line per target on stderr suitable for a notification.
  */
 export async function run(ctx: CliContext, options: Record<string, unknown>): Promise<number> {
   const format = (options as unknown as PlanOptions).format;
   const result = await planAll(ctx, { allowMassRemoval: false });
+  const names = selectTargets(result.config, ctx.target).map((target) => target.name);
   printPlans(ctx, result, format);
-  for (const plan of result.plans) {
-    ctx.warn(`${plan.target.name}: ${hasChanges(plan) ? `drift: ${summaryLine(plan)}` : 'in sync'}`);
-  }
+  for (const line of driftLines(names, result)) ctx.warn(line);
   reportFailures(ctx, result.failures);
-  if (result.failures.length > 0) return 1;
-  // A refused guard is still drift to report, not a failure of the check itself.
-  return result.plans.some(hasChanges) ? 2 : 0;
+  return driftExitCode(names, result);
 }

@@ -51,7 +51,7 @@ describe('import round trip', () => {
     expect(await Promise.all(files.map((file) => repo!.read(`identities/${file}`)))).toEqual(first);
     expect(repo.writes('old')).toBe(0);
     expectNoToken(imported.stdout, imported.stderr, planned.stdout, again.stderr, ...first);
-  });
+  }, 20_000);
 
   test('what is written: managed attributes only, deactivated users as active: false, default emails left out, members by userName', async () => {
     const users = [
