@@ -196,7 +196,7 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
   let heading: string;
   if (checked.freshness.fresh) {
     ctx.note(`The plan reviewed on ${reviewedOn} still holds for this commit: applying it.`);
-    heading = `Applied the plan reviewed on ${reviewedOn}: the files and the live state are as they were when it was made.`;
+    heading = `The plan reviewed on ${reviewedOn} still holds for this commit (the files and the live state are as it saw them): it is the plan applied.`;
   } else {
     ctx.warn(`Not applying the plan reviewed on ${reviewedOn}: ${checked.freshness.reason}. Applying a fresh plan of this commit instead.`);
     heading =

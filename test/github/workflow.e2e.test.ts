@@ -111,7 +111,7 @@ describe('pull request → merge → schedule', () => {
     expect(outcomes(applied)).toMatchObject({ 'Find the reviewed plan': 'success', 'Download the reviewed plan': 'success', Apply: 'success' });
     expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
     expect(applied.summary).toContain('### scimform apply');
-    expect(applied.summary).toContain(`Applied the plan reviewed on pull request #${PR}`);
+    expect(applied.summary).toContain(`The plan reviewed on pull request #${PR} still holds for this commit`);
     expect(applied.summary).not.toContain('differs from the plan reviewed');
     expect(repo.writes()).toBe(12);
 
@@ -153,6 +153,23 @@ describe('pull request → merge → schedule', () => {
     expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
     const drift = await job('drift', 301);
     expect(drift.step('Drift').cli?.code).toBe(0);
+  });
+
+  test('a reviewed plan that a guard refuses is refused at the merge too, and is not replaced by a fresh plan', async () => {
+    await job('apply', 200);
+    const before = repo.writes();
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('members: [margaret.hamilton@acme.example, linus.t@acme.example]', 'members: []'));
+    const planned = await job('plan', 101);
+    expect(planned.step('Plan').outcome).toBe('failure');
+    expect(outcomes(planned)).toMatchObject({ 'Upload the saved plan': 'success', 'Comment on the pull request': 'success' });
+    expect(github.comments.get(PR)![0]!.body).toMatch(/On-call/);
+    merge();
+    const applied = await job('apply', 201);
+    expect(applied.success).toBe(false);
+    expect(applied.step('Apply').cli?.stderr).toMatch(/--allow-mass-removal/);
+    expect(applied.step('Apply').cli?.stderr).not.toContain('fresh plan');
+    expect(applied.summary).toContain('The apply failed');
+    expect(repo.writes()).toBe(before);
   });
 
   test('a merge with no reviewed plan (pushed directly) applies a fresh plan, flagged', async () => {
