@@ -68,6 +68,8 @@ export function checkIdentities(
   users: readonly Declared<DesiredUser>[],
   groups: readonly Declared<DesiredGroup>[],
   policy: Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>>,
+  /** Lower-cased userNames declared in files that have other problems: members may name them. */
+  alsoDeclared: ReadonlySet<string> = new Set(),
 ): PendingIssue[] {
   const issues: PendingIssue[] = [];
   const userPath = (d: Declared<unknown>, ...rest: (string | number)[]) => ['users', d.index, ...rest];
@@ -188,7 +190,7 @@ export function checkIdentities(
         return;
       }
       seen.add(memberKey);
-      if (!byUserName.has(memberKey)) {
+      if (!byUserName.has(memberKey) && !alsoDeclared.has(memberKey)) {
         issues.push({
           file: declared.file,
           path: groupPath(declared, 'members', m),

@@ -125,6 +125,7 @@ export async function readIdentityStage(
 
   const users: Declared<DesiredUser>[] = [];
   const groups: Declared<DesiredGroup>[] = [];
+  const alsoDeclared = new Set<string>();
   const files: IdentityFile[] = [];
   const sources = await Promise.all(
     paths.map(async (path): Promise<SourceFile | ValidationIssue> => {
@@ -155,17 +156,29 @@ export async function readIdentityStage(
     }
     if (!validateIdentities(parsed.file.value)) {
       pending.push(...schemaIssues(validateIdentities.errors ?? [], parsed.file, identitiesSchema, 'the identity file'));
+      // Its users still count as declared, so one bad file does not make every group that names them fail too.
+      for (const userName of userNamesIn(parsed.file.value)) alsoDeclared.add(userName.toLowerCase());
       continue;
     }
     const declared = readIdentities(parsed.file.value as IdentityDocument, parsed.file);
     for (const user of declared.users) users.push(user);
     for (const group of declared.groups) groups.push(group);
   }
-  pending.push(...checkIdentities(users, groups, policy));
+  pending.push(...checkIdentities(users, groups, policy, alsoDeclared));
   return {
     users: users.map((d) => d.value),
     groups: groups.map((d) => d.value),
     files,
     issues: [...issues, ...pending.map(locateIssue)],
   };
+}
+
+/** The userNames a document that failed the schema still declares. */
+function userNamesIn(value: unknown): string[] {
+  const users = (value as { users?: unknown } | null)?.users;
+  if (!Array.isArray(users)) return [];
+  return users.flatMap((user) => {
+    const userName = (user as { userName?: unknown } | null)?.userName;
+    return typeof userName === 'string' ? [userName] : [];
+  });
 }

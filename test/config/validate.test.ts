@@ -62,6 +62,8 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
       },
     ],
   ],
+  // The members of a group in another file are not reported again as undeclared.
+  ['members-of-a-bad-file', [{ file: 'identities/people.yaml', line: 3, column: 13, path: '/users/0/active', message: '`active` must be true or false (got `no`)' }]],
   [
     'duplicate-external-id.yaml',
     [{ file: 'identities/duplicate-external-id.yaml', line: 3, column: 17, path: '/users/0/externalId', message: 'externalId `E-2` is used by two users (`bob@example.com` at identities/base.yaml:5:5 and `carol@example.com`): each must be unique' }],
