@@ -26,7 +26,9 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
 
   const other = oneTarget(config, [opts.join], 'ids', '--join');
   if (other.name === target.name) {
-    throw new ScimformError(`--join names the same target as --target (${target.name})`, { hint: 'Join the target users moved to (--target) with the one they came from (--join), for example `--target new --join old`.' });
+    throw new ScimformError(`--join names the same target as --target (${target.name})`, {
+      hint: `Join the target users moved to (--target) with the one they came from (--join), for example \`--target new --join old\`. Targets declared in the configuration: ${config.targets.map((t) => t.name).join(', ')}.`,
+    });
   }
   const [oldUsers, newUsers] = await Promise.all([read(other), read(target)]);
   const rows = joinIds(oldUsers, newUsers);
