@@ -1,0 +1,139 @@
+/**
+ * Reading the Actions run (environment and event payload) and choosing the reviewed plan: pure
+ * decisions, tested with plain values and temporary files, no network.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ScimformError } from '../../src/errors.js';
+import { appendSummary, errorAnnotation, readActionsContext, setOutputs } from '../../src/github/actions.js';
+import type { Artifact, PullRequestRef } from '../../src/github/client.js';
+import { findReviewedPlan, latestArtifact, mergedPullRequest } from '../../src/github/reviewed.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'scimform-actions-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function eventFile(payload: unknown): Promise<string> {
+  const file = path.join(dir, `event-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(file, JSON.stringify(payload));
+  return file;
+}
+
+const pr = (head: unknown) => ({ number: 12, pull_request: { number: 12, head: { repo: head }, base: { repo: { full_name: 'acme/identities' } } } });
+
+describe('readActionsContext', () => {
+  test.each([
+    { name: 'a pull request from a branch of the repository', payload: pr({ full_name: 'acme/identities' }), pullRequest: 12, fromFork: false },
+    { name: 'a pull request from a fork', payload: pr({ full_name: 'someone/identities' }), pullRequest: 12, fromFork: true },
+    { name: 'a pull request from a deleted fork', payload: pr(null), pullRequest: 12, fromFork: true },
+    { name: 'a push', payload: { ref: 'refs/heads/main', after: 'abc' }, pullRequest: undefined, fromFork: false },
+  ])('$name', async ({ payload, pullRequest, fromFork }) => {
+    const context = await readActionsContext({
+      GITHUB_EVENT_PATH: await eventFile(payload),
+      GITHUB_REPOSITORY: 'acme/identities',
+      GITHUB_RUN_ID: '99',
+      GITHUB_SERVER_URL: 'https://ghe.example',
+      GITHUB_API_URL: 'https://ghe.example/api/v3',
+    });
+    expect(context).toMatchObject({
+      repository: { owner: 'acme', repo: 'identities' },
+      pullRequest,
+      fromFork,
+      apiUrl: 'https://ghe.example/api/v3',
+      runUrl: 'https://ghe.example/acme/identities/actions/runs/99',
+    });
+  });
+
+  test('flags win over the environment, and an empty --pr means none', async () => {
+    const env = { GITHUB_EVENT_PATH: await eventFile(pr({ full_name: 'acme/identities' })), GITHUB_REPOSITORY: 'acme/identities' };
+    expect(await readActionsContext(env, { repo: 'other/repo', pr: '5', apiUrl: 'http://127.0.0.1:1', sha: 'f00' })).toMatchObject({
+      repository: { owner: 'other', repo: 'repo' },
+      pullRequest: 5,
+      apiUrl: 'http://127.0.0.1:1',
+      sha: 'f00',
+    });
+    expect((await readActionsContext({}, { pr: '' })).pullRequest).toBeUndefined();
+  });
+
+  test('outside Actions: github.com, and nothing known about the run', async () => {
+    expect(await readActionsContext({})).toMatchObject({ apiUrl: 'https://api.github.com', repository: undefined, pullRequest: undefined, runUrl: undefined, fromFork: false });
+  });
+
+  test.each([
+    { overrides: { repo: 'not a repo' }, env: {}, message: /--repo "not a repo" is not a repository of the form owner\/name/ },
+    { overrides: { pr: 'twelve' }, env: {}, message: /--pr "twelve" is not a pull request number/ },
+    { overrides: {}, env: { GITHUB_EVENT_PATH: '/nonexistent/event.json' }, message: /could not read the event payload/ },
+  ])('refuses $message', async ({ overrides, env, message }) => {
+    const error = await readActionsContext(env, overrides).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ScimformError);
+    expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('job summary, outputs and annotations', () => {
+  test('append to the files the runner names, and do nothing outside Actions', async () => {
+    const summaryFile = path.join(dir, 'summary.md');
+    const outputFile = path.join(dir, 'output');
+    await appendSummary({ summaryFile }, '### one');
+    await appendSummary({ summaryFile }, 'two\n');
+    await setOutputs({ outputFile }, { found: 'false', reason: 'no pull request\ncontains it' });
+    await appendSummary({ summaryFile: undefined }, 'ignored');
+    expect(await readFile(summaryFile, 'utf8')).toBe('### one\ntwo\n');
+    expect(await readFile(outputFile, 'utf8')).toBe('found=false\nreason=no pull request contains it\n');
+  });
+
+  test('an annotation keeps a multi-line message on one workflow command', () => {
+    expect(errorAnnotation('50% done\nnext line')).toBe('::error::50%25 done%0Anext line');
+  });
+});
+
+describe('the reviewed plan', () => {
+  const pull = (number: number, merged: boolean): PullRequestRef => ({ number, state: merged ? 'closed' : 'open', merged_at: merged ? '2026-01-01T00:00:00Z' : null, head: { sha: `h${number}` }, base: { ref: 'main' } });
+  const artifact = (id: number, created: string, fields: Partial<Artifact> = {}): Artifact => ({ id, name: 'scimform-plan-pr-7', expired: false, created_at: created, workflow_run: { id: id * 10, head_sha: 'h7' }, ...fields });
+
+  test.each([
+    { pulls: [pull(3, false), pull(7, true)], merged: 7 },
+    { pulls: [pull(3, false)], merged: 3 },
+    { pulls: [], merged: undefined },
+  ])('the merged pull request of $pulls.length candidates is #$merged', ({ pulls, merged }) => {
+    expect(mergedPullRequest(pulls)?.number).toBe(merged);
+  });
+
+  test.each([
+    { name: 'the newest', artifacts: [artifact(1, '2026-01-01T00:00:00Z'), artifact(2, '2026-01-02T00:00:00Z')], id: 2 },
+    { name: 'expired ones skipped', artifacts: [artifact(1, '2026-01-01T00:00:00Z'), artifact(2, '2026-01-02T00:00:00Z', { expired: true })], id: 1 },
+    { name: 'none left', artifacts: [artifact(2, '2026-01-02T00:00:00Z', { expired: true })], id: undefined },
+  ])('latestArtifact: $name', ({ artifacts, id }) => {
+    expect(latestArtifact(artifacts)?.id).toBe(id);
+  });
+
+  test.each([
+    {
+      name: 'found',
+      pulls: [pull(7, true)],
+      artifacts: [artifact(4, '2026-01-04T00:00:00Z')],
+      result: { found: true, pullRequest: 7, runId: 40, headSha: 'h7' },
+    },
+    { name: 'pushed directly', pulls: [], artifacts: [], result: { found: false, reason: 'no pull request contains commit 0123456 (pushed directly?)' } },
+    {
+      name: 'never planned',
+      pulls: [pull(7, true)],
+      artifacts: [],
+      result: { found: false, pullRequest: 7, reason: 'pull request #7 has no unexpired artifact named scimform-plan-pr-7' },
+    },
+  ])('findReviewedPlan: $name', async ({ pulls, artifacts, result }) => {
+    const asked: string[] = [];
+    const client = {
+      pullRequestsOfCommit: async (_: unknown, sha: string) => (asked.push(sha), pulls),
+      artifactsNamed: async (_: unknown, name: string) => (asked.push(name), artifacts),
+    };
+    expect(await findReviewedPlan(client, { owner: 'acme', repo: 'identities' }, '0123456789', 'scimform-plan-pr-')).toMatchObject(result);
+    expect(asked[0]).toBe('0123456789');
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * `scimform github` as a command: one sticky comment per configured target (a failed target's
+ * comment says so), and the errors a person sees when the step cannot run.
+ */
+import { PassThrough } from 'node:stream';
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { makeContext } from '../../src/cli/context.js';
+import { run } from '../../src/cli/github.js';
+import { markerFor } from '../../src/github/comment.js';
+import { exampleRepository, TOKEN, type TestRepository } from '../helpers/repo.js';
+import { runCli } from '../helpers/cli.js';
+import { NodeHttpDispatcher } from '../scim/node-http-dispatcher.js';
+
+const API = 'https://api.github.test';
+const GITHUB_TOKEN = 'ghs_SECRET-cli-token-77c2';
+
+let repo: TestRepository;
+beforeEach(async () => {
+  repo = await exampleRepository({ profile: 'generic' });
+});
+afterEach(async () => {
+  nock.cleanAll();
+  await repo.close();
+});
+
+async function runGitHub(args: string[], options: Record<string, unknown>, env: NodeJS.ProcessEnv) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  stdout.on('data', (chunk) => (out += chunk));
+  stderr.on('data', () => undefined);
+  const ctx = makeContext(
+    { stdout, stderr, stdin: new PassThrough(), env, cwd: repo.dir },
+    { config: 'scimform.yaml', target: [], color: false, quiet: true, verbose: false },
+    new AbortController().signal,
+  );
+  const code = await run(ctx, options, args, { dispatcher: new NodeHttpDispatcher() });
+  return { code, stdout: out };
+}
+
+test('comment posts one comment per configured target; a target that could not be planned gets one that says so', async () => {
+  // A second target whose token is not set: its plan fails, the first one's is saved.
+  await repo.edit('scimform.yaml', (text) =>
+    text.replace(/^policy:/m, '  backup:\n    url: http://127.0.0.1:9/scim/v2\n    tokenEnv: BACKUP_TOKEN\n    timeoutSeconds: 2\npolicy:'),
+  );
+  const planned = await runCli(['plan', '--out', 'plan.json'], repo.env, repo.dir);
+  expect(planned.code).toBe(1);
+  expect(planned.stderr).toContain('target backup failed');
+
+  const posted: string[] = [];
+  const scope = nock(API)
+    .get('/repos/acme/identities/issues/3/comments')
+    .query({ per_page: '100' })
+    .twice()
+    .reply(200, [])
+    .post('/repos/acme/identities/issues/3/comments', (body: { body: string }) => (posted.push(body.body), true))
+    .twice()
+    .reply(201, (_, body) => ({ id: posted.length, body: (body as { body: string }).body, html_url: `https://github.test/c/${posted.length}` }));
+  const result = await runGitHub(['comment'], { plan: 'plan.json', repo: 'acme/identities', pr: '3', apiUrl: API }, { GITHUB_TOKEN, GITHUB_RUN_ID: '5', GITHUB_REPOSITORY: 'acme/identities' });
+  expect(result.code).toBe(0);
+  expect(scope.isDone()).toBe(true);
+  expect(result.stdout).toContain('local: created the plan comment on pull request #3: https://github.test/c/1');
+  expect(result.stdout).toContain('backup: created the plan comment on pull request #3: https://github.test/c/2');
+  expect(posted[0]).toContain(markerFor('local'));
+  expect(posted[0]).toMatch(/\| local \| 12 \|/);
+  expect(posted[1]).toContain(markerFor('backup'));
+  expect(posted[1]).toContain('**The plan for target backup failed**; the [workflow run](https://github.com/acme/identities/actions/runs/5) says why.');
+  expect(posted.join('\n')).not.toContain(TOKEN);
+});
+
+describe('errors for people', () => {
+  test.each([
+    { name: 'an unknown step', argv: ['github', 'publish'], env: {}, message: /unknown step "publish" for scimform github/, hint: /preflight, comment, reviewed-plan, apply/ },
+    { name: 'comment without a GitHub token', argv: ['github', 'comment', '--plan', 'plan.json', '--repo', 'acme/identities', '--pr', '3'], env: {}, message: /GITHUB_TOKEN is not set/, hint: /github\.token/ },
+    { name: 'comment outside a pull request', argv: ['github', 'comment', '--plan', 'plan.json', '--repo', 'acme/identities'], env: { GITHUB_TOKEN }, message: /not about a pull request/, hint: /--pr/ },
+    { name: 'reviewed-plan without a commit', argv: ['github', 'reviewed-plan', '--repo', 'acme/identities'], env: { GITHUB_TOKEN }, message: /no commit to look up/, hint: /GITHUB_SHA/ },
+  ])('$name is explained', async ({ argv, env, message, hint }) => {
+    const result = await runCli(argv, env, repo.dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toMatch(hint);
+    expect(result.stderr).not.toContain(GITHUB_TOKEN);
+  });
+
+  test('--help lists the steps', async () => {
+    const result = await runCli(['github', '--help'], {}, repo.dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('preflight | comment | reviewed-plan | apply');
+  });
+});
