@@ -95,7 +95,7 @@ function importUser(user: LiveUser, allowed: Set<string> | undefined, externalId
   const result: ImportedUser = { userName: user.userName };
   if (user.externalId !== undefined && user.externalId !== '') {
     if (externalIdUsable) result.externalId = user.externalId;
-    else notes.push(`user ${user.userName}: externalId ${JSON.stringify(user.externalId)} is shared with another user, so it is left out (unmanaged)`);
+    else notes.push(`user ${user.userName}: externalId ${JSON.stringify(user.externalId)} is also held by another live user, so it is left out (unmanaged)`);
   }
   if (user.displayName !== undefined && user.displayName !== '') result.displayName = user.displayName;
   const name: { givenName?: string; familyName?: string } = {};
@@ -112,7 +112,7 @@ function importUser(user: LiveUser, allowed: Set<string> | undefined, externalId
   return result;
 }
 
-/** Values held by more than one resource: such an externalId cannot be declared (validate wants them unique). */
+/** Values held by more than one resource: such an externalId cannot be declared (validate wants them unique, plan would match the wrong one). */
 function shared(values: readonly (string | undefined)[]): Set<string> {
   const seen = new Set<string>();
   const twice = new Set<string>();
@@ -156,7 +156,9 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
     candidates.push(user);
   }
 
-  const sharedUserIds = shared(candidates.map((user) => user.externalId));
+  // Over every live user, not just the imported ones: plan matches externalIds against all of
+  // them, so one also held by an out-of-scope user would match that user instead.
+  const sharedUserIds = shared(live.users.map((user) => user.externalId));
   const users = candidates
     .map((user) => importUser(user, allowed, !sharedUserIds.has(user.externalId ?? ''), notes))
     .sort((a, b) => compareText(a.userName, b.userName));
@@ -178,13 +180,13 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
     groupNames.set(lower(group.displayName), group);
     groupCandidates.push(group);
   }
-  const sharedGroupIds = shared(groupCandidates.map((group) => group.externalId));
+  const sharedGroupIds = shared(live.groups.map((group) => group.externalId));
   const groups = groupCandidates
     .map((group): ImportedGroup => {
       const members = [...new Set(group.members.flatMap((id) => (userNameOf.has(id) ? [userNameOf.get(id)!] : [])))].sort(compareText);
       const result: ImportedGroup = { displayName: group.displayName, members };
       if (group.externalId !== undefined && group.externalId !== '') {
-        if (sharedGroupIds.has(group.externalId)) notes.push(`group ${group.displayName}: externalId ${JSON.stringify(group.externalId)} is shared with another group, so it is left out (unmanaged)`);
+        if (sharedGroupIds.has(group.externalId)) notes.push(`group ${group.displayName}: externalId ${JSON.stringify(group.externalId)} is also held by another live group, so it is left out (unmanaged)`);
         else result.externalId = group.externalId;
       }
       return result;

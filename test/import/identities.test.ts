@@ -146,3 +146,9 @@ describe('layoutFiles', () => {
     expect(slug(text)).toBe(expected);
   });
 });
+
+test('an externalId also held by a user outside the scope is not declared: plan would match that user', () => {
+  const selection = selectIdentities({ users: [user('1', 'a@x.example', { externalId: 'E' }), user('2', 'a@contractor.example', { externalId: 'E' })], groups: [] }, policy({ scope: '*@x.example' }));
+  expect(selection.users).toEqual([{ userName: 'a@x.example' }]);
+  expect(selection.notes).toEqual(['user a@x.example: externalId "E" is also held by another live user, so it is left out (unmanaged)']);
+});

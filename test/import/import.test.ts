@@ -146,7 +146,7 @@ describe('live data that cannot be declared as it is', () => {
     const result = await repo.run('import', '--target', 'old');
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('warning: user foreign@elsewhere.example (id a3) not imported: the userName is not in an allowed email domain');
-    expect(result.stderr).toContain('note: user ok@acme.example: externalId "DUP" is shared with another user');
+    expect(result.stderr).toContain('note: user ok@acme.example: externalId "DUP" is also held by another live user');
     expect(result.stderr).toContain('note: user twin@acme.example: emails left out (unmanaged): the primary email "other@acme.example" differs from the userName');
     expect(result.stderr).toContain('note: user mail@acme.example: emails left out (unmanaged): email "x@gmail.example" is not in an allowed email domain');
     const text = await repo.read('identities/identities.yaml');
