@@ -2,7 +2,10 @@
  * `scimform import` end to end against the emulator: the files it writes pass validate, a plan
  * right after is empty, a second import is byte-identical, and nothing is overwritten unasked.
  */
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { exampleRepository } from '../helpers/repo.js';
 import { multiTargetRepository, seedUsers, type MultiTargetRepository } from '../helpers/targets.js';
 
 let repo: MultiTargetRepository | undefined;
@@ -89,6 +92,26 @@ describe('import round trip', () => {
       ].join('\n'),
     );
   });
+});
+
+test('examples/basic, applied, then imported back in place of its files: the plan is empty and the schema line is the examples\' own', async () => {
+  const example = await exampleRepository({ profile: 'generic' });
+  try {
+    expect((await example.run('apply', '--auto-approve')).code).toBe(0);
+    await rm(path.join(example.dir, 'identities'), { recursive: true });
+    const imported = await example.run('import', '--target', 'local', '--split', 'group');
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toBe('identities/administrators.yaml\nidentities/engineering.yaml\nidentities/on-call.yaml\nidentities/ungrouped.yaml\n');
+    const text = await readFile(path.join(example.dir, 'identities/administrators.yaml'), 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../../../schemas/identities.schema.json');
+    // Ada is in Administrators and Engineering: she is declared once, in the file of her first group by name.
+    expect(text).toContain('  - userName: ada.lovelace@acme.example\n');
+    const planned = await example.run('plan', '--detailed-exitcode');
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('No changes. local matches the files.');
+  } finally {
+    await example.close();
+  }
 });
 
 describe('import refuses what it must not do', () => {
