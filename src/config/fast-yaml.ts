@@ -135,7 +135,8 @@ class Reader {
       if (offset === end || text.charCodeAt(offset) === HASH) {
         this.index++;
         const next = this.index;
-        positions.push(next < this.count && this.indent(next) > indent ? this.position(next, this.begin[next]!) : this.position(i, this.begin[i]!));
+        // A nested node starts on the next line; an empty (null) item sits where its content would be, as yaml places it.
+        positions.push(next < this.count && this.indent(next) > indent ? this.position(next, this.begin[next]!) : this.position(i, offset));
         result.push(this.node(indent + 1));
       } else if (this.isSequenceEntry(offset, end) || (KEY.lastIndex = offset, KEY.test(text))) {
         // `- key: value` or `- - x`: the rest of the line starts a nested block node at its own column.
@@ -230,6 +231,8 @@ class FlowReader {
     while (this.offset < this.end && !isFlowIndicator(this.text.charCodeAt(this.offset))) this.offset++;
     let stop = this.offset;
     while (stop > start && this.text.charCodeAt(stop - 1) === SPACE) stop--;
+    // An empty entry (`[, a]`, `{ a: }`) has rules of its own; leave it to the full parser.
+    if (stop === start) unsupported();
     return plainScalar(this.text.slice(start, stop), true);
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { parseYamlFast } from '../../src/config/fast-yaml.js';
 import { parseYaml, type YamlFile } from '../../src/config/yaml.js';
@@ -42,6 +42,7 @@ const accepted: [name: string, text: string][] = [
   ['empty flow collections', 'users: []\ngroups: [ ]\nx: {}\n'],
   ['nested sequences', 'a:\n  - - x\n    - y\n  -\n    - z\n  - [p, q]\n'],
   ['an item on the next line', 'users:\n  -\n    userName: a@example.com\n'],
+  ['empty items', 'members:\n  - a\n  - # commented out\n  -\n  - b\n'],
 ];
 
 /** Files outside the fast reader's subset: it must decline them, and the full parser reads them. */
@@ -67,6 +68,8 @@ const declined: [name: string, text: string][] = [
   ['quoted keys', '"a": 1\n'],
   ['flow collections over several lines', 'a: [1,\n  2]\n'],
   ['trailing commas', 'a: [1, 2, ]\n'],
+  ['leading commas', 'a: [, 1]\n'],
+  ['empty flow values', 'a: { b: , c: 1 }\n'],
   ['a mapping value on a sequence line', 'a: - b\n'],
   ['a plain scalar ending in a colon', 'a: b:\n'],
   ['odd indentation', 'a:\n    b: 1\n  c: 2\n'],
@@ -102,6 +105,56 @@ describe('the fast reader agrees with the yaml package', () => {
         return doc.errors.length === 0 && isDeepStrictEqual(fast.value, doc.toJS());
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('files written by the yaml package itself (as `import` writes them)', () => {
+  test('are read to the same value and positions, or declined', () => {
+    const text = fc.string({ maxLength: 10 });
+    const user = fc.record(
+      {
+        userName: text,
+        externalId: fc.oneof(text, fc.constant(null)),
+        name: fc.record({ givenName: text, familyName: fc.oneof(text, fc.constant(null)) }, { requiredKeys: [] }),
+        emails: fc.array(fc.record({ value: text, type: fc.constantFrom('work', 'home'), primary: fc.boolean() }, { requiredKeys: ['value'] }), { maxLength: 2 }),
+        active: fc.boolean(),
+      },
+      { requiredKeys: ['userName'] },
+    );
+    const group = fc.record({ displayName: text, members: fc.array(text, { maxLength: 3 }) });
+    const document = fc.record({ users: fc.array(user, { maxLength: 3 }), groups: fc.array(group, { maxLength: 2 }) });
+    const options = fc.record({ indentSeq: fc.boolean(), flowCollectionPadding: fc.boolean(), collectionStyle: fc.constantFrom('any', 'block', 'flow') as fc.Arbitrary<'any' | 'block' | 'flow'> });
+    let accepted = 0;
+    fc.assert(
+      fc.property(document, options, (value, opts) => {
+        const yamlText = stringify(value, opts);
+        if (parseYamlFast(yamlText) === undefined) return true;
+        accepted++;
+        const { fast, full } = parseBoth(yamlText);
+        return isDeepStrictEqual(fast.value, full.value) && isDeepStrictEqual(itemLocations(fast), itemLocations(full));
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(100); // the fast path is actually exercised
+  });
+});
+
+describe('damaged files', () => {
+  test('whatever the fast reader accepts after random edits, yaml reads without errors and to the same value', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const original = await readFile(new URL('../../examples/basic/identities/engineering.yaml', import.meta.url), 'utf8');
+    const edit = fc.record({ at: fc.nat({ max: original.length }), remove: fc.nat({ max: 3 }), insert: fc.stringMatching(/^[ \n:#\-'"\[\]{},&*!|>a-z0-9]{0,3}$/) });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        let text = original;
+        for (const { at, remove, insert } of edits) text = text.slice(0, at) + insert + text.slice(at + remove);
+        const fast = parseYamlFast(text);
+        if (fast === undefined) return true;
+        const doc = parseDocument(text, { uniqueKeys: true });
+        return doc.errors.length === 0 && isDeepStrictEqual(fast.value, doc.toJS());
+      }),
+      { numRuns: 3000 },
     );
   });
 });
