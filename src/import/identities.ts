@@ -135,12 +135,12 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
   const taken = new Map<string, LiveUser>();
   for (const user of [...live.users].sort(compareIds)) {
     const skip = (reason: string, affectsPlan = true) => skipped.push({ kind: 'user', name: user.userName, id: user.id, reason, affectsPlan });
-    if (!TRIMMED.test(user.userName)) {
-      skip('the userName is empty or starts or ends with white space, which validate refuses');
-      continue;
-    }
     if (!inScope(policy, user.userName)) {
       outOfScope += 1;
+      continue;
+    }
+    if (!TRIMMED.test(user.userName)) {
+      skip('the userName is empty or starts or ends with white space, which validate refuses');
       continue;
     }
     if (allowed && !allowed.has(domainOf(user.userName) ?? '')) {
@@ -159,9 +159,10 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
   // Over every live user, not just the imported ones: plan matches externalIds against all of
   // them, so one also held by an out-of-scope user would match that user instead.
   const sharedUserIds = shared(live.users.map((user) => user.externalId));
-  const users = candidates
-    .map((user) => importUser(user, allowed, !sharedUserIds.has(user.externalId ?? ''), notes))
-    .sort((a, b) => compareText(a.userName, b.userName));
+  // Sorted before the notes are made, so the notes come in the order of the files.
+  const users = [...candidates]
+    .sort((a, b) => compareText(a.userName, b.userName))
+    .map((user) => importUser(user, allowed, !sharedUserIds.has(user.externalId ?? ''), notes));
   const userNameOf = new Map(candidates.map((user) => [user.id, user.userName]));
 
   const groupCandidates: LiveGroup[] = [];
@@ -181,7 +182,8 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
     groupCandidates.push(group);
   }
   const sharedGroupIds = shared(live.groups.map((group) => group.externalId));
-  const groups = groupCandidates
+  const groups = [...groupCandidates]
+    .sort((a, b) => compareText(a.displayName, b.displayName))
     .map((group): ImportedGroup => {
       const members = [...new Set(group.members.flatMap((id) => (userNameOf.has(id) ? [userNameOf.get(id)!] : [])))].sort(compareText);
       const result: ImportedGroup = { displayName: group.displayName, members };
@@ -190,8 +192,7 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
         else result.externalId = group.externalId;
       }
       return result;
-    })
-    .sort((a, b) => compareText(a.displayName, b.displayName));
+    });
 
   return { users, groups, skipped, notes, outOfScope };
 }
