@@ -120,6 +120,11 @@ async function comment(ctx: CliContext, opts: GitHubOptions, actions: ActionsCon
     });
   }
   if (!opts.plan) throw new ScimformError('no saved plan given', { hint: 'Pass --plan plan.json, the file `scimform plan --out` wrote.' });
+  if (actions.fromFork) {
+    // GitHub gives a fork's pull_request run a read-only token: a comment would only fail with 403.
+    ctx.warn('This pull request comes from a fork, whose workflow token cannot comment: no plan comment is posted (the job log and summary say why).');
+    return 0;
+  }
   const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
   const targets = selectTargets(config, ctx.target);
   // No file at all means planning failed for every target: each comment then says so.

@@ -18,7 +18,7 @@ export function findSticky(comments: readonly IssueComment[], marker: string): I
 
 export interface CommentInput {
   target: string;
-  /** The target's plan; absent when planning the target failed (the run log says why). */
+  /** The target's plan; absent when there is none (invalid files, planning failed: the run log says why). */
   plan?: TargetPlan | undefined;
   /** The workflow run: where the log and the saved-plan artifact are. */
   runUrl?: string | undefined;
@@ -40,7 +40,7 @@ export function buildComment(input: CommentInput): string {
   const foot = footer(input);
   if (!input.plan) {
     const where = input.runUrl ? `the [workflow run](${input.runUrl})` : 'the workflow run';
-    return `${head}### scimform plan: ${input.target}\n\n**The plan for target ${input.target} failed**; ${where} says why. Fix it and push again.\n${foot}`;
+    return `${head}### scimform plan: ${input.target}\n\n**No plan for target ${input.target} in this run**: the files did not validate, or the target could not be read; ${where} says why. Fix it and push again.\n${foot}`;
   }
   const tooLarge = `\n> [!WARNING]\n> This plan is too large for one comment and was shortened. The full plan is in the saved-plan artifact of ${
     input.runUrl ? `the [workflow run](${input.runUrl})` : 'the workflow run'

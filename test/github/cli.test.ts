@@ -65,7 +65,7 @@ test('comment posts one comment per configured target; a target that could not b
   expect(posted[0]).toContain(markerFor('local'));
   expect(posted[0]).toMatch(/\| local \| 12 \|/);
   expect(posted[1]).toContain(markerFor('backup'));
-  expect(posted[1]).toContain('**The plan for target backup failed**; the [workflow run](https://github.com/acme/identities/actions/runs/5) says why.');
+  expect(posted[1]).toContain('**No plan for target backup in this run**: the files did not validate, or the target could not be read; the [workflow run](https://github.com/acme/identities/actions/runs/5) says why.');
   expect(posted.join('\n')).not.toContain(TOKEN);
 });
 

@@ -160,7 +160,7 @@ describe('buildComment', () => {
   test('a target whose planning failed gets a comment that says so, replacing an older plan', () => {
     const text = buildComment({ target: 'lightstep', plan: undefined, runUrl });
     expect(text).toContain(markerFor('lightstep'));
-    expect(text).toContain('**The plan for target lightstep failed**');
+    expect(text).toContain('**No plan for target lightstep in this run**');
     expect(findSticky([comment(3, text)], markerFor('lightstep'))?.id).toBe(3);
   });
 

@@ -2,8 +2,8 @@
  * Runs one job of the reusable workflow the way the Actions runner would, closely enough for an
  * end-to-end test: the steps in order with their `if`, the `${{ }}` expressions the workflow uses,
  * env merged workflow → job → step, step outputs through `GITHUB_OUTPUT`, shell variables and a
- * `>` redirect. `scimform` runs in-process; the artifact actions copy files; checkout, setup-node
- * and the npm install are no-ops. Anything else in the file is refused, so the workflow cannot
+ * `>` redirect. `scimform` runs in-process; the artifact actions copy files; checkout cleans the
+ * working tree; setup-node and the npm install are no-ops. Anything else in the file is refused, so the workflow cannot
  * grow a step this test does not understand.
  */
 import { appendFile, cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -55,6 +55,8 @@ export interface RunJobOptions {
   secrets: Record<string, string>;
   github: { apiUrl: string; token: string; repository: string; sha: string; runId: number };
   artifacts: ArtifactStore;
+  /** What `actions/checkout` does here: give a clean working tree (a real run starts from one). */
+  checkout(): Promise<void>;
 }
 
 export async function runJob(options: RunJobOptions): Promise<JobRun> {
@@ -150,6 +152,8 @@ async function useAction(step: Step, interpolate: (text: string) => string, opti
   const input = (key: string) => interpolate(String(step.with?.[key] ?? ''));
   switch (action) {
     case 'actions/checkout':
+      await options.checkout();
+      return { outcome: 'success' };
     case 'actions/setup-node':
       return { outcome: 'success' };
     case 'actions/upload-artifact': {

@@ -4,6 +4,8 @@
  * the GitHub API — validate → plan on a pull request, apply on the merge, drift on a schedule —
  * so the workflow and this test cannot drift apart.
  */
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { exampleRepository, TOKEN, type TestRepository } from '../helpers/repo.js';
 import { markerFor } from '../../src/github/comment.js';
@@ -18,9 +20,21 @@ let repo: TestRepository;
 let github: FakeGitHub;
 let artifacts: ArtifactStore;
 let runs: JobRun[];
+let tracked: Set<string>;
+
+async function filesOf(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+/** A fresh checkout: what earlier runs left behind (plan.json, downloads) is gone; edits stay, as commits would. */
+async function checkout(): Promise<void> {
+  for (const file of await filesOf(repo.dir)) if (!tracked.has(file)) await rm(file);
+  await rm(path.join(repo.dir, '.scimform'), { recursive: true, force: true });
+}
 
 beforeEach(async () => {
   repo = await exampleRepository({ profile: 'generic' });
+  tracked = new Set(await filesOf(repo.dir));
   github = await startFakeGitHub(GITHUB_TOKEN, { pageSize: 3 });
   artifacts = new Map();
   runs = [];
@@ -58,6 +72,7 @@ async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { f
     secrets: options.secrets ?? (options.fork ? {} : { SCIMFORM_TOKEN: TOKEN }),
     github: { apiUrl: github.url, token: GITHUB_TOKEN, repository: REPOSITORY, sha: name === 'apply' ? 'merge-sha' : 'head-sha', runId },
     artifacts,
+    checkout,
   });
   runs.push(run);
   // What GitHub would list after an upload: the artifact, tied to its run.
@@ -196,7 +211,8 @@ describe('pull requests that cannot be planned', () => {
   test('a fork pull request is validated, then stops with a message that the plan needs the token', async () => {
     const run = await job('plan', 101, { fork: true });
     expect(run.success).toBe(false);
-    expect(outcomes(run)).toMatchObject({ Validate: 'success', 'Check the SCIM tokens': 'failure', Plan: 'skipped', 'Upload the saved plan': 'skipped', 'Comment on the pull request': 'skipped' });
+    expect(outcomes(run)).toMatchObject({ Validate: 'success', 'Check the SCIM tokens': 'failure', Plan: 'skipped', 'Upload the saved plan': 'skipped', 'Comment on the pull request': 'success' });
+    expect(run.step('Comment on the pull request').cli?.stderr).toContain('whose workflow token cannot comment');
     const check = run.step('Check the SCIM tokens').cli!;
     expect(check.stdout).toMatch(/^::error::This pull request comes from a fork.*SCIMFORM_TOKEN/m);
     expect(check.stderr).toContain('cannot read the live state without SCIMFORM_TOKEN (target local)');
@@ -211,13 +227,18 @@ describe('pull requests that cannot be planned', () => {
     expect(run.step('Plan').outcome).toBe('skipped');
   });
 
-  test('invalid files become annotations on the lines, and nothing is planned', async () => {
+  test('invalid files become annotations on the lines, nothing is planned, and the comment stops showing the older plan', async () => {
+    await job('plan', 100);
+    expect(github.comments.get(PR)![0]!.body).toContain('### scimform plan\n');
+    const reads = repo.emulator.requests.length;
     await repo.edit('identities/engineering.yaml', (text) => text.replace('value: ada.lovelace@acme.example', 'value: not-an-email'));
     const run = await job('plan', 101);
     expect(run.step('Validate').outcome).toBe('failure');
     expect(run.step('Validate').cli?.stdout).toMatch(/^::error file=identities\/engineering\.yaml,line=8,col=\d+::/m);
-    expect(run.step('Plan').outcome).toBe('skipped');
-    expect(repo.emulator.requests).toEqual([]);
+    expect(outcomes(run)).toMatchObject({ 'Check the SCIM tokens': 'skipped', Plan: 'skipped', 'Comment on the pull request': 'success' });
+    expect(repo.emulator.requests).toHaveLength(reads);
+    expect(github.comments.get(PR)).toHaveLength(1);
+    expect(github.comments.get(PR)![0]!.body).toContain('**No plan for target local in this run**');
   });
 });
 
