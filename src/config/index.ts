@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { ScimformError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { Config, DesiredState, Policy, TargetConfig } from '../model.js';
 import { sortIssues } from './issues.js';
@@ -30,7 +31,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
 /** Reads, validates and merges the identity files of a loaded config. */
 export async function loadDesiredState(config: Config): Promise<DesiredState> {
   // The config file is read again: its bytes belong to the saved plan's digest, and problems with its globs are located in it.
-  const configPath = config.file.slice(config.dir.length + 1).split(/[\\/]/).join('/');
+  const configPath = basename(config.file);
   const bytes = await readFile(config.file);
   const parsed = parseYaml(bytes.toString('utf8'), configPath, { fast: false });
   if (!parsed.ok) throw new ValidationError(sortIssues(parsed.issues));
