@@ -32,6 +32,7 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
   }
   const { live } = fetched;
   ctx.note(`Read ${plural(live.users.length, 'user')} and ${plural(live.groups.length, 'group')} from target ${target.name} (${target.url}).`);
+  if (fetched.groupsUnavailable) ctx.note(`note: target ${target.name} has no /Groups endpoint: only users are imported.`);
 
   const selection = selectIdentities(live, config.policy);
   const outDir = path.resolve(config.dir, opts.out);

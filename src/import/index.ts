@@ -4,4 +4,4 @@ export { layoutFiles, slug, type ImportFile, type SplitMode } from './layout.js'
 export { renderIdentityFile, type RenderOptions } from './render.js';
 export { checkImportFiles, renderImportFiles, schemaReference, writeImportFiles, type LayoutOptions, type RenderedFile } from './files.js';
 export { csvField, idMap, joinIds, renderIdsCsv, renderIdsJson, renderJoinedCsv, renderJoinedJson, type IdEntry, type JoinedEntry } from './ids.js';
-export { oneTarget, readLiveState, type ReadOptions } from './live.js';
+export { oneTarget, readLiveState, readState, type ReadOptions, type ReadState } from './live.js';
