@@ -169,9 +169,10 @@ function teeStdout(ctx: CliContext): { ctx: CliContext; text(): string } {
 }
 
 async function freshnessOf(ctx: CliContext, file: string | undefined, clients: ScimClient[]): Promise<{ freshness: Freshness; file?: string }> {
-  if (!file) return { freshness: { fresh: false, reason: 'no reviewed plan was found for this commit' } };
+  const none = 'no saved plan of a merged pull request was found for this commit (the step that looks for it says why)';
+  if (!file) return { freshness: { fresh: false, reason: none } };
   const saved = await readPlanIfPresent(path.resolve(ctx.cwd, file));
-  if (!saved) return { freshness: { fresh: false, reason: `no reviewed plan was found for this commit (${file} is absent)` } };
+  if (!saved) return { freshness: { fresh: false, reason: none } };
   const [{ loadRepository }, { createScimClient, resolveToken }] = await Promise.all([import('./planning.js'), import('../scim/index.js')]);
   const { config, desired } = await loadRepository(ctx);
   const targets = selectTargets(config, ctx.target);
@@ -196,17 +197,22 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
   const { run: apply } = await import('./apply.js');
   const tee = teeStdout(ctx);
   const applyOptions = { autoApprove: opts.autoApprove === true, allowMassRemoval: opts.allowMassRemoval === true, auditLog: opts.auditLog };
-  const pr = actions.pullRequest ?? (opts.pr ? Number(opts.pr) : undefined);
-  const reviewedOn = pr ? `pull request #${pr}` : 'the pull request';
+  const pr = actions.pullRequest;
+  const reviewedOn = pr === undefined ? 'the pull request' : `pull request #${pr}`;
   let heading: string;
   if (checked.freshness.fresh) {
     ctx.note(`The plan reviewed on ${reviewedOn} still holds for this commit: applying it.`);
     heading = `The plan reviewed on ${reviewedOn} still holds for this commit (the files and the live state are as it saw them): it is the plan applied.`;
+  } else if (pr === undefined) {
+    ctx.warn(`Applying a fresh plan of this commit: ${checked.freshness.reason}.`);
+    heading =
+      `> [!WARNING]\n> **No reviewed plan to apply**: ${checked.freshness.reason}. ` +
+      'scimform applied a fresh plan of the commit, shown below; the same guards apply.';
   } else {
     ctx.warn(`Not applying the plan reviewed on ${reviewedOn}: ${checked.freshness.reason}. Applying a fresh plan of this commit instead.`);
     heading =
       `> [!WARNING]\n> **This apply differs from the plan reviewed on ${reviewedOn}**: ${checked.freshness.reason}. ` +
-      'scimform applied a fresh plan of the merged commit instead, shown below; the same guards held.';
+      'scimform applied a fresh plan of the merged commit instead, shown below; the same guards apply.';
   }
   let code = 1;
   let failure: unknown;

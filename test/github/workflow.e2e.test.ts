@@ -191,7 +191,8 @@ describe('pull request → merge → schedule', () => {
     const applied = await job('apply', 201);
     expect(outcomes(applied)).toMatchObject({ 'Find the reviewed plan': 'success', 'Download the reviewed plan': 'skipped', Apply: 'success' });
     expect(applied.step('Find the reviewed plan').cli?.stdout).toContain('No reviewed plan: no pull request contains commit merge-s');
-    expect(applied.summary).toContain('This apply differs from the plan reviewed on the pull request');
+    expect(applied.summary).toContain('**No reviewed plan to apply**: no saved plan of a merged pull request was found for this commit');
+    expect(applied.step('Apply').cli?.stderr).toContain('Applying a fresh plan of this commit: no saved plan');
     expect(repo.writes()).toBe(12);
   });
 
