@@ -127,16 +127,17 @@ async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: strin
     const result = await planAll(ctx, { allowMassRemoval });
     ctx.stdout.write(renderText(result.plans, { color: ctx.color }));
     // Each target is guarded on its own: a refused target is reported as failed, and the others still apply.
+    const refused: TargetFailure[] = [];
     const guarded = result.plans.flatMap((plan) => {
       try {
         assertGuards([plan], { allowMassRemoval });
         return [plan];
       } catch (error) {
-        planningFailures.push({ target: plan.target.name, error });
+        refused.push({ target: plan.target.name, error });
         return [];
       }
     });
-    planningFailures = [...result.failures, ...planningFailures];
+    planningFailures = [...result.failures, ...refused];
     const plans = guarded.filter((plan) => plan.plan.operations.length > 0);
     const targets = new Map(result.config.targets.map((target) => [target.name, target]));
     const sendable = plans.some((plan) => plan.plan.operations.some((operation) => operation.kind !== 'manual'));
