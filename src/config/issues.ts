@@ -33,8 +33,14 @@ export function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {
   );
 }
 
-/** A value quoted for a message, shortened so a long or odd value cannot flood the output. */
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A value quoted for a message, shortened so a long or odd value cannot flood the output, and
+ * with control characters escaped so a message stays on its one `file:line:col:` line.
+ */
 export function show(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const raw = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = raw.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
 }

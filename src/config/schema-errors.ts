@@ -18,8 +18,8 @@ const TYPE_NAMES: Record<string, string> = {
 
 /** Messages for `pattern` failures, by the name of the property. */
 const PATTERN_MESSAGES: Record<string, (value: unknown) => string> = {
-  userName: () => '`userName` must not be empty or start or end with spaces',
-  displayName: () => '`displayName` must not be empty or start or end with spaces',
+  userName: () => '`userName` must not be empty, start or end with spaces, or contain control characters such as tabs',
+  displayName: () => '`displayName` must not be empty, start or end with spaces, or contain control characters such as tabs',
   value: (value) => `${show(value)} is not an email address`,
   tokenEnv: () => '`tokenEnv` must be the name of an environment variable (letters, digits and `_`, not starting with a digit), never the token itself',
   maxRemovals: (value) => `\`maxRemovals\` must be a count such as "20" or a percentage such as "25%" (got ${show(value)})`,
@@ -45,7 +45,7 @@ export function schemaIssues(errors: readonly SchemaError[], file: YamlFile, sch
 function describe(error: SchemaError, file: YamlFile, schema: JsonSchema, root: string): PendingIssue {
   const path: PathSegment[] = fromPointer(error.instancePath);
   const value = valueAt(file.value, path);
-  const field = fieldName(path);
+  const field = path.length === 0 ? root : fieldName(path);
   const where = path.length === 0 ? root : noun(path);
   const params = error.params;
   const secret = path[0] === 'targets'; // never echo a value that could be a token or a URL with credentials

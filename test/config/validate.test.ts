@@ -213,6 +213,19 @@ describe('scimform validate rejects bad configuration files at the exact place',
   });
 });
 
+describe('every message stays on its one line', () => {
+  test.each([
+    ['a carriage return as the whole document', '\r', 'identities/cr.yaml:1:1: the identity file must be a mapping (key: value) (got `\\r`)'],
+    ['a quoted string with a line break', '"line one\\nline two"\n', 'identities/cr.yaml:1:1: the identity file must be a mapping (key: value) (got `line one\\nline two`)'],
+    ['a userName with a tab (refused)', 'users:\n  - userName: "a\\tb@example.com"\n', 'identities/cr.yaml:2:15: `userName` must not be empty, start or end with spaces, or contain control characters such as tabs'],
+  ])('%s', async (_name, content, firstLine) => {
+    const dir = await repository({ files: { 'identities/cr.yaml': content } });
+    const { code, stderr } = await runCli(['validate'], {}, dir);
+    expect(code).toBe(1);
+    expect(stderr.split('\n')[0]).toBe(firstLine);
+  });
+});
+
 describe('files that must not be read', () => {
   test('a file over 10 MiB is refused before it is parsed', async () => {
     const dir = await repository({});
