@@ -100,11 +100,29 @@ export function parseScimErrorBody(body: unknown): ScimErrorBody | undefined {
   const result: ScimErrorBody = {};
   const status = typeof record.status === 'string' ? Number(record.status.trim()) : record.status;
   if (typeof status === 'number' && Number.isInteger(status)) result.status = status;
-  if (typeof record.scimType === 'string' && record.scimType !== '') result.scimType = record.scimType;
+  // RFC 7644 §3.12 scimType values are single keywords; anything else is not one and is not quoted to people.
+  if (typeof record.scimType === 'string' && /^[A-Za-z][A-Za-z0-9_-]{0,39}$/.test(record.scimType)) result.scimType = record.scimType;
   // `detail` is the RFC field; some servers use `message` instead.
   const detail = typeof record.detail === 'string' ? record.detail : typeof record.message === 'string' ? record.message : undefined;
   if (detail !== undefined && detail.trim() !== '') result.detail = detail.trim();
   return Object.keys(result).length === 0 ? undefined : result;
+}
+
+/** Longest server detail quoted in an error: enough for any real message, and one line. */
+const MAX_DETAIL_CHARS = 300;
+
+/**
+ * A server's `detail` as one line of bounded length. Call it after `redact`: cutting first could
+ * leave part of a token that `redact` no longer recognises.
+ */
+export function shorten(detail: string): string {
+  const line = detail.replace(/\s+/g, ' ').trim();
+  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
+}
+
+/** A request path as quoted in a message: query values (a server's cursor) can be of any length. */
+export function displayPath(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
 }
 
 /** Replaces every occurrence of the token in text that came from the server (a server might echo the header). */
@@ -159,7 +177,7 @@ export function httpErrorFor(
   bodyNote?: string,
 ): ScimHttpError {
   const { method, path } = request;
-  const where = `${method} ${context.url}${path}`;
+  const where = `${method} ${context.url}${displayPath(path)}`;
   const detail = error?.detail;
   const scimType = error?.scimType;
   const suffix = detail ? `: ${detail}` : bodyNote ? ` (${bodyNote})` : '';

@@ -13,7 +13,9 @@ import {
   ScimNetworkError,
   httpErrorFor,
   parseScimErrorBody,
+  displayPath,
   redact,
+  shorten,
   type ErrorContext,
 } from './errors.js';
 import type { ConcurrencyLimiter, RateLimiter } from './limits.js';
@@ -100,7 +102,8 @@ export function createTransport(options: TransportOptions): Transport {
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
   const counts: Record<string, number> = {};
   let retries = 0;
-  const urlOf = (path: string) => `${context.url}${path}`;
+  // A path may carry a server-made cursor of any length; a message quotes a bounded part of it.
+  const urlOf = (path: string) => `${context.url}${displayPath(path)}`;
   const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
   const attemptOnce = async (request: HttpRequest): Promise<Attempt> => {
@@ -127,7 +130,8 @@ export function createTransport(options: TransportOptions): Transport {
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });
-      const text = await response.body.text();
+      // A server that echoes the Authorization header must not put the token into anything parsed from its answer.
+      const text = redact(await response.body.text(), token);
       const responseHeaders = headerRecord(response.headers);
       const attempt: Attempt = { kind: 'response', status: response.statusCode, headers: responseHeaders, body: undefined };
       if (text.trim() !== '') {
@@ -135,7 +139,7 @@ export function createTransport(options: TransportOptions): Transport {
           attempt.body = JSON.parse(text) as unknown;
         } catch {
           const type = (responseHeaders['content-type'] ?? 'no content type').split(';')[0]!.trim();
-          const start = redact(text.replace(/\s+/g, ' ').trim().slice(0, 60), token);
+          const start = text.replace(/\s+/g, ' ').trim().slice(0, 60);
           attempt.notJson = /json/i.test(type)
             ? `the body is not valid JSON (cut short?), starting "${start}"`
             : `the body was ${type}, not JSON, starting "${start}"`;
@@ -174,7 +178,7 @@ export function createTransport(options: TransportOptions): Transport {
 
   const responseError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'response' }>): ScimHttpError => {
     const parsed = parseScimErrorBody(attempt.body);
-    const error = parsed?.detail ? { ...parsed, detail: redact(parsed.detail, token) } : parsed;
+    const error = parsed?.detail ? { ...parsed, detail: shorten(redact(parsed.detail, token)) } : parsed;
     return httpErrorFor(context, request, attempt.status, error, attempt.notJson);
   };
 
@@ -244,7 +248,7 @@ export function createTransport(options: TransportOptions): Transport {
           case 'unknown': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1);
             const detail = parseScimErrorBody(result.body)?.detail;
-            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${redact(detail, token)})` : ''}`);
+            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${shorten(redact(detail, token))})` : ''}`);
           }
           case 'stop': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1);
