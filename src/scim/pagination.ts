@@ -33,18 +33,33 @@ function stuck(resource: string, what: string): ScimformError {
   });
 }
 
-/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
-async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+/**
+ * Runs `task` over `items` with at most `limit` in flight; results in input order. Nothing new
+ * starts once a task has failed or `done()` says so (the results not fetched stay undefined).
+ */
+async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>, done: () => boolean = () => false): Promise<(R | undefined)[]> {
+  const results: (R | undefined)[] = new Array(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed && !done()) {
       const index = next++;
-      results[index] = await task(items[index]!);
+      try {
+        results[index] = await task(items[index]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** The `id` a resource is de-duplicated by, when it has one. */
+function keyOf(item: unknown): string | undefined {
+  const id = item !== null && typeof item === 'object' ? getAttribute(item as Record<string, unknown>, 'id') : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
 /** Index listings that saw the collection change, read again from the start before giving up. */
@@ -84,6 +99,8 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
   // A later totalResults below the first page's means deletions shifted the list under the reading
   // (growth only appends or shifts forward, which de-duplication absorbs).
   let firstTotal: number | undefined;
+  // A resource without an id fails the listing anyway: no further page is read.
+  let broken = false;
   let shrank = false;
   let byIndex = false;
   const arrived = (page: ListPage) => {
@@ -97,10 +114,10 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
   const insert = (page: ListPage): number => {
     let added = 0;
     for (const item of page.resources) {
-      const id = item !== null && typeof item === 'object' ? getAttribute(item as Record<string, unknown>, 'id') : undefined;
-      const key = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+      const key = keyOf(item);
       if (key === undefined) {
-        withoutId.push(item); // the parser reports it
+        withoutId.push(item); // the parser reports it, so reading on would be wasted
+        broken = true;
         added++;
       } else if (!byId.has(key)) {
         byId.set(key, item);
@@ -121,7 +138,7 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
     const used = new Set<string>();
     let idle = 0;
     let cursor = first.nextCursor;
-    while (cursor !== undefined) {
+    while (cursor !== undefined && !broken) {
       if (used.has(cursor)) throw stuck(resource, 'the server returned the same cursor twice');
       used.add(cursor);
       const page = await options.fetchPage({ style: 'cursor', cursor, count });
@@ -145,7 +162,7 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
     const trusted = first.totalResults !== undefined && !(first.totalResults === count && step === count);
     let start = 1 + step;
     let longest = step;
-    if (step === 0) return;
+    if (step === 0 || broken) return;
     if (trusted) {
       const known = first.totalResults!;
       const starts: number[] = [];
@@ -154,15 +171,37 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
       // does not depend on which request finished first.
       let inFlight = 0;
       const before = itemCount();
-      const fetched = await mapBounded(starts, options.concurrency, async (startIndex) => {
-        const page = await options.fetchPage({ style: 'index', startIndex, count });
-        arrived(page);
-        inFlight += page.resources.length;
-        report(Math.min(before + inFlight, total ?? known));
-        return page;
-      });
-      for (const page of fetched) insert(page);
+      // A server whose totalResults promises more than its pages hold must not cost a request per
+      // promised page: an empty page ends the listing, and pages that only repeat what was read
+      // mean it is stuck.
+      const seen = new Set(byId.keys());
+      let idle = 0;
+      let ended = false;
+      const fetched = await mapBounded(
+        starts,
+        options.concurrency,
+        async (startIndex) => {
+          const page = await options.fetchPage({ style: 'index', startIndex, count });
+          arrived(page);
+          inFlight += page.resources.length;
+          report(Math.min(before + inFlight, total ?? known));
+          if (page.resources.length === 0) ended = true;
+          const fresh = page.resources.filter((item) => {
+            const key = keyOf(item);
+            if (key === undefined) ended = true;
+            if (key !== undefined && seen.has(key)) return false;
+            if (key !== undefined) seen.add(key);
+            return true;
+          }).length;
+          idle = fresh === 0 && page.resources.length > 0 ? idle + 1 : 0;
+          if (idle >= MAX_IDLE_CURSOR_PAGES) throw stuck(resource, `${idle} pages in a row added no new resources, although totalResults is ${known}`);
+          return page;
+        },
+        () => ended,
+      );
+      for (const page of fetched) if (page) insert(page);
       if (itemCount() !== reported) report(itemCount());
+      if (ended) return;
       const lastStart = starts.at(-1);
       const last = fetched.at(-1);
       // Done unless the collection grew while it was read.
@@ -173,7 +212,7 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
       const page = await options.fetchPage({ style: 'index', startIndex: start, count });
       const length = page.resources.length;
       const added = take(page);
-      if (length === 0 || added === 0 || length < longest) return;
+      if (length === 0 || added === 0 || length < longest || broken) return;
       if (page.totalResults !== undefined && page.totalResults !== count && start + length > page.totalResults) return;
       longest = Math.max(longest, length);
       start += length;
