@@ -106,6 +106,8 @@ export interface DesiredGroup {
   members: string[];
   /** Where each member is written, parallel to `members`. */
   memberSources: SourceLocation[];
+  /** Set when the file has no `members` key: membership is unmanaged, left as it is live (SPEC §2). */
+  membersUnmanaged?: true;
   source: SourceLocation;
 }
 

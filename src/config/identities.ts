@@ -48,6 +48,7 @@ export function readIdentities(document: IdentityDocument, file: YamlFile): { us
       source: file.itemLocation(document.groups!, index),
     };
     if (entry.externalId !== undefined) group.externalId = entry.externalId;
+    if (entry.members === undefined) group.membersUnmanaged = true;
     return { value: group, file, index };
   });
   return { users, groups };

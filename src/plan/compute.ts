@@ -412,8 +412,9 @@ function planGroups(
     const liveMembers = new Set(match.members);
     const wantedIds = new Set(wanted.flatMap((entry) => (entry.ref.id === undefined ? [] : [entry.ref.id])));
     const adds = wanted.filter((entry) => entry.ref.id === undefined || !liveMembers.has(entry.ref.id));
+    // A group declared without `members` leaves its membership as it is live (an absent key is unmanaged).
     const removes: MemberRef[] = [...liveMembers]
-      .filter((id) => touchable(id) && !wantedIds.has(id))
+      .filter((id) => !group.membersUnmanaged && touchable(id) && !wantedIds.has(id))
       .map((id) => ({ userName: users.identityOf.get(id) ?? id, id }))
       .sort((a, b) => (lower(a.userName) < lower(b.userName) ? -1 : lower(a.userName) > lower(b.userName) ? 1 : 0));
     const changes = groupChanges(group, match);

@@ -52,6 +52,8 @@ groups:
     externalId: G-1
     members: [carol@example.com, Dave@example.com]
   - displayName: Empty
+    members: []
+  - displayName: Unmanaged
 `;
 
 describe('loadConfig', () => {
@@ -138,6 +140,8 @@ describe('loadDesiredState', () => {
         source: { file: 'identities/people.yaml', line: 11, column: 5 },
       },
       { displayName: 'Empty', members: [], memberSources: [], source: { file: 'identities/people.yaml', line: 14, column: 5 } },
+      // No `members` key: membership is unmanaged, as any absent attribute is.
+      { displayName: 'Unmanaged', members: [], memberSources: [], membersUnmanaged: true, source: { file: 'identities/people.yaml', line: 16, column: 5 } },
     ]);
   });
 

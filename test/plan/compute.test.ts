@@ -384,6 +384,17 @@ describe('computePlan: groups', () => {
     expect(result.operations.find((candidate) => candidate.kind === 'createUser')?.key).toBe('user:new@example.com');
   });
 
+  test('a group declared without `members` leaves its live membership alone; `members: []` empties it', () => {
+    const live = [liveGroup('g1', 'Admins', ['ua', 'ub'])];
+    const unmanaged = plan(desired(users, [group('Admins', [], { membersUnmanaged: true })]), [alice, bob, carol], live);
+    expect(unmanaged.operations).toEqual([]);
+    expect(unmanaged.removals.removals).toBe(0);
+
+    const emptied = plan(desired(users, [group('Admins', [])]), [alice, bob, carol], live);
+    expect(only(emptied, 'updateGroupMembers').remove.map((member) => member.id)).toEqual(['ua', 'ub']);
+    expect(emptied.emptiedGroups).toEqual(['Admins']);
+  });
+
   test('membership changes are one PATCH: add of members values, remove by value filter', () => {
     const result = plan(desired(users, [group('Admins', ['alice@example.com', 'carol@example.com'])]), [alice, bob, carol], [liveGroup('g1', 'Admins', ['ua', 'ub'], { version: 'W/"2"' })], policy(), generic({ etag: true }));
     const op = only(result, 'updateGroupMembers');
