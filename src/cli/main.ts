@@ -14,10 +14,13 @@ type Action = (ctx: CliContext, options: Record<string, unknown>, args: string[]
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-function addCommonOptions(command: Command): Command {
+function addCommonOptions(command: Command, usesConfig: boolean): Command {
+  if (usesConfig) {
+    command
+      .option('-c, --config <file>', 'configuration file', 'scimform.yaml')
+      .option('-t, --target <name>', 'only this target (repeatable; default: every target)', collect);
+  }
   return command
-    .option('-c, --config <file>', 'configuration file', 'scimform.yaml')
-    .option('-t, --target <name>', 'only this target (repeatable; default: every target)', collect)
     .option('--no-color', 'never colour the output (also: NO_COLOR set, or not a TTY)')
     .option('-q, --quiet', 'print only the result, no progress or notes')
     .option('-v, --verbose', 'more detail, and a stack trace for internal errors');
@@ -38,13 +41,14 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
     })
     .exitOverride();
 
-  const register = (command: Command, load: () => Promise<{ run: Action }>) => {
+  const register = (command: Command, load: () => Promise<{ run: Action }>, usesConfig = true) => {
     command.copyInheritedSettings(program);
-    addCommonOptions(command).action(async (...received: unknown[]) => {
+    addCommonOptions(command, usesConfig).action(async (...received: unknown[]) => {
       const cmd = received[received.length - 1] as Command;
       const raw = cmd.opts() as Record<string, unknown>;
       const options = {
         ...raw,
+        config: (raw.config as string | undefined) ?? 'scimform.yaml',
         target: (raw.target as string[] | undefined) ?? [],
         quiet: raw.quiet === true,
         verbose: raw.verbose === true,
@@ -132,6 +136,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
       .option('--seed <n>', 'seed for the fault injection, for reproducible runs')
       .option('--request-log <file>', 'append one JSON line per request to this file'),
     () => import('./emulate.js'),
+    false,
   );
 
   register(
