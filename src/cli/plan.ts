@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { CliContext } from './context.js';
-import { renderPlan } from '../render/index.js';
+import type { SavedPlan } from '../plan/types.js';
+import { ScimformError } from '../errors.js';
+import { escapeMarkdown, renderPlan } from '../render/index.js';
 import { writeSavedPlan } from '../plan/saved.js';
 import { hasChanges } from '../reconcile.js';
 import { planAll, reportFailures, savedPlanOf, type PlanningResult } from './planning.js';
@@ -12,9 +14,20 @@ export interface PlanOptions {
   allowMassRemoval?: boolean;
 }
 
-/** Prints the plans in the chosen format; the saved-plan document is the JSON format. */
-export function printPlans(ctx: CliContext, result: PlanningResult, format: PlanOptions['format']): void {
-  ctx.stdout.write(renderPlan(savedPlanOf(ctx, result), format, { color: ctx.color }));
+/**
+ * Prints the plans in the chosen format; the saved-plan document is the JSON format. In Markdown
+ * (a pull-request comment or job summary) a target that could not be planned is named too, so
+ * the document never silently leaves it out.
+ */
+export function printPlans(ctx: CliContext, result: PlanningResult, format: PlanOptions['format'], saved: SavedPlan = savedPlanOf(ctx, result)): void {
+  ctx.stdout.write(renderPlan(saved, format, { color: ctx.color }));
+  if (format === 'markdown' && result.failures.length > 0) {
+    const lines = result.failures.map(({ target, error }) => {
+      const message = error instanceof ScimformError ? error.message : 'internal error (see the job log)';
+      return `> **${escapeMarkdown(target)}**: no plan: ${escapeMarkdown(message)}`;
+    });
+    ctx.stdout.write(`\n> [!CAUTION]\n${lines.join('\n>\n')}\n`);
+  }
 }
 
 /** 1 for any failure or refused guard; with detailed exit codes, 2 when anything differs; else 0. */
@@ -27,10 +40,11 @@ export function planExitCode(result: PlanningResult, detailed: boolean): number 
 export async function run(ctx: CliContext, options: Record<string, unknown>): Promise<number> {
   const opts = options as unknown as PlanOptions;
   const result = await planAll(ctx, { allowMassRemoval: opts.allowMassRemoval === true });
-  printPlans(ctx, result, opts.format);
+  const saved = savedPlanOf(ctx, result);
+  printPlans(ctx, result, opts.format, saved);
   if (opts.out && result.plans.length > 0) {
     const file = path.resolve(ctx.cwd, opts.out);
-    await writeSavedPlan(file, savedPlanOf(ctx, result));
+    await writeSavedPlan(file, saved);
     ctx.note(`Saved the plan to ${opts.out}; apply it with: scimform apply ${opts.out}`);
   }
   reportFailures(ctx, result.failures);

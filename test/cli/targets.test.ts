@@ -47,6 +47,14 @@ describe('two targets, one of them down', () => {
     expect(result.stderr).toContain('Check the url of target down');
   }, DOWN_TIMEOUT);
 
+  test('plan --format markdown names the failed target in the document, so a comment never silently omits it', async () => {
+    const repo = await twoTargetsOneDown();
+    const result = await repo.run('plan', '--format', 'markdown');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('### scimform plan');
+    expect(result.stdout).toMatch(/^> \*\*down\*\*: no plan: could not connect to http:\/\/127\.0\.0\.1:\d+/m);
+  }, DOWN_TIMEOUT);
+
   test('apply still applies the reachable target, converges it, and exits 1', async () => {
     const repo = await twoTargetsOneDown();
     const result = await repo.run('apply', '--auto-approve');
