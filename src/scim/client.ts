@@ -53,6 +53,17 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
       location: target.source,
     });
   }
+  // The same rule as the configuration's (SPEC §2), for callers of the package API too: a bearer
+  // token crosses the network only over TLS; plain http is for an emulator on this machine.
+  const host = baseUrl.hostname.toLowerCase();
+  const loopback = host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  if (baseUrl.protocol !== 'https:' && !(baseUrl.protocol === 'http:' && loopback)) {
+    const why = baseUrl.protocol === 'http:' ? `http is allowed only for loopback hosts, not ${baseUrl.hostname}` : `not ${baseUrl.protocol.replace(/:$/, '')}`;
+    throw new ScimformError(`the url of target ${target.name} must use https: ${why}`, {
+      hint: 'Use the https URL of the SCIM service; the bearer token must not travel in clear.',
+      location: target.source,
+    });
+  }
   const ownsDispatcher = options.dispatcher === undefined;
   const timeoutMs = target.timeoutSeconds * 1000;
   const dispatcher =

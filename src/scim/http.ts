@@ -72,6 +72,8 @@ type Attempt =
   | { kind: 'response'; status: number; headers: Record<string, string>; body: unknown; notJson?: string }
   | { kind: 'failure'; failure: 'connect' | 'reset' | 'timeout'; code: string; cause: unknown };
 
+/** OpenSSL's verification failures and Node's host-name check (ERR_TLS_CERT_ALTNAME_INVALID). */
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/;
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 const BROKEN_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_ABORTED', 'ECONNRESET', 'EPIPE']);
@@ -148,6 +150,13 @@ export function createTransport(options: TransportOptions): Transport {
       return attempt;
     } catch (error) {
       if (timedOut) return { kind: 'failure', failure: 'timeout', code: 'ETIMEDOUT', cause: error };
+      const code = (error as { code?: unknown } | null)?.code;
+      // A certificate that cannot be verified is refused, never retried and never worked around:
+      // the handshake failed, so nothing (the token included) was sent.
+      if (typeof code === 'string' && TLS_CODES.test(code)) {
+        throw new ScimNetworkError(request.method, request.path, 'connect', `the TLS certificate of ${urlOf(request.path)} could not be verified (${code})`,
+          `scimform verifies certificates and has no option to skip it; fix the certificate of target ${context.target}, or, for a private CA, give its certificate to Node with NODE_EXTRA_CA_CERTS.`, error);
+      }
       const failure = classify(error);
       if (!failure) throw error;
       return { kind: 'failure', ...failure, cause: error };
