@@ -1,0 +1,177 @@
+/**
+ * What scimform refuses at its edges: plain http except to loopback, certificates it cannot
+ * verify, identity files outside the repository (by glob or by symlink), YAML alias bombs and
+ * oversized files — each refused quickly, with a message, before anything is sent.
+ */
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { loadConfig, validateRepository } from '../../src/config/index.js';
+import { ScimformError } from '../../src/errors.js';
+import type { TargetConfig } from '../../src/model.js';
+import { createScimClient } from '../../src/scim/index.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const FIXTURES = path.join(import.meta.dirname, 'fixtures');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A repository in a fresh folder: `files` maps relative paths to contents. Returns its folder. */
+function repository(files: Record<string, string>): string {
+  const base = mkdtempSync(path.join(tmpdir(), 'scimform-sec-'));
+  dirs.push(base);
+  const dir = path.join(base, 'repo');
+  for (const [file, text] of Object.entries({ 'scimform.yaml': config(), ...files })) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
+function config(options: { url?: string; desired?: string[] } = {}): string {
+  const desired = (options.desired ?? ['identities/**/*.yaml']).map((glob) => `  - ${JSON.stringify(glob)}\n`).join('');
+  return `version: 1\ndesired:\n${desired}targets:\n  t:\n    url: ${options.url ?? 'https://scim.example.com/scim/v2'}\n    tokenEnv: T_TOKEN\n`;
+}
+
+const target = (url: string): TargetConfig => ({ name: 't', url, tokenEnv: 'T', profile: 'generic', concurrency: 1, timeoutSeconds: 2, source: { file: 'scimform.yaml', line: 5, column: 3 } });
+
+describe('plain http is refused except to loopback', () => {
+  test.each([
+    ['https://api.lightstep.com/scim/v2', true],
+    ['http://127.0.0.1:8787/scim/v2', true],
+    ['http://localhost:8787/scim/v2', true],
+    ['http://[::1]:8787/scim/v2', true],
+    ['http://api.lightstep.com/scim/v2', false],
+    ['http://10.0.0.8/scim/v2', false],
+    ['http://localhost.evil.example/scim/v2', false],
+    ['http://127.0.0.1.evil.example/scim/v2', false],
+    ['ftp://scim.example.com/scim/v2', false],
+  ])('%s accepted: %s — by the configuration and by the client', async (url, accepted) => {
+    const dir = repository({ 'scimform.yaml': config({ url }) });
+    const loaded = await loadConfig('scimform.yaml', { cwd: dir }).then(
+      () => true,
+      (error: unknown) => {
+        expect((error as Error).message).toMatch(/https/);
+        return false;
+      },
+    );
+    expect(loaded).toBe(accepted);
+    // The package API checks too: a pipeline that builds its own target cannot send the token in clear.
+    const built = (() => {
+      try {
+        void createScimClient(target(url), { token: 'x', readOnly: true }).close();
+        return true;
+      } catch (error) {
+        expect(error).toBeInstanceOf(ScimformError);
+        expect((error as Error).message).toContain('must use https');
+        return false;
+      }
+    })();
+    expect(built).toBe(accepted);
+  });
+});
+
+describe('TLS verification is never disabled', () => {
+  test('a server whose certificate cannot be verified is refused before any request reaches it', async () => {
+    let requests = 0;
+    const server = createServer({ key: readFileSync(path.join(FIXTURES, 'self-signed.key')), cert: readFileSync(path.join(FIXTURES, 'self-signed.crt')) }, (_req, res) => {
+      requests++;
+      res.writeHead(200, { 'Content-Type': 'application/scim+json' }).end('{"totalResults":0,"Resources":[]}');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = createScimClient(target(`https://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2`), {
+      token: 'tls-test-token',
+      readOnly: true,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    try {
+      const error = await client.listUsers().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ScimformError);
+      expect((error as Error).message).toMatch(/certificate/i);
+      // The handshake failed, so the request — and its Authorization header — was never sent.
+      expect(requests).toBe(0);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test('no source file turns verification off or makes it optional', () => {
+    const sources = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const full = path.join(dir, name);
+        return statSync(full).isDirectory() ? sources(full) : full.endsWith('.ts') ? [full] : [];
+      });
+    const offenders = sources(path.join(ROOT, 'src')).filter((file) =>
+      /rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED|checkServerIdentity|secureOptions|insecure/i.test(readFileSync(file, 'utf8')),
+    );
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('identity files outside the repository are refused', () => {
+  const outside = 'users:\n  - userName: intruder@acme.example\n';
+
+  test.each([
+    ['a glob that climbs out', ['../outside/*.yaml']],
+    ['a glob that climbs out after descending', ['identities/../../outside/*.yaml']],
+    ['a glob that climbs out inside braces', ['{identities,../outside}/*.yaml']],
+    ['an absolute glob', ['/tmp/**/*.yaml']],
+  ])('%s', async (_name, desired) => {
+    const dir = repository({ 'scimform.yaml': config({ desired }), 'identities/a.yaml': 'users: []\n' });
+    writeFileSync(path.join(dir, '..', 'outside.yaml'), outside);
+    mkdirSync(path.join(dir, '..', 'outside'), { recursive: true });
+    writeFileSync(path.join(dir, '..', 'outside', 'x.yaml'), outside);
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(report.issues.length).toBeGreaterThan(0);
+    expect(report.issues[0]).toMatchObject({ file: 'scimform.yaml', message: expect.stringMatching(/outside|inside|relative|climb|\.\./i) });
+    expect(report.desired?.users.map((user) => user.userName) ?? []).not.toContain('intruder@acme.example');
+  });
+
+  test.each([
+    ['a symlinked file', (dir: string) => symlinkSync(path.join(dir, '..', 'outside.yaml'), path.join(dir, 'identities', 'link.yaml'))],
+    ['a symlinked folder', (dir: string) => symlinkSync(path.join(dir, '..', 'outside'), path.join(dir, 'identities', 'linked'))],
+  ])('%s that leaves the repository', async (_name, link) => {
+    const dir = repository({ 'identities/a.yaml': 'users: []\n' });
+    writeFileSync(path.join(dir, '..', 'outside.yaml'), outside);
+    mkdirSync(path.join(dir, '..', 'outside'));
+    writeFileSync(path.join(dir, '..', 'outside', 'x.yaml'), outside);
+    link(dir);
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(report.issues.map((issue) => issue.message).join('\n')).toMatch(/outside/i);
+    expect(report.desired?.users.map((user) => user.userName) ?? []).not.toContain('intruder@acme.example');
+  });
+});
+
+describe('hostile YAML is refused quickly', () => {
+  const laughs = (levels: number) => {
+    const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < levels; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+    return `${lines.join('\n')}\nusers: *a${levels - 1}\n`;
+  };
+
+  test.each([
+    ['an alias bomb in an identity file', { 'identities/a.yaml': laughs(9) }],
+    ['an alias bomb in the config file', { 'scimform.yaml': `${config()}x: &x [a, b]\n${laughs(9).replace('users:', 'y:')}` }],
+    ['an identity file over the size limit', { 'identities/big.yaml': `users:\n${'  - userName: someone@acme.example\n'.repeat(330_000)}` }],
+  ])('%s', async (_name, files) => {
+    const dir = repository({ 'identities/ok.yaml': 'users: []\n', ...files });
+    const started = performance.now();
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(report.issues.length).toBeGreaterThan(0);
+    expect(report.issues.map((issue) => issue.message).join('\n')).toMatch(/alias|limit|MiB|too/i);
+    await expect(loadConfig('scimform.yaml', { cwd: dir }).then(async (loaded) => (await import('../../src/config/index.js')).loadDesiredState(loaded))).rejects.toBeInstanceOf(ScimformError);
+  });
+});
