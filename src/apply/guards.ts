@@ -1,5 +1,7 @@
 /** Guards hold at apply time too (SPEC §4): a saved plan is refused when it breaks them, whoever made it. */
 import { ScimformError } from '../errors.js';
+import type { Policy } from '../model.js';
+import { scopeRules } from '../plan/scope.js';
 import type { GuardViolation, TargetPlan } from '../plan/types.js';
 
 /** The violations that still stop apply: all of them, or with `--allow-mass-removal` only those it cannot override. */
@@ -22,4 +24,29 @@ export function assertGuards(plans: readonly TargetPlan[], options: { allowMassR
     ? 'Review the removals; if they are intended, apply again with --allow-mass-removal.'
     : 'DELETE needs `allowDelete: true` under `policy` in the config; change the config or the policy, then plan again.';
   throw new ScimformError(message, { hint });
+}
+
+/**
+ * The policy of the config in the working tree, checked against the operations themselves just
+ * before they are sent. A saved plan is data from elsewhere (an artifact of a pull request's
+ * run): whatever it says of its own violations, it may not DELETE without `allowDelete`, nor touch
+ * a protected or out-of-scope user.
+ */
+export function assertPolicyAllows(plan: TargetPlan, policy: Policy): void {
+  const rules = scopeRules(policy);
+  for (const operation of plan.plan.operations) {
+    const deletes = operation.kind === 'deleteUser' || operation.kind === 'deleteGroup' || operation.requests.some((request) => request.method === 'DELETE');
+    if (deletes && !policy.allowDelete) {
+      throw new ScimformError(`${plan.target.name}: the plan holds a DELETE (${operation.key}) but the config has allowDelete: false; nothing was sent`, {
+        hint: 'Plan again from the current files; a plan with a DELETE needs `allowDelete: true` under `policy`.',
+      });
+    }
+    const userName = 'userName' in operation ? operation.userName : undefined;
+    if (userName !== undefined && !rules.isManageable(userName)) {
+      throw new ScimformError(
+        `${plan.target.name}: the plan changes user ${userName}, which the config ${rules.isProtected(userName) ? 'protects' : 'keeps out of scope'}; nothing was sent`,
+        { hint: 'Plan again from the current files; protected and out-of-scope users never appear in a plan.' },
+      );
+    }
+  }
 }

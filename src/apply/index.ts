@@ -4,7 +4,7 @@ export { assertPlanFresh, checkFingerprints, describeChangedFiles, describeStale
 export { verifyConverged, renderVerification, describeResidue, formatValue, type Verification } from './verify.js';
 export { renderApplyReport, formatCounts, formatProgress, createProgressReporter, type ProgressReporter } from './report.js';
 export { openAuditLog, formatAuditLine, type AuditLog } from './audit.js';
-export { assertGuards, blockingViolations } from './guards.js';
+export { assertGuards, assertPolicyAllows, blockingViolations } from './guards.js';
 export { confirmApply, type ApprovalIO } from './approve.js';
 export { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
 export { resolveRefs } from './refs.js';

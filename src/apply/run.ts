@@ -6,6 +6,7 @@ import type { Capabilities, DesiredState, Policy } from '../model.js';
 import type { TargetPlan } from '../plan/types.js';
 import type { ScimReader, ScimWriter } from '../scim/types.js';
 import { applyPlan } from './executor.js';
+import { assertPolicyAllows } from './guards.js';
 import { renderApplyReport } from './report.js';
 import type { ApplyOptions, ApplyReport } from './types.js';
 import { renderVerification, verifyConverged, type Verification } from './verify.js';
@@ -23,6 +24,7 @@ export async function applyAndVerify(
   policy: Policy,
   options: ApplyOptions & { capabilities?: Capabilities },
 ): Promise<TargetApplyResult> {
+  assertPolicyAllows(plan, policy);
   const report = await applyPlan(plan, client, options);
   if (report.interrupted || options.signal?.aborted) return { report };
   const verification = await verifyConverged(desired, policy, options.capabilities ?? plan.capabilities, client);
