@@ -10,7 +10,7 @@ import type { EmulatorFaults, EmulatorOptions } from '../../src/emulator/index.j
 import type { Policy } from '../../src/model.js';
 import { applyExitCode, renderVerification } from '../../src/apply/index.js';
 import { ScimformError } from '../../src/errors.js';
-import { applyRound, desired, expectCleanRerun, group, liveUsers, people, person, planFor, POLICY, resources, type ClientSettings } from './harness.js';
+import { applyRound, desired, duplicatesIn, expectCleanRerun, group, liveUsers, people, person, planFor, POLICY, resources, unplannedWrites, type ClientSettings } from './harness.js';
 
 const res = resources();
 afterEach(() => res.closeAll());
@@ -156,4 +156,26 @@ test('a user the server answers 201 for but does not keep: apply exits 1 naming 
   const again = await applyRound(emu, client, want, { policy: everyone });
   expect(again.writes.map((write) => `${write.method} ${write.path}`)).toEqual(['POST /Users']);
   expect(again.result.verification?.converged).toBe(false);
+});
+
+describe('the checks themselves catch what they are for', () => {
+  test('a write nobody planned, or a planned path with another body, is reported; retries are not', async () => {
+    const emu = await res.emulator({ initial: initial() });
+    const client = res.client(emu);
+    const plan = await planFor(emu, client, changeSet());
+    const [first] = plan.plan.operations.filter((operation) => operation.kind === 'updateUser');
+    const request = first!.requests[0]!;
+    const logged = (method: string, path: string, body: unknown) => ({ method, path, query: {}, status: 200, body, time: '' });
+    expect(unplannedWrites(plan, [logged(request.method, request.path, request.body), logged(request.method, request.path, request.body)])).toEqual([]);
+    expect(unplannedWrites(plan, [logged('DELETE', request.path, undefined)])).toHaveLength(1);
+    expect(unplannedWrites(plan, [logged(request.method, request.path, { Operations: [{ op: 'replace', path: 'active', value: false }] })])).toHaveLength(1);
+    expect(unplannedWrites(plan, [logged('PATCH', '/Users/someone-else', request.body)])).toHaveLength(1);
+  });
+
+  test.each([
+    [['a@example.com', 'b@example.com'], []],
+    [['a@example.com', 'A@example.com', 'b@example.com'], ['a@example.com']],
+  ])('users %j: duplicates %j', (names, expected) => {
+    expect(duplicatesIn(names.map((userName) => ({ userName })))).toEqual(expected);
+  });
 });

@@ -106,15 +106,18 @@ export function unplannedWrites(plan: TargetPlan, writes: LoggedRequest[]): Logg
   });
 }
 
-/** userNames that exist more than once (case-insensitively) on the server. */
-export function duplicateUsers(emu: RunningEmulator): string[] {
+/** userNames that occur more than once (case-insensitively) among SCIM user resources. */
+export function duplicatesIn(users: Record<string, unknown>[]): string[] {
   const seen = new Map<string, number>();
-  for (const user of emu.users()) {
+  for (const user of users) {
     const name = String(user.userName).toLowerCase();
     seen.set(name, (seen.get(name) ?? 0) + 1);
   }
   return [...seen].filter(([, n]) => n > 1).map(([name]) => name);
 }
+
+/** userNames the emulator holds more than once. */
+export const duplicateUsers = (emu: RunningEmulator): string[] => duplicatesIn(emu.users());
 
 export interface Round {
   plan: TargetPlan;
