@@ -69,6 +69,13 @@ function policyRule(policy: Policy, rule: 'unmanagedUsers' | 'unmanagedGroups'):
   return { kind: 'policy', rule, value: policy[rule], ...(location ? { location } : {}) };
 }
 
+/** Stable sort by a string key computed once per item (not once per comparison). */
+function sortByKey<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const keyed = items.map((item) => ({ item, key: key(item) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((entry) => entry.item);
+}
+
 function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
   const map = new Map<string, T[]>();
   for (const item of items) {
@@ -111,31 +118,42 @@ interface UserMatching {
   leftAlone: Set<string>;
 }
 
-function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], rules: ScopeRules, work: Work): UserMatching {
-  const users = [...desired].sort((a, b) => (lower(a.userName) < lower(b.userName) ? -1 : lower(a.userName) > lower(b.userName) ? 1 : 0));
-  const byExternalId = groupBy(liveUsers, (user) => user.externalId);
-  const byUserName = groupBy(liveUsers, (user) => lower(user.userName));
-  const claimedBy = new Map<string, DesiredUser>();
-  const matchOf = new Map<DesiredUser, LiveUser>();
+/**
+ * The live users by lower-cased userName, in `liveUsers` order, and the ids of those outside
+ * scope or protected (usually few, so asking that set is cheaper than matching the glob again).
+ */
+interface LiveIndex {
+  byUserName: Map<string, LiveUser[]>;
+  unmanageable: Set<string>;
+}
 
-  for (const user of users) {
-    if (typeof user.externalId !== 'string') continue;
+function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], index: LiveIndex, rules: ScopeRules, work: Work): UserMatching {
+  const users = sortByKey(desired, (user) => lower(user.userName));
+  const byExternalId = groupBy(liveUsers, (user) => user.externalId);
+  const { byUserName } = index;
+  const claimedBy = new Map<string, DesiredUser>();
+  /** The live match of `users[i]`. */
+  const matchOf: (LiveUser | undefined)[] = new Array(users.length);
+  const liveManageable = (user: LiveUser): boolean => !index.unmanageable.has(user.id);
+
+  users.forEach((user, i) => {
+    if (typeof user.externalId !== 'string') return;
     const live = (byExternalId.get(user.externalId) ?? []).find((candidate) => !claimedBy.has(candidate.id));
     if (live) {
       claimedBy.set(live.id, user);
-      matchOf.set(user, live);
+      matchOf[i] = live;
     }
-  }
-  for (const user of users) {
-    if (matchOf.has(user)) continue;
+  });
+  users.forEach((user, i) => {
+    if (matchOf[i]) return;
     const candidates = (byUserName.get(lower(user.userName)) ?? []).filter((candidate) => !claimedBy.has(candidate.id));
     // Exact case first, then the lowest id: deterministic on a target holding case-only duplicates.
     candidates.sort((a, b) => Number(b.userName === user.userName) - Number(a.userName === user.userName) || byId(a, b));
     const live = candidates[0];
-    if (!live) continue;
+    if (!live) return;
     claimedBy.set(live.id, user);
-    matchOf.set(user, live);
-  }
+    matchOf[i] = live;
+  });
 
   for (const [name, holders] of byUserName) {
     if (holders.length < 2 || !rules.isManageable(name)) continue;
@@ -150,10 +168,12 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
 
   const matched: UserMatching['matched'] = [];
   const leftAlone = new Set<string>();
-  for (const user of users) {
-    const live = matchOf.get(user);
-    if (live && !(rules.isManageable(user.userName) && rules.isManageable(live.userName))) leftAlone.add(live.id);
-    if (!rules.isManageable(user.userName)) {
+  for (let i = 0; i < users.length; i++) {
+    const user = users[i]!;
+    const live = matchOf[i];
+    const manageable = rules.isManageable(user.userName);
+    if (live && !(manageable && liveManageable(live))) leftAlone.add(live.id);
+    if (!manageable) {
       // Declaring a protected account in git is normal (it documents the account): say so only when the declaration asks for something not done.
       const differences = live ? diffUser(user, live).map((change) => change.path) : [];
       if (!live || differences.length > 0) {
@@ -162,7 +182,7 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
       }
       continue;
     }
-    if (live && !rules.isManageable(live.userName)) {
+    if (live && !liveManageable(live)) {
       work.notes.push(
         `user ${user.userName} matches live user ${live.userName} (id ${live.id}) by externalId, which is ${rules.isProtected(live.userName) ? 'protected' : 'outside scope'}: left alone`,
       );
@@ -173,6 +193,17 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   return { matched, claimedBy, leftAlone };
 }
 
+interface PlannedUsers {
+  /** Declared userName (lower-cased) → the member a group should hold. */
+  members: Map<string, MemberRef>;
+  untouchable: Set<string>;
+  /** A live user's id → the userName it is known by in this plan; undefined for an id no live user has. */
+  identityOf: (id: string) => string | undefined;
+  /** Live users by lower-cased userName. */
+  holdersByName: Map<string, LiveUser[]>;
+  liveUsersInScope: number;
+}
+
 function planUsers(
   desired: DesiredState,
   live: LiveState,
@@ -180,16 +211,23 @@ function planUsers(
   capabilities: Capabilities,
   rules: ScopeRules,
   work: Work,
-): { members: Map<string, MemberRef>; untouchable: Set<string>; identityOf: Map<string, string> } {
+): PlannedUsers {
   const liveUsers = [...live.users].sort(byId);
-  const { matched, claimedBy, leftAlone } = matchUsers(desired.users, liveUsers, rules, work);
-  const holdersByName = groupBy(liveUsers, (user) => lower(user.userName));
+  const unmanageable = liveUsers.filter((user) => !rules.isManageable(user.userName));
+  const index: LiveIndex = { byUserName: groupBy(liveUsers, (user) => lower(user.userName)), unmanageable: new Set(unmanageable.map((user) => user.id)) };
+  const { matched, claimedBy, leftAlone } = matchUsers(desired.users, liveUsers, index, rules, work);
+  const holdersByName = index.byUserName;
   /** Declared userName (lower-cased) → the member a group should hold: a live user by id, or one this plan creates. */
   const members = new Map<string, MemberRef>();
   /** Live users nobody may touch in this plan: protected, out of scope, or holding a contested userName. */
-  const untouchable = new Set([...leftAlone, ...liveUsers.filter((user) => !rules.isManageable(user.userName)).map((user) => user.id)]);
+  const untouchable = new Set([...leftAlone, ...index.unmanageable]);
   /** Live id → the userName it is known by in this plan (the declared one when matched). */
-  const identityOf = new Map(liveUsers.map((user) => [user.id, claimedBy.get(user.id)?.userName ?? user.userName]));
+  let identities: Map<string, string> | undefined;
+  // Built on first use: only removals and undeclared groups ask, so a plan without them skips it.
+  const identityOf = (id: string): string | undefined => {
+    identities ??= new Map(liveUsers.map((user) => [user.id, claimedBy.get(user.id)?.userName ?? user.userName]));
+    return identities.get(id);
+  };
 
   /** The declared userName a contested holder is being renamed to by this same plan, if any. */
   const renamedTo = (holder: LiveUser): string | undefined => {
@@ -299,7 +337,7 @@ function planUsers(
       work.removals += 1;
     }
   }
-  return { members, untouchable, identityOf };
+  return { members, untouchable, identityOf, holdersByName, liveUsersInScope: liveUsers.length - unmanageable.length };
 }
 
 interface GroupMatch {
@@ -308,7 +346,7 @@ interface GroupMatch {
 }
 
 function matchGroups(desired: readonly DesiredGroup[], liveGroups: readonly LiveGroup[]): { matched: GroupMatch[]; claimed: Set<string> } {
-  const groups = [...desired].sort((a, b) => (a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : 0));
+  const groups = sortByKey(desired, (group) => group.displayName);
   const claimed = new Set<string>();
   const matchOf = new Map<DesiredGroup, LiveGroup>();
   const claim = (group: DesiredGroup, live: LiveGroup | undefined): void => {
@@ -316,17 +354,21 @@ function matchGroups(desired: readonly DesiredGroup[], liveGroups: readonly Live
     claimed.add(live.id);
     matchOf.set(group, live);
   };
-  const unclaimed = (predicate: (live: LiveGroup) => boolean): LiveGroup[] => liveGroups.filter((live) => !claimed.has(live.id) && predicate(live));
+  // Indexed in live order, so "the first unclaimed one" is the same as a scan of every live group.
+  const byExternalId = groupBy(liveGroups, (live) => live.externalId);
+  const byName = groupBy(liveGroups, (live) => live.displayName);
+  const byLowerName = groupBy(liveGroups, (live) => lower(live.displayName));
+  const unclaimed = (candidates: LiveGroup[] | undefined): LiveGroup[] => (candidates ?? []).filter((live) => !claimed.has(live.id));
 
   for (const group of groups) {
-    if (typeof group.externalId === 'string') claim(group, unclaimed((live) => live.externalId === group.externalId)[0]);
+    if (typeof group.externalId === 'string') claim(group, unclaimed(byExternalId.get(group.externalId))[0]);
   }
   for (const group of groups) {
-    if (!matchOf.has(group)) claim(group, unclaimed((live) => live.displayName === group.displayName)[0]);
+    if (!matchOf.has(group)) claim(group, unclaimed(byName.get(group.displayName))[0]);
   }
   for (const group of groups) {
     if (matchOf.has(group)) continue;
-    const candidates = unclaimed((live) => lower(live.displayName) === lower(group.displayName));
+    const candidates = unclaimed(byLowerName.get(lower(group.displayName)));
     if (candidates.length === 1) claim(group, candidates[0]);
   }
   return { matched: groups.map((group) => ({ desired: group, live: matchOf.get(group) })), claimed };
@@ -353,16 +395,13 @@ function planGroups(
   live: LiveState,
   policy: Policy,
   capabilities: Capabilities,
-  users: { members: Map<string, MemberRef>; untouchable: Set<string>; identityOf: Map<string, string> },
+  users: PlannedUsers,
   work: Work,
 ): void {
   const liveGroups = [...live.groups].sort(byId);
-  const liveUserIds = new Set(live.users.map((user) => user.id));
   /** Members scimform may remove: live users it manages. Everything else in `members` is left alone. */
-  const touchable = (id: string): boolean => liveUserIds.has(id) && !users.untouchable.has(id);
+  const touchable = (id: string): boolean => users.identityOf(id) !== undefined && !users.untouchable.has(id);
   const { matched, claimed } = matchGroups(desired.groups, liveGroups);
-  const liveIdsByName = new Map<string, string[]>();
-  for (const user of live.users) liveIdsByName.set(lower(user.userName), [...(liveIdsByName.get(lower(user.userName)) ?? []), user.id]);
   const writable = capabilities.groupsWritable;
 
   for (const { desired: group, live: match } of matched) {
@@ -382,15 +421,15 @@ function planGroups(
       seen.add(key);
       wanted.push({ ref, source: group.memberSources[index] ?? group.source });
     });
-    wanted.sort((a, b) => (lower(a.ref.userName) < lower(b.ref.userName) ? -1 : lower(a.ref.userName) > lower(b.ref.userName) ? 1 : 0));
+    const wantedInOrder = sortByKey(wanted, (entry) => lower(entry.ref.userName));
     for (const name of unresolved) {
       // Only worth a note when the member is missing live: a protected user already in the group is as declared.
-      const present = match !== undefined && (liveIdsByName.get(lower(name)) ?? []).some((id) => match.members.includes(id));
+      const present = match !== undefined && (users.holdersByName.get(lower(name)) ?? []).some((holder) => match.members.includes(holder.id));
       if (!present) work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
     }
 
     if (!match) {
-      const members = wanted.map((entry) => entry.ref);
+      const members = wantedInOrder.map((entry) => entry.ref);
       if (writable) {
         const externalId = typeof group.externalId === 'string' ? group.externalId : undefined;
         work.operations.push({
@@ -410,13 +449,15 @@ function planGroups(
     }
 
     const liveMembers = new Set(match.members);
-    const wantedIds = new Set(wanted.flatMap((entry) => (entry.ref.id === undefined ? [] : [entry.ref.id])));
-    const adds = wanted.filter((entry) => entry.ref.id === undefined || !liveMembers.has(entry.ref.id));
+    const wantedIds = new Set<string>();
+    for (const entry of wantedInOrder) if (entry.ref.id !== undefined) wantedIds.add(entry.ref.id);
+    const adds = wantedInOrder.filter((entry) => entry.ref.id === undefined || !liveMembers.has(entry.ref.id));
     // A group declared without `members` leaves its membership as it is live (an absent key is unmanaged).
-    const removes: MemberRef[] = [...liveMembers]
-      .filter((id) => !group.membersUnmanaged && touchable(id) && !wantedIds.has(id))
-      .map((id) => ({ userName: users.identityOf.get(id) ?? id, id }))
-      .sort((a, b) => (lower(a.userName) < lower(b.userName) ? -1 : lower(a.userName) > lower(b.userName) ? 1 : 0));
+    const removes: MemberRef[] = sortByKey(
+      // wantedIds first: a small set, and most live members are wanted.
+      [...liveMembers].filter((id) => !group.membersUnmanaged && !wantedIds.has(id) && touchable(id)).map((id) => ({ userName: users.identityOf(id) ?? id, id })),
+      (member) => lower(member.userName),
+    );
     const changes = groupChanges(group, match);
 
     work.removals += removes.length;
@@ -536,7 +577,7 @@ export function computePlan(desired: DesiredState, live: LiveState, policy: Poli
     summary: summarise(operations),
     removals: {
       removals: work.removals,
-      liveUsersInScope: live.users.filter((user) => rules.isManageable(user.userName)).length,
+      liveUsersInScope: users.liveUsersInScope,
       limit: policy.maxRemovals,
     },
     emptiedGroups: [...new Set(work.emptiedGroups)].sort(),

@@ -24,19 +24,30 @@ function emailKey(email: Email): string {
   return JSON.stringify([email.value.toLowerCase(), (email.type ?? '').toLowerCase(), email.primary === true]);
 }
 
+/** Whether two emails have the same `emailKey`, without building the keys. */
+function sameEmail(a: Email, b: Email): boolean {
+  return (
+    (a.primary === true) === (b.primary === true) &&
+    (a.value === b.value || a.value.toLowerCase() === b.value.toLowerCase()) &&
+    (a.type === b.type || (a.type ?? '').toLowerCase() === (b.type ?? '').toLowerCase())
+  );
+}
+
 /** The emails as a sorted set of canonical keys; `null`, absent and `[]` are all "no emails". */
 export function normaliseEmails(emails: readonly Email[] | null | undefined): string[] {
   return [...new Set((emails ?? []).map(emailKey))].sort();
 }
 
 export function sameEmails(a: readonly Email[] | null | undefined, b: readonly Email[] | null | undefined): boolean {
+  // The common case, one email on each side: equal keys, without building the sets.
+  if (a?.length === 1 && b?.length === 1) return sameEmail(a[0]!, b[0]!);
   const left = normaliseEmails(a);
   const right = normaliseEmails(b);
   return left.length === right.length && left.every((key, index) => key === right[index]);
 }
 
 export function sameUserName(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  return a === b || a.toLowerCase() === b.toLowerCase();
 }
 
 /** An email as it goes on the wire: only the keys that are set. */
