@@ -172,15 +172,17 @@ export function createTransport(options: TransportOptions): Transport {
       const reason = attempt.failure === 'timeout' ? `no answer within ${seconds(options.timeoutMs)} from ${urlOf(path)}` : `the connection broke (${attempt.code})`;
       return new OutcomeUnknownError(method, path, reason, attempt.cause);
     }
+    // A write that timed out or lost its connection may have been applied all the same.
+    const maybe = method !== 'GET' && attempt.failure !== 'connect' ? '; it may have been applied' : '';
     switch (attempt.failure) {
       case 'timeout':
-        return new ScimNetworkError(method, path, 'timeout', `${method} ${urlOf(path)} timed out: no answer within ${seconds(options.timeoutMs)}${tries}`,
+        return new ScimNetworkError(method, path, 'timeout', `${method} ${urlOf(path)} timed out: no answer within ${seconds(options.timeoutMs)}${tries}${maybe}`,
           `The service is slow or unreachable; raise timeoutSeconds of target ${context.target} or try again later.`, attempt.cause);
       case 'connect':
         return new ScimNetworkError(method, path, 'connect', `could not connect to ${urlOf(path)} (${attempt.code})${tries}`,
           `Check the url of target ${context.target} and the network (proxy, DNS, firewall).`, attempt.cause);
       case 'reset':
-        return new ScimNetworkError(method, path, 'reset', `${method} ${urlOf(path)} failed: the connection broke before a complete response (${attempt.code})${tries}`,
+        return new ScimNetworkError(method, path, 'reset', `${method} ${urlOf(path)} failed: the connection broke before a complete response (${attempt.code})${tries}${maybe}`,
           'The service or a proxy closed the connection; try again later.', attempt.cause);
     }
   };
