@@ -110,6 +110,23 @@ describe('apply through faults converges without duplicates or unplanned writes'
   });
 });
 
+test('updates slower than the timeout: each is reported with what is known, nothing is sent twice blindly, and the read-back shows they landed', { timeout: 20_000 }, async () => {
+  const emu = await res.emulator({ initial: initial() });
+  const client = res.client(emu, { maxAttempts: 2, timeoutSeconds: 0.15 });
+  const want = changeSet();
+  emu.setFaults({ latencyMs: 250, onlyMethods: ['PATCH'] });
+  const { plan, result, writes } = await applyRound(emu, client, want);
+  const patched = plan.plan.operations.filter((operation) => operation.requests.some((request) => request.method === 'PATCH'));
+  const failed = result.report.outcomes.filter((outcome) => outcome.status === 'failed');
+  expect(failed.map((outcome) => outcome.key).sort()).toEqual(patched.map((operation) => operation.key).sort());
+  for (const outcome of failed) expect(outcome.message).toMatch(/^PATCH \S+ timed out: no answer within 150 ms \(2 attempts\); it may have been applied$/);
+  // Each PATCH is sent at most twice (one retry, guarded by If-Match), and the read-back finds every change in place.
+  expect(writes.filter((write) => write.method === 'PATCH').length).toBeLessThanOrEqual(2 * patched.length);
+  expect(result.verification?.converged).toBe(true);
+  expect(applyExitCode([result])).toBe(1);
+  await expectCleanRerun(emu, client, want);
+});
+
 describe('faults that do not pass stop with a precise error and write nothing', () => {
   test.each([
     { name: 'every response slower than the timeout', faults: { latencyMs: 300 }, message: /timed out|did not answer|no answer/i },
