@@ -59,9 +59,9 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: '429 storm without Retry-After', faults: { rate429: 0.5, seed: 1 } },
-  { name: '429 storm with Retry-After', faults: { rate429: 0.5, retryAfterSeconds: 1, seed: 2 } },
-  { name: '5xx burst', faults: { rate5xx: 0.4, seed: 3 } },
+  { name: '429 storm without Retry-After', faults: { rate429: 0.35, seed: 1 } },
+  { name: '429 storm with Retry-After', faults: { rate429: 0.35, retryAfterSeconds: 1, seed: 2 } },
+  { name: '5xx burst', faults: { rate5xx: 0.3, seed: 3 } },
   { name: 'connection resets', faults: { rateReset: 0.3, seed: 4 } },
   { name: 'lost responses on POST (user and group creates)', faults: { rateLostResponse: 0.5, onlyMethods: ['POST'], seed: 5 } },
   { name: 'lost responses on PATCH (updates, (de)activations, members)', faults: { rateLostResponse: 0.5, onlyMethods: ['PATCH'], seed: 6 } },
