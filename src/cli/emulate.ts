@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { CliContext } from './context.js';
 import { ScimformError } from '../errors.js';
 import type { EmulatorFaults, EmulatorOptions } from '../emulator/index.js';
@@ -51,6 +52,11 @@ export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: R
 /** Runs the emulator until SIGINT/SIGTERM; the URL is the first line on stdout so scripts can read it. */
 export async function run(ctx: CliContext, options: Record<string, unknown>, _args: string[]): Promise<number> {
   const settings = emulatorOptions(ctx, options);
+  if (settings.dataFile !== undefined && !existsSync(dirname(settings.dataFile))) {
+    throw new ScimformError(`the folder of the data file ${settings.dataFile} does not exist`, {
+      hint: 'Create the folder first, or give --data a path in a folder that exists.',
+    });
+  }
   const { startEmulatorWithDescription } = await import('../emulator/index.js');
   let started;
   try {

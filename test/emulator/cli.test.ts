@@ -100,6 +100,13 @@ describe('scimform emulate', () => {
     }
   });
 
+  test('a --data file in a folder that does not exist is a clear error, and nothing keeps running', async () => {
+    const { code, stdout, stderr } = await runCli(['emulate', '--data', '/nonexistent-folder/data.json']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('error: the folder of the data file /nonexistent-folder/data.json does not exist');
+  });
+
   // The built command, as scripts run it; `npm test` builds first (pretest).
   const bin = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
   test.skipIf(!existsSync(bin))('the built command prints its URL first and exits 0 on SIGTERM', async () => {
