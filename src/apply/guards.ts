@@ -21,7 +21,7 @@ export function assertGuards(plans: readonly TargetPlan[], options: { allowMassR
       ? `${first.target}: ${first.violation.message}`
       : `${blocking.length} guards refuse this plan: ${blocking.map(({ target, violation }) => `${target}: ${violation.message}`).join('; ')}`;
   const hint = blocking.every(({ violation }) => violation.overridable)
-    ? 'Review the removals; if they are intended, apply again with --allow-mass-removal.'
+    ? 'Nothing was written.'
     : 'DELETE needs `allowDelete: true` under `policy` in the config; change the config or the policy, then plan again.';
   throw new ScimformError(message, { hint });
 }

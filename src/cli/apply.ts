@@ -122,10 +122,10 @@ async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: strin
   if (planFile) {
     input = await loadSavedPlan(ctx, planFile, allowMassRemoval, clients);
     ctx.note(`Saved plan ${planFile} still matches the files and the live state.`);
-    ctx.stdout.write(renderText(input.plans, { color: ctx.color }));
+    ctx.stdout.write(renderText(input.plans, { color: ctx.color, notes: !ctx.quiet }));
   } else {
     const result = await planAll(ctx, { allowMassRemoval });
-    ctx.stdout.write(renderText(result.plans, { color: ctx.color }));
+    ctx.stdout.write(renderText(result.plans, { color: ctx.color, notes: !ctx.quiet }));
     // Each target is guarded on its own: a refused target is reported as failed, and the others still apply.
     const refused: TargetFailure[] = [];
     const guarded = result.plans.flatMap((plan) => {

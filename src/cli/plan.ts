@@ -20,7 +20,7 @@ export interface PlanOptions {
  * the document never silently leaves it out.
  */
 export function printPlans(ctx: CliContext, result: PlanningResult, format: PlanOptions['format'], saved: SavedPlan = savedPlanOf(ctx, result)): void {
-  ctx.stdout.write(renderPlan(saved, format, { color: ctx.color }));
+  ctx.stdout.write(renderPlan(saved, format, { color: ctx.color, notes: !ctx.quiet }));
   if (format === 'markdown' && result.failures.length > 0) {
     const lines = result.failures.map(({ target, error }) => {
       const message = error instanceof ScimformError ? error.message : 'internal error (see the job log)';
@@ -48,5 +48,10 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
     ctx.note(`Saved the plan to ${opts.out}; apply it with: scimform apply ${opts.out}`);
   }
   reportFailures(ctx, result.failures);
+  // The plan shows each refusal in context (stdout); stderr still says the run failed, and why.
+  for (const plan of result.plans) {
+    const count = plan.violations.length;
+    if (count > 0) ctx.warn(`error: target ${plan.target.name}: ${count === 1 ? 'a guard refuses' : `${count} guards refuse`} this plan (see Error: above); apply would write nothing.`);
+  }
   return planExitCode(result, opts.detailedExitcode === true);
 }

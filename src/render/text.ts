@@ -7,9 +7,11 @@ import { paletteFor, type Palette } from './style.js';
 export interface RenderOptions {
   /** ANSI colour: `+` green, `~` yellow, `-` red, `!` magenta and bold. */
   color: boolean;
+  /** Print the plan's notes (default true); `--quiet` leaves them out. */
+  notes?: boolean;
 }
 
-function targetText(plan: TargetPlan, palette: Palette): string[] {
+function targetText(plan: TargetPlan, palette: Palette, withNotes: boolean): string[] {
   const [title = '', ...stats] = targetHeader(plan);
   const lines = [palette.bold(title), ...stats, ''];
   if (plan.plan.operations.length === 0) {
@@ -20,7 +22,7 @@ function targetText(plan: TargetPlan, palette: Palette): string[] {
     const removals = removalsLine(plan);
     if (removals !== undefined) lines.push(removals);
   }
-  const notes = noteLines(plan);
+  const notes = withNotes ? noteLines(plan) : [];
   if (notes.length > 0) lines.push('', ...notes);
   // After the summary, where the eye lands last: a refused guard means apply will not run.
   if (plan.violations.length > 0) {
@@ -33,5 +35,5 @@ function targetText(plan: TargetPlan, palette: Palette): string[] {
 /** The plan of every target, separated by a blank line, ending with a newline. */
 export function renderText(plans: TargetPlan[], options: RenderOptions): string {
   const palette = paletteFor(options.color);
-  return `${plans.map((plan) => targetText(plan, palette).join('\n')).join('\n\n')}\n`;
+  return `${plans.map((plan) => targetText(plan, palette, options.notes !== false).join('\n')).join('\n\n')}\n`;
 }

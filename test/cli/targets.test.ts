@@ -96,7 +96,7 @@ describe('selecting targets', () => {
     repo = await multiTargetRepository({ guarded: { emulator: { initial: { users: seedUsers(20, 'acme.example', 'x').users } } }, fresh: {} }, { files: IDENTITIES });
     const result = await repo.run('apply', '--auto-approve');
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^target guarded failed:\nerror: guarded: .*\n.*--allow-mass-removal/m);
+    expect(result.stderr).toMatch(/^target guarded failed:\nerror: guarded: .*--allow-mass-removal.*\n  Nothing was written\./m);
     expect(repo.writes('guarded')).toBe(0);
     expect(result.stdout).toContain('fresh: converged.');
     expect(repo.emulators.fresh!.users()).toHaveLength(2);

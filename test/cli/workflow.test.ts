@@ -112,6 +112,7 @@ describe('guards and errors', () => {
     const planned = await run('plan');
     expect(planned.code).toBe(1);
     expect(planned.stdout).toContain('--allow-mass-removal');
+    expect(planned.stderr).toContain('error: target local: a guard refuses this plan');
     const applied = await run('apply', '--auto-approve');
     expect(applied.code).toBe(1);
     expect(applied.stderr).toContain('--allow-mass-removal');
@@ -128,6 +129,15 @@ describe('guards and errors', () => {
     expect(failed.stderr).toMatch(message);
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect(repo.writes()).toBe(0);
+  });
+
+  test('notes explain what the plan leaves alone; --quiet leaves them out', async () => {
+    const loud = await run('plan');
+    expect(loud.stdout).toContain('Note: user breakglass@acme.example is protected: left alone (not created)');
+    const quiet = await run('plan', '--quiet');
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).not.toContain('Note:');
+    expect(quiet.stdout).toContain('Plan: 12 to create');
   });
 
   test('--format markdown prints the summary table and a details block per target', async () => {
