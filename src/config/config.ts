@@ -128,13 +128,16 @@ export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
       issues.push({
         file,
         path: ['policy', key],
-        message: `\`${key}: delete\` needs \`allowDelete: true\` in the policy: DELETE is never sent otherwise (use \`deactivate\` to keep accounts, or set allowDelete)`,
+        message:
+          key === 'unmanagedUsers'
+            ? '`unmanagedUsers: delete` needs `allowDelete: true` in the policy: DELETE is never sent otherwise (use `deactivate` to keep accounts, or set allowDelete)'
+            : '`unmanagedGroups: delete` needs `allowDelete: true` in the policy: DELETE is never sent otherwise (use `ignore` to leave unmanaged groups alone, or set allowDelete)',
       });
     }
   }
   const maxRemovals = policy.maxRemovals;
   if (typeof maxRemovals === 'string' && /^[0-9]+%$/.test(maxRemovals) && parseRemovalLimit(maxRemovals).value > 100) {
-    issues.push({ file, path: ['policy', 'maxRemovals'], message: `\`maxRemovals\` is a percentage over 100% (${maxRemovals})` });
+    issues.push({ file, path: ['policy', 'maxRemovals'], message: `\`maxRemovals\` is a percentage over 100% (${maxRemovals}): write at most "100%", or a count such as "20"` });
   }
   const scope = policy.scope;
   if (typeof scope === 'string' && scope !== '') {

@@ -32,7 +32,7 @@ export type ParseResult = { ok: true; file: YamlFile } | { ok: false; issues: Va
  * take a fast path; anything else, and any file whose locations are asked for, gets the full
  * position-aware parse.
  */
-export function parseYaml(text: string, path: string, options: { fast?: boolean } = {}): ParseResult {
+export function parseYaml(text: string, path: string, options: { fast?: boolean; kind?: 'config' | 'identities' } = {}): ParseResult {
   if (options.fast !== false) {
     const fast = parseYamlFast(text);
     if (fast !== undefined) {
@@ -53,7 +53,7 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean 
     }
   }
   const full = parseFull(text);
-  const issues = documentIssues(full, path);
+  const issues = documentIssues(full, path, text, options.kind ?? 'identities');
   if (issues.length > 0) return { ok: false, issues };
   let value: unknown;
   try {
@@ -91,24 +91,33 @@ function at(full: FullParse, file: string, offset: number): SourceLocation {
   return { file, line, column: col };
 }
 
-function documentIssues(full: FullParse, file: string): ValidationIssue[] {
+const EMPTY_FILE = {
+  config: 'the configuration file is empty: it needs `version: 1`, `desired:` and `targets:` (see examples/basic/scimform.yaml)',
+  identities: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)',
+};
+
+function documentIssues(full: FullParse, file: string, text: string, kind: 'config' | 'identities'): ValidationIssue[] {
   const { doc } = full;
   if (doc.errors.length > 0) {
     return doc.errors.map((error) => {
       const position = error.linePos?.[0] ?? full.lineCounter.linePos(error.pos[0]);
-      return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message) };
+      // yaml points a duplicate-key error at the repeated key itself: name it.
+      const key = error.code === 'DUPLICATE_KEY' ? (/^("[^"\n]*"|'[^'\n]*'|[^:,{}\n]+?)\s*:/.exec(text.slice(error.pos[0]))?.[1] ?? '') : '';
+      return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message, key) };
     });
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    return [{ file, line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }];
+    return [{ file, line: 1, column: 1, path: '', message: EMPTY_FILE[kind] }];
   }
   return [];
 }
 
 /** yaml's messages end in " at line L, column C:" and a code frame; we print the location ourselves. */
-function yamlMessage(code: string, message: string): string {
+function yamlMessage(code: string, message: string, key: string): string {
   const text = (message.split(/ at line \d+, column \d+/)[0] ?? message).split('\n')[0]!.trim();
-  if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
+  if (code === 'DUPLICATE_KEY') {
+    return key && key.length <= 80 && !key.includes('\n') ? `duplicate key \`${key}\`: each key may appear only once in a mapping` : 'duplicate key: each key may appear only once in a mapping';
+  }
   return `YAML syntax error: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
 }
 
