@@ -17,7 +17,8 @@ export type * from './types.js';
 export function resolveToken(target: TargetConfig, env: NodeJS.ProcessEnv): string {
   const token = env[target.tokenEnv]?.trim();
   if (!token) {
-    throw new ScimformError(`environment variable ${target.tokenEnv} is not set (target ${target.name})`, {
+    const state = env[target.tokenEnv] === undefined ? 'is not set' : 'is empty';
+    throw new ScimformError(`environment variable ${target.tokenEnv} ${state} (target ${target.name})`, {
       hint: `Set ${target.tokenEnv} to the SCIM bearer token of ${target.url}; scimform reads tokens only from the environment.`,
     });
   }

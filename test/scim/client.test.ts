@@ -496,10 +496,10 @@ describe('client set-up and limits', () => {
 
 describe('resolveToken', () => {
   test.each([
-    ['unset', {}],
-    ['empty', { LIGHTSTEP_SCIM_TOKEN: '' }],
-    ['blank', { LIGHTSTEP_SCIM_TOKEN: '  \n' }],
-  ])('%s: says which variable and which target', (_case, env) => {
+    ['unset', {}, 'is not set'],
+    ['empty', { LIGHTSTEP_SCIM_TOKEN: '' }, 'is empty'],
+    ['blank', { LIGHTSTEP_SCIM_TOKEN: '  \n' }, 'is empty'],
+  ])('%s: says which variable and which target', (_case, env, state) => {
     const error = (() => {
       try {
         resolveToken(target(), env);
@@ -508,7 +508,7 @@ describe('resolveToken', () => {
       }
       throw new Error('expected a failure');
     })();
-    expect(error.message).toBe('environment variable LIGHTSTEP_SCIM_TOKEN is not set (target lightstep)');
+    expect(error.message).toBe(`environment variable LIGHTSTEP_SCIM_TOKEN ${state} (target lightstep)`);
     expect(error.hint).toContain('Set LIGHTSTEP_SCIM_TOKEN');
   });
 
