@@ -107,7 +107,16 @@ export function diffUser(desired: DesiredUser, live: LiveUser): AttributeChange[
     }
   }
 
-  if (desired.emails !== undefined) {
+  if (desired.emails === undefined) {
+    // Emails are unmanaged, but an address that was the old userName follows a rename: on
+    // services where the userName is the login email (Lightstep), leaving it behind would keep
+    // the person's mail going to the old address.
+    const have = live.emails ?? [];
+    const only = have[0];
+    if (have.length === 1 && only && !sameUserName(desired.userName, live.userName) && sameUserName(only.value, live.userName)) {
+      changes.push({ path: 'emails', old: have.map(wireEmail), new: [wireEmail({ ...only, value: desired.userName })] });
+    }
+  } else {
     const want = desired.emails ?? [];
     const have = live.emails ?? [];
     if (!sameEmails(want, have)) {

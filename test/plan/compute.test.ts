@@ -221,6 +221,19 @@ describe('computePlan: users', () => {
     expect(result.operations).toHaveLength(1);
   });
 
+  test.each([
+    ['the old userName as its only email follows the rename', [{ value: 'a@example.com', type: 'work', primary: true }], [{ value: 'b@example.com', type: 'work', primary: true }]],
+    ['other emails stay unmanaged', [{ value: 'a.personal@example.org', type: 'home' }], undefined],
+    ['several emails stay unmanaged', [{ value: 'a@example.com', primary: true }, { value: 'x@example.com' }], undefined],
+  ])('a rename with emails undeclared: %s', (_name, emails, follows) => {
+    const result = plan(desired([user('b@example.com', { externalId: 'E9' })]), [liveUser('u9', 'a@example.com', { externalId: 'E9', emails })]);
+    const operations = (only(result, 'updateUser').requests[0]!.body as { Operations: unknown[] }).Operations;
+    expect(operations).toEqual([
+      { op: 'replace', path: 'userName', value: 'b@example.com' },
+      ...(follows ? [{ op: 'replace', path: 'emails', value: follows }] : []),
+    ]);
+  });
+
   test('an externalId that matches nothing, with a userName that matches, updates the externalId', () => {
     const op = only(plan(desired([user('jane@example.com', { externalId: 'E-NEW' })]), [liveUser('u1', 'jane@example.com', { externalId: 'E-OLD' })]), 'updateUser');
     expect(op.changes).toEqual([{ path: 'externalId', old: 'E-OLD', new: 'E-NEW' }]);
