@@ -105,8 +105,9 @@ export class Emulator {
       requests: this.requests,
       setFaults: (faults: EmulatorFaults | undefined) => void (this.faults = new FaultInjector(faults)),
       setQuirks: (quirks: EmulatorQuirks | undefined) => void (this.quirks = quirks ?? {}),
-      users: () => this.store.snapshot().users.map((user) => this.render('User', user)),
-      groups: () => this.store.snapshot().groups.map((group) => this.render('Group', group)),
+      // Copies: a caller may keep or change what it is given without touching the store.
+      users: () => this.store.snapshot().users.map((user) => structuredClone(this.render('User', user))),
+      groups: () => this.store.snapshot().groups.map((group) => structuredClone(this.render('Group', group))),
       stats: () => ({ ...this.store.work }),
       close: () => this.close(),
     };
@@ -378,8 +379,12 @@ export class Emulator {
     return `${this.baseUrl}/${(resource.meta as Attributes).location as string}`;
   }
 
+  /**
+   * The resource as the service returns it. It shares nested values with the store, so it must be
+   * serialised before the store changes again (every HTTP reply is, synchronously).
+   */
   private render(kind: ResourceKind, resource: Attributes, projection?: Projection): Attributes {
-    const { id, meta, ...attributes } = structuredClone(resource);
+    const { id, meta, ...attributes } = resource;
     const schemaIds = kind === 'Group' ? [GROUP_SCHEMA] : [USER_SCHEMA, ...(attributes[ENTERPRISE_USER_SCHEMA] ? [ENTERPRISE_USER_SCHEMA] : [])];
     // `password` is writeOnly and returned "never" (RFC 7643 §4.1.1).
     const { password: _password, ...returned } = attributes;
@@ -532,11 +537,12 @@ function errorReply(error: unknown): Reply {
 function send(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { ...reply.headers };
   if (reply.body !== undefined && reply.status !== 204 && reply.status !== 304) {
-    const text = JSON.stringify(reply.body);
+    // Encoded once: the length and the bytes sent come from the same buffer.
+    const data = Buffer.from(JSON.stringify(reply.body), 'utf8');
     headers['Content-Type'] = CONTENT_TYPE;
-    headers['Content-Length'] = String(Buffer.byteLength(text));
+    headers['Content-Length'] = String(data.length);
     res.writeHead(reply.status, headers);
-    res.end(text);
+    res.end(data);
   } else {
     res.writeHead(reply.status, headers);
     res.end();

@@ -69,10 +69,12 @@ export class Store {
   }
 
   groupsOf(id: string): Attributes[] {
-    return [...(this.memberOf.get(id) ?? [])].flatMap((groupId) => {
+    const groups: Attributes[] = [];
+    for (const groupId of this.memberOf.get(id) ?? []) {
       const group = this.groups.byId.get(groupId);
-      return group ? [group] : [];
-    });
+      if (group) groups.push(group);
+    }
+    return groups;
   }
 
   // -------------------------------------------------------------------------------------------
