@@ -3,8 +3,10 @@
  * a time, and records what became of every operation. It never throws for a failed write: a
  * failure is an outcome, and the operations that do not depend on it still run.
  */
-import type { CreateGroup, CreateUser, Operation, OperationKind, TargetPlan, WriteRequest } from '../plan/types.js';
+import type { CreateGroup, CreateUser, Operation, OperationKind, TargetPlan, UpdateGroupMembers, UpdateUser, WriteRequest } from '../plan/types.js';
+import { createUserKey } from '../plan/index.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
+import { updateLanded } from './confirm.js';
 import { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
 import { dependenciesOf, resolveRefs } from './refs.js';
 import type { ApplyCounts, ApplyOptions, ApplyReport, OperationOutcome } from './types.js';
@@ -284,6 +286,16 @@ function versionAfter(result: WriteResult): string | undefined {
 }
 
 /**
+ * An update whose answer was lost may have landed before its retry failed: a 412 (the version
+ * moved), a 400 `noTarget` (the member is already gone), or no answer at all. Worth a read.
+ */
+function mayHaveLanded(operation: Operation, failure: WriteFailure): operation is UpdateUser | UpdateGroupMembers {
+  if (operation.kind !== 'updateUser' && operation.kind !== 'reactivateUser' && operation.kind !== 'deactivateUser' && operation.kind !== 'updateGroupMembers') return false;
+  if (failure.kind !== 'http') return true;
+  return failure.status === 412 || (failure.status === 400 && failure.scimType === 'noTarget');
+}
+
+/**
  * Sends an operation's requests in order, stopping at the first failure. `notFound` says what a
  * 404 means: done for a delete (the resource is already gone), stale for an update.
  */
@@ -312,6 +324,9 @@ async function sendRequests(
       continue;
     }
     const failure = sent.failure;
+    if (mayHaveLanded(operation, failure) && (await updateLanded(run.client, operation, (userName) => run.createdIds.get(createUserKey(userName))))) {
+      return outcomeOf(operation, 'done', { ...extra, message: 'an earlier attempt landed (its answer was lost): confirmed by reading it back' });
+    }
     const where = requests.length > 1 ? ` (request ${index + 1} of ${requests.length}${index > 0 ? `; the first ${index} were applied` : ''})` : '';
     const status = failure.kind === 'other' ? {} : failure.status === undefined ? {} : { httpStatus: failure.status };
     if (failure.kind === 'http' && failure.status === 412) {

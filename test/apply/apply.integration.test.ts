@@ -268,6 +268,26 @@ describe('apply against the emulator', () => {
     expect(verification.converged).toBe(true);
   });
 
+  test.each([
+    ['a user update (its retry meets 412)', (users: DesiredUser[]) => desiredState(users.map((user, i) => (i === 1 ? { ...user, name: { givenName: 'User1', familyName: 'Smith' } } : user)))],
+    [
+      'a group member removal (its retry meets 400 noTarget)',
+      (users: DesiredUser[]) => desiredState(users, [desiredGroup('Admins', ['user00@example.com'])]),
+    ],
+  ])('"write applied but response lost" on %s is confirmed by reading it back: done, not stale', async (_name, next) => {
+    const emu = await emulator();
+    const client = clientFor(emu);
+    const users = people(3);
+    await planAndApply(emu, client, desiredState(users, [desiredGroup('Admins', ['user00@example.com', 'user02@example.com'])]));
+    emu.setFaults({ rateLostResponse: 1, onlyMethods: ['PATCH'], seed: 1 });
+    const { report, writes, verification } = await planAndApply(emu, client, next(users));
+    expect(writes.length).toBeGreaterThanOrEqual(2);
+    expect(writes.every((write) => write.method === 'PATCH')).toBe(true);
+    expect(report.outcomes).toEqual([expect.objectContaining({ status: 'done', message: 'an earlier attempt landed (its answer was lost): confirmed by reading it back' })]);
+    expect(report.counts).toMatchObject({ failed: 0, stale: 0 });
+    expect(verification.converged).toBe(true);
+  });
+
   test('a partial failure reports each outcome, skips what depends on it, and a re-run converges', async () => {
     const emu = await emulator({ faults: { rate5xx: 0.5, onlyMethods: ['POST'], seed: 11 } });
     // No client retries and one create attempt: each 503 becomes a failed operation.
