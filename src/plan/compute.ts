@@ -460,8 +460,11 @@ function planGroups(
     );
     const changes = groupChanges(group, match);
 
-    work.removals += removes.length;
-    if (liveMembers.size > 0 && liveMembers.size === removes.length && adds.length === 0) work.emptiedGroups.push(match.displayName);
+    // The guards weigh what apply would send; manual items (read-only groups) are never sent.
+    if (writable) {
+      work.removals += removes.length;
+      if (liveMembers.size > 0 && liveMembers.size === removes.length && adds.length === 0) work.emptiedGroups.push(match.displayName);
+    }
     if (changes.length === 0 && adds.length === 0 && removes.length === 0) continue;
 
     if (writable) {
@@ -511,7 +514,7 @@ function planGroups(
     } else {
       manual(work, `group ${group.displayName}: delete`, READ_ONLY_GROUPS, provenance);
     }
-    work.removals += Math.max(1, new Set(group.members).size);
+    if (writable) work.removals += Math.max(1, new Set(group.members).size);
   }
 }
 
