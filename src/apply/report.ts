@@ -38,6 +38,8 @@ const LISTED: { status: OutcomeStatus; label: string; colour: keyof typeof ANSI 
 ];
 
 function outcomeLine(outcome: OperationOutcome, label: string, colour: keyof typeof ANSI, paint: Paint): string {
+  // A manual item's message already names what to do ("group Admins: add x: …"); its key would only repeat it.
+  if (outcome.status === 'manual' && outcome.message) return `  ${paint(colour, label.padEnd(11))} ${outcome.message}`;
   const message = outcome.message ? `: ${outcome.message}` : '';
   return `  ${paint(colour, label.padEnd(11))} ${outcome.key} (${outcome.kind})${message}`;
 }

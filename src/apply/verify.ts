@@ -109,15 +109,17 @@ export function describeResidue(operation: Operation, outcome?: OperationOutcome
 export function renderVerification(target: string, verification: Verification, options: { outcomes?: readonly OperationOutcome[] } = {}): string {
   const byKey = new Map((options.outcomes ?? []).map((outcome) => [outcome.key, outcome]));
   const lines: string[] = [];
+  const manual = verification.manual.length;
+  const listedAbove = manual > 0 && verification.manual.every((operation) => byKey.get(operation.key)?.status === 'manual');
   if (verification.converged) {
-    lines.push(`${target}: converged.`);
+    lines.push(manual === 0 ? `${target}: converged.` : `${target}: converged, apart from ${manual} manual ${manual === 1 ? 'item' : 'items'} a person must make${listedAbove ? ' (listed above)' : ''}.`);
   } else {
     const details = verification.residue.flatMap((operation) => describeResidue(operation, byKey.get(operation.key)));
     lines.push(`${target}: not converged, ${details.length} ${details.length === 1 ? 'difference remains' : 'differences remain'} after apply:`);
     lines.push(...details.map((line) => `  ${line}`));
   }
-  if (verification.manual.length > 0) {
-    lines.push(`${target}: ${verification.manual.length} manual ${verification.manual.length === 1 ? 'item' : 'items'} still open (not a failure):`);
+  if (manual > 0 && !listedAbove) {
+    lines.push(`${target}: ${manual} manual ${manual === 1 ? 'item' : 'items'} still open (not a failure):`);
     lines.push(...verification.manual.map((operation) => `  ${operation.subject}: ${operation.reason}`));
   }
   return `${lines.join('\n')}\n`;

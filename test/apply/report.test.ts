@@ -38,7 +38,7 @@ describe('renderApplyReport', () => {
       '  stale       user:jane@x.io (updateUser): changed on the server since the plan (HTTP 412), not forced; re-run plan',
       '  skipped     group:Admins (createGroup): depends on user:bad@x.io, which failed',
       '  adopted     user:new@x.io (createUser): HTTP 409 on create: adopted the existing user new@x.io (id 7)',
-      "  manual      manual:1 (manual): group Ops: add a@x.io: this target's groups are read-only",
+      "  manual      group Ops: add a@x.io: this target's groups are read-only",
       '',
     ]);
   });
