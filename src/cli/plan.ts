@@ -1,11 +1,10 @@
 import path from 'node:path';
 import type { CliContext } from './context.js';
 import type { SavedPlan } from '../plan/types.js';
-import { ScimformError } from '../errors.js';
 import { escapeMarkdown, renderPlan } from '../render/index.js';
 import { writeSavedPlan } from '../plan/saved.js';
 import { hasChanges } from '../reconcile.js';
-import { planAll, reportFailures, savedPlanOf, type PlanningResult } from './planning.js';
+import { failureMessage, planAll, reportFailures, savedPlanOf, type PlanningResult } from './planning.js';
 
 export interface PlanOptions {
   out?: string;
@@ -22,10 +21,7 @@ export interface PlanOptions {
 export function printPlans(ctx: CliContext, result: PlanningResult, format: PlanOptions['format'], saved: SavedPlan = savedPlanOf(ctx, result)): void {
   ctx.stdout.write(renderPlan(saved, format, { color: ctx.color, notes: !ctx.quiet }));
   if (format === 'markdown' && result.failures.length > 0) {
-    const lines = result.failures.map(({ target, error }) => {
-      const message = error instanceof ScimformError ? error.message : 'internal error (see the job log)';
-      return `> **${escapeMarkdown(target)}**: no plan: ${escapeMarkdown(message)}`;
-    });
+    const lines = result.failures.map(({ target, error }) => `> **${escapeMarkdown(target)}**: no plan: ${escapeMarkdown(failureMessage(error))}`);
     ctx.stdout.write(`\n> [!CAUTION]\n${lines.join('\n>\n')}\n`);
   }
 }

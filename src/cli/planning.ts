@@ -4,6 +4,7 @@ import type { Config, DesiredState } from '../model.js';
 import type { SavedPlan, TargetPlan } from '../plan/types.js';
 import type { ListProgress } from '../scim/types.js';
 import type { CliContext } from './context.js';
+import { ScimformError } from '../errors.js';
 import { loadConfig, loadDesiredState, selectTargets } from '../config/index.js';
 import { buildSavedPlan, computeDigest } from '../plan/saved.js';
 import { planTarget } from '../reconcile.js';
@@ -81,11 +82,17 @@ export function savedPlanOf(ctx: CliContext, result: PlanningResult): SavedPlan 
   return buildSavedPlan({
     digest: computeDigest(result.desired.files),
     files: result.desired.files,
+    failedTargets: result.failures.map(({ target, error }) => ({ name: target, message: failureMessage(error) })),
     config: path.relative(ctx.cwd, result.config.file).split(path.sep).join('/'),
     targets: result.plans,
     scimformVersion: VERSION,
     createdAt: new Date().toISOString(),
   });
+}
+
+/** A target's failure as one line for a document (a saved plan, a comment): the message for people, never a stack. */
+export function failureMessage(error: unknown): string {
+  return error instanceof ScimformError ? error.message : 'internal error (see the log)';
 }
 
 /** Prints each target's failure as an error for people, prefixed by the target's name. */

@@ -36,6 +36,7 @@ export function buildSavedPlan(input: {
   createdAt: string;
   /** The files behind the digest; stored so a stale plan can name what changed. */
   files?: IdentityFile[];
+  failedTargets?: { name: string; message: string }[];
 }): SavedPlan {
   return {
     formatVersion: SAVED_PLAN_FORMAT_VERSION,
@@ -45,6 +46,7 @@ export function buildSavedPlan(input: {
     config: input.config,
     ...(input.files === undefined ? {} : { files: [...input.files].sort(byPath).map(({ path, sha256 }) => ({ path, sha256 })) }),
     targets: input.targets,
+    ...(input.failedTargets === undefined || input.failedTargets.length === 0 ? {} : { failedTargets: input.failedTargets }),
   };
 }
 

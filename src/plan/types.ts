@@ -208,4 +208,6 @@ export interface SavedPlan {
   /** The per-file hashes the digest was computed from, so a stale plan can name the files that changed. */
   files?: IdentityFile[];
   targets: TargetPlan[];
+  /** Selected targets that could not be planned, so a reader knows they are missing; apply ignores them. */
+  failedTargets?: { name: string; message: string }[];
 }

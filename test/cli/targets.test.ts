@@ -55,6 +55,17 @@ describe('two targets, one of them down', () => {
     expect(result.stdout).toMatch(/^> \*\*down\*\*: no plan: could not connect to http:\/\/127\.0\.0\.1:\d+/m);
   }, DOWN_TIMEOUT);
 
+  test('plan --format json lists the failed target in failedTargets, and the document still validates', async () => {
+    const repo = await twoTargetsOneDown();
+    const result = await repo.run('plan', '--format', 'json', '--out', 'plan.json');
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.stdout) as { targets: { target: { name: string } }[]; failedTargets: { name: string; message: string }[] };
+    expect(document.targets.map((plan) => plan.target.name)).toEqual(['up']);
+    expect(document.failedTargets).toEqual([{ name: 'down', message: expect.stringMatching(/^could not connect to http:\/\/127\.0\.0\.1:\d+/) }]);
+    // writeSavedPlan validates against schemas/plan.schema.json before writing.
+    expect(JSON.parse(await repo.read('plan.json'))).toEqual(document);
+  }, DOWN_TIMEOUT);
+
   test('apply still applies the reachable target, converges it, and exits 1', async () => {
     const repo = await twoTargetsOneDown();
     const result = await repo.run('apply', '--auto-approve');
