@@ -67,7 +67,8 @@ export async function runDemo(): Promise<number> {
     // Point the copied example at this emulator (the URL is configuration, not a secret).
     const source = await readFile(configFile, 'utf8');
     await writeFile(configFile, source.replace(/^(\s*url:\s*).*$/m, `$1${emulator.url}`));
-    const step = (title: string) => process.stdout.write(`\n\x1b[1m$ ${title}\x1b[0m\n\n`);
+    const bold = process.stdout.isTTY === true && !process.env.NO_COLOR;
+    const step = (title: string) => process.stdout.write(bold ? `\n\x1b[1m$ ${title}\x1b[0m\n\n` : `\n$ ${title}\n\n`);
     process.stdout.write(`SCIM emulator listening on ${emulator.url} (profile generic); repository copied to ${work}\n`);
     step('scimform plan');
     let code = await main(['plan'], io);

@@ -14,11 +14,14 @@ type Action = (ctx: CliContext, options: Record<string, unknown>, args: string[]
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-function addCommonOptions(command: Command, usesConfig: boolean): Command {
-  if (usesConfig) {
+/** Which targets a command works on: every selected one, exactly one, or none (it reads no configuration). */
+type TargetUse = 'many' | 'one' | 'none';
+
+function addCommonOptions(command: Command, targets: TargetUse): Command {
+  if (targets !== 'none') {
     command
       .option('-c, --config <file>', 'configuration file', 'scimform.yaml')
-      .option('-t, --target <name>', 'only this target (repeatable; default: every target)', collect);
+      .option('-t, --target <name>', targets === 'one' ? 'the target to read (required)' : 'only this target (repeatable; default: every target)', collect);
   }
   return command
     .option('--no-color', 'never colour the output (also: NO_COLOR set, or not a TTY)')
@@ -41,9 +44,9 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
     })
     .exitOverride();
 
-  const register = (command: Command, load: () => Promise<{ run: Action }>, usesConfig = true) => {
+  const register = (command: Command, load: () => Promise<{ run: Action }>, targets: TargetUse = 'many') => {
     command.copyInheritedSettings(program);
-    addCommonOptions(command, usesConfig).action(async (...received: unknown[]) => {
+    addCommonOptions(command, targets).action(async (...received: unknown[]) => {
       const cmd = received[received.length - 1] as Command;
       const raw = cmd.opts() as Record<string, unknown>;
       const options = {
@@ -107,6 +110,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
       .addOption(new Option('--split <how>', 'how to split users into files').choices(['none', 'group', 'domain']).default('none'))
       .option('--force', 'overwrite existing files'),
     () => import('./import.js'),
+    'one',
   );
 
   register(
@@ -115,6 +119,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
       .addOption(formatOption(['csv', 'json'], 'csv'))
       .option('--join <target>', 'also print the id of each user in this other target (old id → new id)'),
     () => import('./ids.js'),
+    'one',
   );
 
   register(
@@ -136,7 +141,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
       .option('--seed <n>', 'seed for the fault injection, for reproducible runs')
       .option('--request-log <file>', 'append one JSON line per request to this file'),
     () => import('./emulate.js'),
-    false,
+    'none',
   );
 
   register(
