@@ -65,10 +65,16 @@ function toUser(entry: UserDocument, source: DesiredUser['source']): DesiredUser
   return user;
 }
 
+/** What the identity checks need from the configuration. */
+export type IdentityRules = Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>> & {
+  /** The name of a target whose profile requires emails on every user (lightstep), if any. */
+  emailsRequiredBy?: string;
+};
+
 export function checkIdentities(
   users: readonly Declared<DesiredUser>[],
   groups: readonly Declared<DesiredGroup>[],
-  policy: Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>>,
+  policy: IdentityRules,
   /** Lower-cased userNames declared in files that have other problems: members may name them. */
   alsoDeclared: ReadonlySet<string> = new Set(),
 ): PendingIssue[] {
@@ -115,6 +121,14 @@ export function checkIdentities(
       } else {
         byUserExternalId.set(user.externalId, declared);
       }
+    }
+    // SPEC §1: Lightstep requires emails on every user; an explicit "no emails" cannot be provisioned there.
+    if (policy.emailsRequiredBy && (user.emails === null || (Array.isArray(user.emails) && user.emails.length === 0))) {
+      issues.push({
+        file: declared.file,
+        path: userPath(declared, 'emails'),
+        message: `user ${show(user.userName)} declares no emails, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires them: remove \`emails:\` to use the userName, or list one`,
+      });
     }
     if (inScope && !inScope(user.userName)) {
       issues.push({

@@ -10,6 +10,7 @@ import { ScimformError, ValidationError, type ValidationIssue } from '../errors.
 import type { Config, DesiredState, Policy, TargetConfig } from '../model.js';
 import { sortIssues } from './issues.js';
 import { readConfigStage, readIdentityStage } from './load.js';
+import type { IdentityRules } from './identities.js';
 import { parseYaml } from './yaml.js';
 
 export { inScope } from './scope.js';
@@ -19,6 +20,11 @@ export type { ValidationIssue } from '../errors.js';
 export interface LoadOptions {
   /** Folder that a relative `configPath` is resolved against (default: the process's). */
   cwd?: string;
+}
+
+function identityRules(policy: Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>>, targets: readonly TargetConfig[]): IdentityRules {
+  const strict = targets.find((target) => target.profile === 'lightstep');
+  return strict ? { ...policy, emailsRequiredBy: strict.name } : policy;
 }
 
 /** Reads and checks the config file (schema and config-level semantics). */
@@ -35,7 +41,7 @@ export async function loadDesiredState(config: Config): Promise<DesiredState> {
   const bytes = await readFile(config.file);
   const parsed = parseYaml(bytes.toString('utf8'), configPath, { fast: false, kind: 'config' });
   if (!parsed.ok) throw new ValidationError(sortIssues(parsed.issues));
-  const stage = await readIdentityStage(config.dir, parsed.file, config.desired, config.policy);
+  const stage = await readIdentityStage(config.dir, parsed.file, config.desired, identityRules(config.policy, config.targets));
   if (stage.issues.length > 0) throw new ValidationError(sortIssues(stage.issues));
   const files = [{ path: configPath, sha256: createHash('sha256').update(bytes).digest('hex') }, ...stage.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { users: stage.users, groups: stage.groups, files };
@@ -58,7 +64,7 @@ export async function validateRepository(configPath: string, options: LoadOption
   const globs = stage.config?.desired ?? stringList(field(stage.raw, 'desired'));
   let desired: DesiredState | undefined;
   if (stage.file && stage.source && globs) {
-    const identity = await readIdentityStage(stage.dir, stage.file, globs, stage.config?.policy ?? partialPolicy(stage.raw));
+    const identity = await readIdentityStage(stage.dir, stage.file, globs, identityRules(stage.config?.policy ?? partialPolicy(stage.raw), stage.config?.targets ?? []));
     issues.push(...identity.issues);
     const files = [{ path: stage.source.path, sha256: stage.source.sha256 }, ...identity.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     desired = { users: identity.users, groups: identity.groups, files };

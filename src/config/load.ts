@@ -10,7 +10,7 @@ import { glob } from 'tinyglobby';
 import { ScimformError, type ValidationIssue } from '../errors.js';
 import type { Config, DesiredGroup, DesiredUser, IdentityFile, Policy } from '../model.js';
 import { buildConfig, checkConfig, globProblem, type ConfigDocument } from './config.js';
-import { checkIdentities, readIdentities, type Declared, type IdentityDocument } from './identities.js';
+import { checkIdentities, readIdentities, type Declared, type IdentityDocument, type IdentityRules } from './identities.js';
 import { locateIssue, show, type PendingIssue } from './issues.js';
 import { schemaIssues } from './schema-errors.js';
 import { loadSchemas } from './schemas.js';
@@ -104,7 +104,7 @@ export async function readIdentityStage(
   dir: string,
   configFile: YamlFile,
   globs: readonly string[],
-  policy: Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>>,
+  policy: IdentityRules,
 ): Promise<IdentityStage> {
   const pending: PendingIssue[] = [];
   const issues: ValidationIssue[] = [];

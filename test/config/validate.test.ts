@@ -285,6 +285,35 @@ describe('valid repositories', () => {
   });
 });
 
+describe('rules of a target profile', () => {
+  const lightstepConfig = ['version: 1', 'desired: [identities/*.yaml]', 'targets:', '  ls:', '    url: https://api.lightstep.com/scim/v2', '    tokenEnv: LS_TOKEN', '    profile: lightstep', ''].join('\n');
+  test.each([
+    ['emails: null', 'null', 4, 13],
+    ['emails: []', '[]', 4, 13],
+  ])('a lightstep target refuses a user declared with %s (Lightstep requires emails)', async (_name, value, line, column) => {
+    const identities = ['users:', '  - userName: a@example.com', '  - userName: b@example.com', `    emails: ${value}`, ''].join('\n');
+    const dir = await repository({ files: { 'scimform.yaml': lightstepConfig, 'identities/base.yaml': identities } });
+    const { code, stdout } = await runCli(['validate', '--format', 'json'], {}, dir);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).errors).toEqual([
+      {
+        file: 'identities/base.yaml',
+        line,
+        column,
+        path: '/users/1/emails',
+        message: 'user `b@example.com` declares no emails, but target `ls` (profile lightstep) requires them: remove `emails:` to use the userName, or list one',
+      },
+    ]);
+  });
+
+  test('a generic target accepts a user with no emails', async () => {
+    const identities = ['users:', '  - userName: b@example.com', '    emails: []', ''].join('\n');
+    const dir = await repository({ files: { 'identities/base.yaml': identities } });
+    const { code } = await runCli(['validate'], {}, dir);
+    expect(code).toBe(0);
+  });
+});
+
 describe('inside GitHub Actions', () => {
   test('each problem is also an ::error annotation with a path relative to the working directory', async () => {
     const dir = await repository({ identities: ['wrong-type-active.yaml', 'undeclared-member.yaml'] });
