@@ -69,7 +69,8 @@ function subjectOf(operation: Operation): string {
  */
 function cause(outcome: OperationOutcome | undefined): { accepted: boolean; note: string } {
   if (!outcome || outcome.status === 'done' || outcome.status === 'adopted') return { accepted: outcome !== undefined, note: '' };
-  return { accepted: false, note: ` (its operation ${outcome.status === 'not-started' ? 'was not started' : `was ${outcome.status}`})` };
+  const what: Record<string, string> = { 'not-started': 'was not started', failed: 'failed', skipped: 'was skipped', stale: 'was stale' };
+  return { accepted: false, note: ` (its operation ${what[outcome.status] ?? `ended ${outcome.status}`})` };
 }
 
 /** One line per remaining difference, e.g. `jane@example.com: the server did not keep emails (asked [...], has [])`. */
