@@ -305,7 +305,7 @@ describe('apply against the emulator', () => {
     }
     expect(writes).toHaveLength(requestsOf(plan) - report.counts.skipped);
     expect(verification.converged).toBe(false);
-    expect(renderVerification('emu', verification, { outcomes: report.outcomes })).toContain('not on the server (its operation was failed)');
+    expect(renderVerification('emu', verification, { outcomes: report.outcomes })).toContain('not on the server (its operation failed)');
     expect(renderApplyReport(report, { color: false })).toContain(`${report.counts.failed} failed, 1 skipped`);
 
     emu.setFaults(undefined);

@@ -36,7 +36,7 @@ describe('verifyConverged', () => {
       name: 'a difference whose operation failed says so',
       users: [janeLive({ active: false })],
       outcomes: [{ key: 'user:jane@example.com', kind: 'reactivateUser', status: 'failed', message: 'HTTP 500' }],
-      lines: ['test: not converged, 1 difference remains after apply:', '  jane@example.com: active still differs (asked true, has false) (its operation was failed)'],
+      lines: ['test: not converged, 1 difference remains after apply:', '  jane@example.com: active still differs (asked true, has false) (its operation failed)'],
     },
   ])('$name', async ({ users, declare = [], outcomes, lines }) => {
     const fake = fakeScim(acceptAll(), { users });
