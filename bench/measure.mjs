@@ -14,6 +14,21 @@ import { fileURLToPath } from 'node:url';
 const GNU_TIME = '/usr/bin/time';
 const WRAPPER = fileURLToPath(new URL('./usage-wrapper.mjs', import.meta.url));
 
+/** Children still running, so an interrupted benchmark leaves none behind. */
+const running = new Set();
+export function killRunning() {
+  for (const child of running) killGroup(child);
+}
+
+/** GNU time runs node as its own child: the whole process group goes, not only `time`. */
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 let gnuTime;
 /** GNU time understands `-f` and `-o`; BusyBox and BSD versions may not, so it is tried once. */
 async function hasGnuTime() {
@@ -46,7 +61,9 @@ export async function measure(script, args, { cwd, env, timeoutMs = 300_000, nod
     ? ['-f', '%e %U %S %M', '-o', usageFile, process.execPath, ...nodeArgs, script, ...args]
     : [...nodeArgs, WRAPPER, usageFile, script, ...args];
   const started = process.hrtime.bigint();
-  const child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  running.add(child);
+  child.on('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   let stdoutBytes = 0;
@@ -55,7 +72,7 @@ export async function measure(script, args, { cwd, env, timeoutMs = 300_000, nod
     stdout = (stdout + chunk).slice(-keep);
   });
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr = (stderr + chunk).slice(-keep)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => killGroup(child), timeoutMs);
   const code = await new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1)));

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEmulatorProcess } from './emulator.mjs';
 import { TOKEN_ENV, writeConfig, writeIdentities, writeLiveData } from './generate.mjs';
-import { measure, measurementMethod } from './measure.mjs';
+import { killRunning, measure, measurementMethod } from './measure.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -81,12 +81,19 @@ let cleaned = false;
 async function cleanUp() {
   if (cleaned) return;
   cleaned = true;
+  killRunning();
   await Promise.all([...emulators].map((emulator) => emulator.stop()));
   if (!options.keep) rmSync(work, { recursive: true, force: true });
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => void cleanUp().then(() => process.exit(130)));
 }
+// The whole run stops on its own: every child has its own timeout, and this bounds the sum.
+const DEADLINE_MS = (only.has(7) ? 30 : 15) * 60_000;
+setTimeout(() => {
+  process.stderr.write(`benchmark stopped: it ran for more than ${DEADLINE_MS / 60_000} minutes\n`);
+  void cleanUp().then(() => process.exit(1));
+}, DEADLINE_MS).unref();
 
 const log = (text) => process.stderr.write(`${text}\n`);
 const env = { ...process.env, [TOKEN_ENV]: TOKEN, NO_COLOR: '1' };
@@ -213,7 +220,7 @@ async function scenarioComputePlan(emulator, repo) {
 async function scenarioApply(id, label, flags, baseline) {
   return withEmulator(`apply-${id}`, { flags }, async (emulator) => {
     const repo = makeRepository(`apply-${id}`, { n: creates, groups: 0, url: emulator.url });
-    const result = await cli(repo.dir, ['apply', '--auto-approve'], 600_000);
+    const result = await cli(repo.dir, ['apply', '--auto-approve'], 300_000);
     const requests = emulator.takeRequests();
     const posts = requests.POST ?? 0;
     const ideal = (creates * latency) / concurrency;
