@@ -17,6 +17,8 @@ import {
   type TargetApplyResult,
 } from '../apply/index.js';
 import { computeDigest, readSavedPlan } from '../plan/saved.js';
+import { canonicalJson } from '../plan/fingerprint.js';
+import { planTarget } from '../reconcile.js';
 import { renderText } from '../render/index.js';
 import { createScimClient, resolveToken } from '../scim/index.js';
 import { loadRepository, planAll, reportFailures, type TargetFailure } from './planning.js';
@@ -72,6 +74,18 @@ async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: bo
   };
   const current: SavedPlan = { ...saved, targets: selected };
   await assertPlanFresh(current, { digest: computeDigest(desired.files), files: desired.files }, (target) => clientFor(target.name));
+  // The digest covers the files, not the plan document itself: plan again and require the very
+  // same operations, so a plan edited by hand is never sent, and the guards are re-checked on
+  // what the live state calls for now.
+  for (const plan of selected) {
+    const fresh = await planTarget(config, desired, targets.get(plan.target.name)!, { env: ctx.env, allowMassRemoval, signal: ctx.signal });
+    if (canonicalJson(fresh.plan.operations) !== canonicalJson(plan.plan.operations)) {
+      throw new ScimformError(`saved plan is stale: its operations for target ${plan.target.name} are not what the files and the live state call for now (was it edited?), re-run plan`, {
+        hint: 'Run `scimform plan --out <file>` again and apply the new plan, or run `scimform apply` without a plan file.',
+      });
+    }
+    assertGuards([fresh], { allowMassRemoval });
+  }
   return { config, desired, plans: selected, targets, clientFor };
 }
 

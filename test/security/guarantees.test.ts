@@ -87,9 +87,27 @@ describe('no DELETE without allowDelete', () => {
     const mark = repo.emulator.requests.length;
     const result = await repo.run('apply', 'plan.json', '--auto-approve');
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('the plan holds a DELETE (user:stray@acme.example) but the config has allowDelete: false; nothing was sent');
+    // Apply plans again and requires the very same operations: the edit is caught before anything is sent
+    // (and `assertPolicyAllows`, below, would refuse the DELETE even then).
+    expect(result.stderr).toContain('saved plan is stale: its operations for target local are not what the files and the live state call for now (was it edited?)');
     expect(repo.emulator.requests.slice(mark).filter((request) => request.method !== 'GET')).toEqual([]);
     expect(repo.emulator.users().find((user) => user.userName === 'stray@acme.example')?.active).toBe(true);
+  });
+
+  test('a saved plan whose request body was edited is refused by apply, and nothing is sent', async () => {
+    repo = await exampleRepository({ initial: { users: [acme('stray')] } });
+    expect((await repo.run('plan', '--out', 'plan.json')).code).toBe(0);
+    const file = path.join(repo.dir, 'plan.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { targets: TargetPlan[] };
+    const create = saved.targets[0]!.plan.operations.find((operation) => operation.kind === 'createUser')!;
+    // A reviewed create quietly turned into an account for someone else.
+    (create.requests[0]!.body as { userName: string }).userName = 'intruder@acme.example';
+    writeFileSync(file, JSON.stringify(saved, null, 2));
+    const mark = repo.emulator.requests.length;
+    const result = await repo.run('apply', 'plan.json', '--auto-approve');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('saved plan is stale: its operations for target local are not what');
+    expect(repo.emulator.requests.slice(mark).filter((request) => request.method !== 'GET')).toEqual([]);
   });
 
   test.each([
