@@ -4,36 +4,28 @@ import type { DiscoveredCapabilities } from './parse.js';
 
 const DEFAULT_MAX_MEMBERS_PER_PATCH = 100;
 
+/** RFC 7644 as most servers implement it: PATCH and filters, no ETags or bulk, index pagination. */
+const RFC_DEFAULTS: Capabilities = {
+  patch: true,
+  filter: true,
+  etag: false,
+  bulk: false,
+  groupsWritable: true,
+  usersDeletable: true,
+  pagination: 'index',
+  memberRemoval: 'path-filter',
+  updateMethod: 'patch',
+  maxMembersPerPatch: DEFAULT_MAX_MEMBERS_PER_PATCH,
+};
+
 export function profileDefaults(profile: ProfileName): Capabilities {
   switch (profile) {
     case 'lightstep':
       // Lightstep documents user CRUD, read-only groups and cursor pagination; no ETags.
-      return {
-        patch: true,
-        filter: true,
-        etag: false,
-        bulk: false,
-        groupsWritable: false,
-        usersDeletable: true,
-        pagination: 'cursor',
-        memberRemoval: 'path-filter',
-        updateMethod: 'patch',
-        maxMembersPerPatch: DEFAULT_MAX_MEMBERS_PER_PATCH,
-      };
+      return { ...RFC_DEFAULTS, groupsWritable: false, pagination: 'cursor' };
     case 'generic':
       // What a server that publishes no /ServiceProviderConfig most likely does.
-      return {
-        patch: true,
-        filter: true,
-        etag: false,
-        bulk: false,
-        groupsWritable: true,
-        usersDeletable: true,
-        pagination: 'index',
-        memberRemoval: 'path-filter',
-        updateMethod: 'patch',
-        maxMembersPerPatch: DEFAULT_MAX_MEMBERS_PER_PATCH,
-      };
+      return { ...RFC_DEFAULTS };
   }
 }
 

@@ -2,19 +2,9 @@
 import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveUser, Policy } from '../../src/model.js';
 import type { Operation, TargetPlan, WriteRequest } from '../../src/plan/types.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../../src/scim/types.js';
+import { profileDefaults } from '../../src/scim/capabilities.js';
 
-export const CAPABILITIES: Capabilities = {
-  patch: true,
-  filter: true,
-  etag: false,
-  bulk: false,
-  groupsWritable: true,
-  usersDeletable: true,
-  pagination: 'index',
-  memberRemoval: 'path-filter',
-  updateMethod: 'patch',
-  maxMembersPerPatch: 100,
-};
+export const CAPABILITIES: Capabilities = profileDefaults('generic');
 
 export function liveUser(id: string, userName: string, extra: Partial<LiveUser> = {}): LiveUser {
   return { id, userName, active: true, resource: { id, userName, active: true }, ...extra };

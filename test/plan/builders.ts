@@ -1,5 +1,6 @@
 /** Small builders of plain inputs for planning tests: every field defaults to something dull. */
 import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveUser, Policy } from '../../src/model.js';
+import { profileDefaults } from '../../src/scim/capabilities.js';
 
 export function at(line: number, file = 'identities/people.yaml'): { file: string; line: number; column: number } {
   return { file, line, column: 5 };
@@ -61,22 +62,10 @@ export function policy(fields: Partial<Policy> = {}): Policy {
 
 /** A generic RFC 7644 target: PATCH, writable groups, member removal by path filter. */
 export function generic(fields: Partial<Capabilities> = {}): Capabilities {
-  return {
-    patch: true,
-    filter: true,
-    etag: false,
-    bulk: false,
-    groupsWritable: true,
-    usersDeletable: true,
-    pagination: 'index',
-    memberRemoval: 'path-filter',
-    updateMethod: 'patch',
-    maxMembersPerPatch: 100,
-    ...fields,
-  };
+  return { ...profileDefaults('generic'), ...fields };
 }
 
 /** The lightstep profile: groups read-only. */
 export function lightstep(fields: Partial<Capabilities> = {}): Capabilities {
-  return generic({ groupsWritable: false, pagination: 'cursor', ...fields });
+  return { ...profileDefaults('lightstep'), ...fields };
 }

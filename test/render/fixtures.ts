@@ -5,23 +5,13 @@
  */
 import type { Capabilities } from '../../src/model.js';
 import type { Operation, PlanSummary, TargetPlan } from '../../src/plan/types.js';
+import { profileDefaults } from '../../src/scim/capabilities.js';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-export const lightstepCapabilities: Capabilities = {
-  patch: true,
-  filter: true,
-  etag: false,
-  bulk: false,
-  groupsWritable: false,
-  usersDeletable: true,
-  pagination: 'cursor',
-  memberRemoval: 'path-filter',
-  updateMethod: 'patch',
-  maxMembersPerPatch: 100,
-};
+export const lightstepCapabilities: Capabilities = profileDefaults('lightstep');
 
 export const genericCapabilities: Capabilities = {
   ...lightstepCapabilities,
