@@ -6,6 +6,7 @@
 import type { Capabilities } from '../../src/model.js';
 import type { Operation, PlanSummary, TargetPlan } from '../../src/plan/types.js';
 import { profileDefaults } from '../../src/scim/capabilities.js';
+import { summarise } from '../../src/plan/compute.js';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -23,34 +24,8 @@ export const genericCapabilities: Capabilities = {
 
 const at = (file: string, line: number, column = 5) => ({ kind: 'declaration' as const, location: { file, line, column } });
 
-/** Counts the operations the way `PlanSummary` documents them. */
-export function summarize(operations: Operation[]): PlanSummary {
-  const summary: PlanSummary = { create: 0, update: 0, deactivate: 0, delete: 0, manual: 0 };
-  for (const operation of operations) {
-    switch (operation.kind) {
-      case 'createUser':
-      case 'createGroup':
-        summary.create += 1;
-        break;
-      case 'updateUser':
-      case 'reactivateUser':
-      case 'updateGroupMembers':
-        summary.update += 1;
-        break;
-      case 'deactivateUser':
-        summary.deactivate += 1;
-        break;
-      case 'deleteUser':
-      case 'deleteGroup':
-        summary.delete += 1;
-        break;
-      case 'manual':
-        summary.manual += 1;
-        break;
-    }
-  }
-  return summary;
-}
+/** Counts the operations as plans do. */
+export const summarize = summarise;
 
 export function createUser(userName: string, givenName: string, familyName: string, line: number): Operation {
   return {
