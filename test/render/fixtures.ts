@@ -4,7 +4,7 @@
  * saved-plan tests.
  */
 import type { Capabilities } from '../../src/model.js';
-import type { Operation, PlanSummary, TargetPlan } from '../../src/plan/types.js';
+import type { Operation, TargetPlan } from '../../src/plan/types.js';
 import { profileDefaults } from '../../src/scim/capabilities.js';
 import { summarise } from '../../src/plan/compute.js';
 
