@@ -171,7 +171,8 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   for (let i = 0; i < users.length; i++) {
     const user = users[i]!;
     const live = matchOf[i];
-    const manageable = rules.isManageable(user.userName);
+    // The same string gets the same answer: most matches spare the glob.
+    const manageable = live !== undefined && live.userName === user.userName ? liveManageable(live) : rules.isManageable(user.userName);
     if (live && !(manageable && liveManageable(live))) leftAlone.add(live.id);
     if (!manageable) {
       // Declaring a protected account in git is normal (it documents the account): say so only when the declaration asks for something not done.
