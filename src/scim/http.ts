@@ -218,6 +218,7 @@ export function createTransport(options: TransportOptions): Transport {
           throw interrupted(request, attempt, lastError);
         }
         const sentAt = Date.now();
+        const window = limiter.window();
         try {
           counts[method] = (counts[method] ?? 0) + 1;
           if (attempt > 0) retries++;
@@ -234,7 +235,7 @@ export function createTransport(options: TransportOptions): Transport {
         });
 
         if (result.kind === 'response') {
-          if (result.status === 429) limiter.throttled();
+          if (result.status === 429) limiter.throttled(window);
           else if (result.status < 500) limiter.succeeded();
           // SPEC §5: a DELETE retried after an ambiguous failure and now gone did succeed.
           if (method === 'DELETE' && attempt > 0 && result.status === 404) return { status: 204, headers: result.headers, body: undefined };

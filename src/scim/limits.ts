@@ -6,8 +6,14 @@
 export interface ConcurrencyLimiter {
   /** Waits for a free slot; call the returned function exactly once to give it back. */
   acquire(signal?: AbortSignal): Promise<() => void>;
-  /** The server said 429: halve the limit (never below 1). */
-  throttled(): void;
+  /** The current window: it advances each time the limit is halved. Read it when a request is sent. */
+  window(): number;
+  /**
+   * The server said 429: halve the limit (never below 1), once per window. A 429 for a request
+   * sent before the last halving answers congestion already reacted to (as TCP reduces once per
+   * round trip), so it does not halve again; without `sentIn`, every 429 halves.
+   */
+  throttled(sentIn?: number): void;
   /** A request succeeded: after `recoverAfter` of them in a row, one more slot (up to the maximum). */
   succeeded(): void;
   current(): number;
@@ -18,6 +24,7 @@ export function createConcurrencyLimiter(max: number, recoverAfter = 10): Concur
   let limit = ceiling;
   let active = 0;
   let streak = 0;
+  let window = 0;
   const waiting: (() => void)[] = [];
 
   const pump = () => {
@@ -52,9 +59,12 @@ export function createConcurrencyLimiter(max: number, recoverAfter = 10): Concur
         pump();
       });
     },
-    throttled() {
-      limit = Math.max(1, Math.floor(limit / 2));
+    window: () => window,
+    throttled(sentIn) {
       streak = 0;
+      if (sentIn !== undefined && sentIn < window) return;
+      limit = Math.max(1, Math.floor(limit / 2));
+      window++;
     },
     succeeded() {
       if (limit >= ceiling) return;

@@ -35,6 +35,17 @@ describe('concurrency limiter', () => {
     expect(limiter.current()).toBe(expected);
   });
 
+  test('429s for requests sent in the same window halve the limit once, not once each', () => {
+    const limiter = createConcurrencyLimiter(16, 10);
+    const window = limiter.window();
+    // Eight requests in flight together all meet the same congestion.
+    for (let i = 0; i < 8; i++) limiter.throttled(window);
+    expect(limiter.current()).toBe(8);
+    // A request sent after the halving, and throttled again, halves again.
+    limiter.throttled(limiter.window());
+    expect(limiter.current()).toBe(4);
+  });
+
   test('a waiting acquire rejects when the signal aborts', async () => {
     const limiter = createConcurrencyLimiter(1);
     const release = await limiter.acquire();
