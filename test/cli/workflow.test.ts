@@ -59,6 +59,30 @@ describe('plan → apply → plan on an empty target', () => {
   });
 });
 
+describe('a target whose groups are read-only (profile lightstep)', () => {
+  test('group changes are manual items: listed, never sent, not a failure of apply, still drift until made by hand', async () => {
+    await repo.close();
+    repo = await exampleRepository({ profile: 'lightstep' });
+    await repo.edit('scimform.yaml', (text) => text.replace('profile: generic', 'profile: lightstep'));
+
+    const planned = await run('plan', '--detailed-exitcode');
+    expect(planned.code).toBe(2);
+    expect(planned.stdout).toMatch(/^ {2}! group Engineering: create with /m);
+    expect(planned.stdout).toContain("manual action needed: this target's groups are read-only");
+    expect(planned.stdout).toMatch(/^Plan: 9 to create, 0 to update, 0 to deactivate, 0 to delete, 3 manual\.$/m);
+
+    const applied = await run('apply', '--auto-approve');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('local: converged, apart from 3 manual items a person must make (listed above).');
+    expect(repo.emulator.requests.filter((request) => request.method !== 'GET').every((request) => request.path.startsWith('/Users'))).toBe(true);
+    expect(repo.writes()).toBe(9);
+
+    const drift = await run('drift');
+    expect(drift.code).toBe(2);
+    expect(drift.stderr).toContain('local: drift: Plan: 0 to create, 0 to update, 0 to deactivate, 0 to delete, 3 manual.');
+  });
+});
+
 describe('saved plans', () => {
   test('plan --out writes a plan that apply executes; it holds no token', async () => {
     const planned = await run('plan', '--out', 'plan.json');
