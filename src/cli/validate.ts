@@ -28,19 +28,23 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
     targets: targets.length,
   };
 
+  // Paths relative to where the command runs, so a terminal or editor can open them and they
+  // match the GitHub annotations; the same as the config-relative ones when run beside the config.
+  const configDir = config?.dir ?? resolve(ctx.cwd, ctx.config, '..');
+  const located = issues.map((issue) => ({ ...issue, file: relative(ctx.cwd, resolve(configDir, issue.file)).split(sep).join('/') }));
+
   if (ctx.env.GITHUB_ACTIONS === 'true') {
-    const configDir = config?.dir ?? resolve(ctx.cwd, ctx.config, '..');
-    for (const issue of issues) ctx.out(annotation(issue, relative(ctx.cwd, resolve(configDir, issue.file)).split(sep).join('/')));
+    for (const issue of located) ctx.out(annotation(issue, issue.file));
   }
 
   if (options.format === 'json') {
-    const errors = issues.map(({ file, line, column, path, message }) => ({ file, line, column, path, message }));
+    const errors = located.map(({ file, line, column, path, message }) => ({ file, line, column, path, message }));
     ctx.out(JSON.stringify({ valid: issues.length === 0, errors, ...counts }, null, 2));
     return issues.length === 0 ? 0 : 1;
   }
 
   if (issues.length > 0) {
-    for (const issue of issues) ctx.warn(`${issue.file}:${issue.line}:${issue.column}: ${issue.message}`);
+    for (const issue of located) ctx.warn(`${issue.file}:${issue.line}:${issue.column}: ${issue.message}`);
     ctx.warn(`error: ${issues.length} problem${issues.length === 1 ? '' : 's'} found. Fix them and run \`scimform validate\` again.`);
     return 1;
   }

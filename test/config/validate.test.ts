@@ -330,4 +330,13 @@ describe('inside GitHub Actions', () => {
     const { stdout } = await runCli(['validate', '--config', join(dir, 'scimform.yaml')], { GITHUB_ACTIONS: 'true' }, join(dir, '..'));
     expect(stdout).toContain(`::error file=${dir.split('/').at(-1)}/identities/bad-email.yaml,line=4,col=18::`);
   });
+
+  test('the text and JSON outputs use the same paths as the annotations', async () => {
+    const dir = await repository({ identities: ['bad-email.yaml'] });
+    const folder = dir.split('/').at(-1);
+    const text = await runCli(['validate', '--config', join(dir, 'scimform.yaml')], {}, join(dir, '..'));
+    expect(text.stderr).toMatch(new RegExp(`^${folder}/identities/bad-email\\.yaml:4:18: `, 'm'));
+    const json = await runCli(['validate', '--format', 'json', '--config', join(dir, 'scimform.yaml')], {}, join(dir, '..'));
+    expect(JSON.parse(json.stdout).errors[0]).toMatchObject({ file: `${folder}/identities/bad-email.yaml`, line: 4, column: 18 });
+  });
 });
