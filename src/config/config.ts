@@ -139,6 +139,17 @@ export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
   if (typeof maxRemovals === 'string' && /^[0-9]+%$/.test(maxRemovals) && parseRemovalLimit(maxRemovals).value > 100) {
     issues.push({ file, path: ['policy', 'maxRemovals'], message: `\`maxRemovals\` is a percentage over 100% (${maxRemovals}): write at most "100%", or a count such as "20"` });
   }
+  // protectedUsers are exact userNames (compared without case), not globs: a pattern would protect nobody.
+  const listed = Array.isArray(policy.protectedUsers) ? (policy.protectedUsers as unknown[]) : [];
+  listed.forEach((userName, index) => {
+    if (typeof userName === 'string' && /[*?[\]{}]/.test(userName)) {
+      issues.push({
+        file,
+        path: ['policy', 'protectedUsers', index],
+        message: `protected user ${show(userName)} looks like a pattern, but protectedUsers takes exact userNames: list each account (a pattern would protect nobody)`,
+      });
+    }
+  });
   const scope = policy.scope;
   if (typeof scope === 'string' && scope !== '') {
     let matches: ((userName: string) => boolean) | undefined;
@@ -150,7 +161,7 @@ export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
     // A protected user outside the scope is never touched anyway: the two settings disagree about who is managed.
     const protectedUsers = Array.isArray(policy.protectedUsers) ? (policy.protectedUsers as unknown[]) : [];
     protectedUsers.forEach((userName, index) => {
-      if (matches && typeof userName === 'string' && !matches(userName)) {
+      if (matches && typeof userName === 'string' && !/[*?[\]{}]/.test(userName) && !matches(userName)) {
         issues.push({
           file,
           path: ['policy', 'protectedUsers', index],

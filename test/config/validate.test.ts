@@ -154,6 +154,18 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
     [{ file: 'scimform.yaml', line: 4, column: 5, path: '/desired/1', message: "glob `identitis/*.yaml` matches no file (a typo?): identity files are looked up relative to the configuration file's folder" }],
   ],
   ['missing-targets.yaml', [{ file: 'scimform.yaml', line: 1, column: 1, path: '', message: 'the configuration is missing `targets`' }]],
+  [
+    'protected-pattern.yaml',
+    [
+      {
+        file: 'scimform.yaml',
+        line: 10,
+        column: 7,
+        path: '/policy/protectedUsers/0',
+        message: 'protected user `breakglass*` looks like a pattern, but protectedUsers takes exact userNames: list each account (a pattern would protect nobody)',
+      },
+    ],
+  ],
   ['empty.yaml', [{ file: 'scimform.yaml', line: 1, column: 1, path: '', message: 'the configuration file is empty: it needs `version: 1`, `desired:` and `targets:` (see examples/basic/scimform.yaml)' }]],
   ['wrong-version.yaml', [{ file: 'scimform.yaml', line: 1, column: 10, path: '/version', message: '`version` must be 1' }]],
   ['bad-max-removals.yaml', [{ file: 'scimform.yaml', line: 8, column: 16, path: '/policy/maxRemovals', message: '`maxRemovals` must be a count such as "20" or a percentage such as "25%" (got `lots`)' }]],
