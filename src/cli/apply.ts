@@ -16,7 +16,7 @@ import {
   type AuditLog,
   type TargetApplyResult,
 } from '../apply/index.js';
-import { computeDigest, readSavedPlan } from '../plan/saved.js';
+import { assertDigestMatches, computeDigest, readSavedPlan } from '../plan/saved.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { planTarget } from '../reconcile.js';
 import { renderText } from '../render/index.js';
@@ -53,6 +53,8 @@ function writableClient(ctx: CliContext, target: TargetConfig): ScimClient {
 async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: boolean, opened: ScimClient[]) {
   const saved = await readSavedPlan(path.resolve(ctx.cwd, file));
   const { config, desired } = await loadRepository(ctx);
+  // First the files: a plan made from other files (another commit, another repository) is stale, whatever its targets.
+  assertDigestMatches(saved, desired.files);
   const selected = ctx.target.length > 0 ? saved.targets.filter((plan) => ctx.target.includes(plan.target.name)) : saved.targets;
   const unknown = ctx.target.filter((name) => !saved.targets.some((plan) => plan.target.name === name));
   if (unknown.length > 0) {
