@@ -139,8 +139,13 @@ export interface LiveUser {
   active: boolean;
   /** `meta.version` or the ETag, when the server gives one. */
   version?: string;
-  /** The resource exactly as read, for fingerprints and for attributes scimform does not model. */
-  resource: Record<string, unknown>;
+  /** sha256 of the resource without `meta`, when the server gives no version: its fingerprint (SPEC §5a). */
+  hash?: string;
+  /**
+   * The resource exactly as read, kept only when a PUT must send it back with the attributes
+   * scimform does not model (a target without PATCH): at 100,000 users it is most of the memory.
+   */
+  resource?: Record<string, unknown>;
 }
 
 export interface LiveGroup {
@@ -150,7 +155,10 @@ export interface LiveGroup {
   /** Member ids (the `value` of each `members` entry), as listed on the group. */
   members: string[];
   version?: string;
-  resource: Record<string, unknown>;
+  /** As on `LiveUser`. */
+  hash?: string;
+  /** As on `LiveUser`: kept only for a PUT. */
+  resource?: Record<string, unknown>;
 }
 
 export interface LiveState {

@@ -10,12 +10,32 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * What a live resource looked like: its `meta.version` (or ETag) when the server keeps one,
- * else a sha256 of the resource without `meta` (SPEC §5a: servers without versions still get
- * stale-plan protection). `meta` is left out because some servers rewrite `lastModified` on read.
+ * sha256 of a resource without `meta`: `meta` is left out because some servers rewrite
+ * `lastModified` on read. Computed once when the resource is read, so the resource itself need
+ * not be kept.
  */
-export function fingerprintOf(live: { version?: string; resource: Record<string, unknown> }): Fingerprint {
+export function resourceHash(resource: Record<string, unknown>): string {
+  const { meta: _meta, ...attributes } = resource;
+  return createHash('sha256').update(canonicalJson(attributes)).digest('hex');
+}
+
+/** The parts of a live user or group a fingerprint is made from. */
+export interface Fingerprinted {
+  version?: string;
+  hash?: string;
+  resource?: Record<string, unknown>;
+}
+
+/**
+ * What a live resource looked like: its `meta.version` (or ETag) when the server keeps one,
+ * else the hash of the resource (SPEC §5a: servers without versions still get stale-plan
+ * protection). The hash is the one taken when it was read; a value built by hand without one
+ * is hashed from its `resource`, or else from its modelled attributes.
+ */
+export function fingerprintOf(live: Fingerprinted): Fingerprint {
   if (live.version) return { kind: 'version', value: live.version };
-  const { meta: _meta, ...attributes } = live.resource;
-  return { kind: 'hash', value: createHash('sha256').update(canonicalJson(attributes)).digest('hex') };
+  if (live.hash) return { kind: 'hash', value: live.hash };
+  if (live.resource) return { kind: 'hash', value: resourceHash(live.resource) };
+  const { version: _version, hash: _hash, resource: _resource, ...attributes } = live as Fingerprinted & Record<string, unknown>;
+  return { kind: 'hash', value: resourceHash(attributes) };
 }

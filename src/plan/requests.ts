@@ -99,10 +99,27 @@ export function replacementBody(resource: Record<string, unknown>, changes: read
   return body;
 }
 
+/**
+ * The resource a PUT starts from. The client keeps it as read on targets without PATCH; a live
+ * value built without it (package API callers) is written from what the model holds.
+ */
+function userResource(live: LiveUser): Record<string, unknown> {
+  if (live.resource) return live.resource;
+  const { id, userName, externalId, displayName, name, emails, active } = live;
+  const attributes = Object.entries({ userName, externalId, displayName, name, emails, active }).filter(([, value]) => value !== undefined);
+  return { schemas: [USER_SCHEMA], id, ...Object.fromEntries(attributes) };
+}
+
+function groupResource(live: LiveGroup): Record<string, unknown> {
+  if (live.resource) return live.resource;
+  const { id, displayName, externalId, members } = live;
+  return { schemas: [GROUP_SCHEMA], id, displayName, ...(externalId === undefined ? {} : { externalId }), members: members.map((value) => ({ value })) };
+}
+
 /** The one request that changes a live user: a PATCH, or a PUT when the target cannot PATCH. */
 export function updateUserRequest(live: LiveUser, changes: readonly AttributeChange[], capabilities: Capabilities): WriteRequest {
   if (capabilities.updateMethod === 'put') {
-    return { method: 'PUT', path: userPath(live.id), body: replacementBody(live.resource, changes, USER_SCHEMA), ...ifMatch(capabilities, live) };
+    return { method: 'PUT', path: userPath(live.id), body: replacementBody(userResource(live), changes, USER_SCHEMA), ...ifMatch(capabilities, live) };
   }
   return { method: 'PATCH', path: userPath(live.id), body: patchBody(patchOperations(changes)), ...ifMatch(capabilities, live) };
 }
@@ -195,9 +212,10 @@ export function replaceGroupRequest(
   remove: readonly MemberRef[],
   capabilities: Capabilities,
 ): WriteRequest {
-  const body = replacementBody(live.resource, changes, GROUP_SCHEMA);
+  const resource = groupResource(live);
+  const body = replacementBody(resource, changes, GROUP_SCHEMA);
   const removed = new Set(remove.map((member) => member.id));
-  const liveMembers = Array.isArray(live.resource.members) ? (live.resource.members as unknown[]) : live.members.map((value) => ({ value }));
+  const liveMembers = Array.isArray(resource.members) ? (resource.members as unknown[]) : live.members.map((value) => ({ value }));
   const kept = liveMembers.filter((entry) => !removed.has(memberId(entry)));
   const refs: Refs = [];
   const added = memberValues(add, (index) => `/members/${kept.length + index}/value`, refs);

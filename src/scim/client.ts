@@ -9,7 +9,7 @@ import { equalityFilter } from './filter.js';
 import { createTransport, type HttpResponse, type RequestEvent } from './http.js';
 import { createConcurrencyLimiter, createRateLimiter } from './limits.js';
 import { listAll, type PageRequest } from './pagination.js';
-import { parseGroup, parseListPage, parseServiceProviderConfig, parseUser, type DiscoveredCapabilities } from './parse.js';
+import { parseGroup, parseListPage, parseServiceProviderConfig, parseUser, type DiscoveredCapabilities, type ParseOptions } from './parse.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import type { ClientStats, ListProgress, ScimClient, WriteResult } from './types.js';
 
@@ -112,7 +112,11 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
     }
   };
 
-  const list = async (resource: ListProgress['resource'], onProgress?: (progress: ListProgress) => void): Promise<unknown[]> => {
+  /**
+   * Every resource of a collection, each page read into the model as it arrives (`read`), so the
+   * raw pages are freed while later ones are fetched.
+   */
+  const list = async <T>(resource: ListProgress['resource'], read: (resource: unknown) => T, onProgress?: (progress: ListProgress) => void): Promise<T[]> => {
     const { capabilities, discovered } = await discover();
     const pageSize = Math.min(target.pageSize ?? DEFAULT_PAGE_SIZE, discovered?.maxPageSize ?? Infinity, capabilities.maxResults ?? Infinity);
     return listAll({
@@ -125,31 +129,40 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
       fetchPage: async (request) => {
         const response = await transport.send({ method: 'GET', path: `/${resource}${pageQuery(request)}` });
         pages++;
-        return parseListPage(response.body ?? {});
+        const page = parseListPage(response.body ?? {});
+        return { ...page, resources: page.resources.map(read) };
       },
-    });
+    }) as Promise<T[]>;
   };
+  /** Only a PUT sends the resource back (with what scimform does not model): otherwise it is not kept. */
+  const keep = async (): Promise<ParseOptions> => ({ keepResource: (await discover()).capabilities.updateMethod === 'put' });
 
   const findUser = async (attribute: 'userName' | 'externalId', value: string): Promise<LiveUser | undefined> => {
     const { capabilities } = await discover();
     const matches = (user: LiveUser) =>
       // userName is case-insensitive (RFC 7643 §4.1.1); externalId is caseExact.
       attribute === 'userName' ? user.userName.toLowerCase() === value.toLowerCase() : user.externalId === value;
-    if (!capabilities.filter) return (await list('Users')).map((resource) => parseUser(resource)).find(matches);
+    if (!capabilities.filter) return (await list('Users', (resource) => parseUser(resource))).find(matches);
     const response = await transport.send({ method: 'GET', path: `/Users${query({ filter: equalityFilter(attribute, value) })}` });
     const found = parseListPage(response.body ?? {}).resources.map((resource) => parseUser(resource));
     // A resource that does not match even case-insensitively (some servers compare externalId
     // loosely) means the server ignored the filter, silently: this page says nothing about the
     // rest of the collection, so read all of it.
     const loosely = (user: LiveUser) => (attribute === 'userName' ? user.userName : (user.externalId ?? '')).toLowerCase() === value.toLowerCase();
-    if (found.some((user) => !loosely(user))) return (await list('Users')).map((resource) => parseUser(resource)).find(matches);
+    if (found.some((user) => !loosely(user))) return (await list('Users', (resource) => parseUser(resource))).find(matches);
     return found.find(matches);
   };
 
   return {
     capabilities: async () => (await discover()).capabilities,
-    listUsers: async (onProgress) => (await list('Users', onProgress)).map((resource) => parseUser(resource)),
-    listGroups: async (onProgress): Promise<LiveGroup[]> => (await list('Groups', onProgress)).map((resource) => parseGroup(resource)),
+    listUsers: async (onProgress) => {
+      const options = await keep();
+      return list('Users', (resource) => parseUser(resource, undefined, options), onProgress);
+    },
+    listGroups: async (onProgress): Promise<LiveGroup[]> => {
+      const options = await keep();
+      return list('Groups', (resource) => parseGroup(resource, undefined, options), onProgress);
+    },
     async getUser(id) {
       const response = await getOrUndefined(`/Users/${encodeURIComponent(id)}`);
       return response && parseUser(response.body, response.headers.etag);

@@ -4,6 +4,7 @@
  */
 import { ScimformError } from '../errors.js';
 import type { Email, LiveGroup, LiveUser } from '../model.js';
+import { resourceHash } from '../plan/fingerprint.js';
 
 type Json = Record<string, unknown>;
 
@@ -51,14 +52,34 @@ function malformed(kind: string, what: string, resource: unknown): ScimformError
   });
 }
 
-export function parseUser(resource: unknown, etag?: string): LiveUser {
+/** What to keep of a resource beyond the modelled attributes. */
+export interface ParseOptions {
+  /** Keep the resource as read: only a PUT (a target without PATCH) needs it. */
+  keepResource?: boolean;
+}
+
+/** The version, else the hash (the fingerprint, taken while the resource is at hand), and the resource when asked. */
+function identify<T extends { version?: string; hash?: string; resource?: Record<string, unknown> }>(
+  target: T,
+  resource: Json,
+  etag: string | undefined,
+  options: ParseOptions,
+): T {
+  const version = versionOf(resource, etag);
+  if (version !== undefined) target.version = version;
+  if (!version) target.hash = resourceHash(resource);
+  if (options.keepResource) target.resource = resource;
+  return target;
+}
+
+export function parseUser(resource: unknown, etag?: string, options: ParseOptions = {}): LiveUser {
   if (!isObject(resource)) throw malformed('user', 'a JSON object', resource);
   const id = idOf(getAttribute(resource, 'id'));
   if (id === undefined) throw malformed('user', 'an id', resource);
   const userName = optionalString(getAttribute(resource, 'userName'));
   if (userName === undefined) throw malformed('user', 'a userName', resource);
 
-  const user: LiveUser = { id, userName, active: parseActive(getAttribute(resource, 'active')), resource };
+  const user: LiveUser = { id, userName, active: parseActive(getAttribute(resource, 'active')) };
   const externalId = optionalString(getAttribute(resource, 'externalId'));
   if (externalId !== undefined) user.externalId = externalId;
   const displayName = optionalString(getAttribute(resource, 'displayName'));
@@ -85,12 +106,10 @@ export function parseUser(resource: unknown, etag?: string): LiveUser {
       return [email];
     });
   }
-  const version = versionOf(resource, etag);
-  if (version !== undefined) user.version = version;
-  return user;
+  return identify(user, resource, etag, options);
 }
 
-export function parseGroup(resource: unknown, etag?: string): LiveGroup {
+export function parseGroup(resource: unknown, etag?: string, options: ParseOptions = {}): LiveGroup {
   if (!isObject(resource)) throw malformed('group', 'a JSON object', resource);
   const id = idOf(getAttribute(resource, 'id'));
   if (id === undefined) throw malformed('group', 'an id', resource);
@@ -101,13 +120,10 @@ export function parseGroup(resource: unknown, etag?: string): LiveGroup {
     id,
     displayName,
     members: Array.isArray(members) ? members.flatMap((m) => (isObject(m) ? (idOf(getAttribute(m, 'value')) ?? []) : [])) : [],
-    resource,
   };
   const externalId = optionalString(getAttribute(resource, 'externalId'));
   if (externalId !== undefined) group.externalId = externalId;
-  const version = versionOf(resource, etag);
-  if (version !== undefined) group.version = version;
-  return group;
+  return identify(group, resource, etag, options);
 }
 
 /** One page of an RFC 7644 §3.4.2 ListResponse, with the RFC 9865 cursor fields. */

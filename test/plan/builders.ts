@@ -19,7 +19,10 @@ export function desired(users: DesiredUser[], groups: DesiredGroup[] = []): Desi
 }
 
 /** A live user as the client would read it: `resource` is the SCIM JSON it came from. */
-export function liveUser(id: string, userName: string, fields: Partial<Omit<LiveUser, 'id' | 'userName' | 'resource'>> = {}): LiveUser {
+/** A live value with the resource the client keeps on a target without PATCH. */
+export type WithResource<T> = T & { resource: Record<string, unknown> };
+
+export function liveUser(id: string, userName: string, fields: Partial<Omit<LiveUser, 'id' | 'userName' | 'resource'>> = {}): WithResource<LiveUser> {
   const { version, ...attributes } = { active: true, ...fields };
   const resource: Record<string, unknown> = {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
@@ -31,7 +34,12 @@ export function liveUser(id: string, userName: string, fields: Partial<Omit<Live
   return { id, userName, ...attributes, ...(version ? { version } : {}), resource };
 }
 
-export function liveGroup(id: string, displayName: string, members: string[] = [], fields: Partial<Pick<LiveGroup, 'externalId' | 'version'>> = {}): LiveGroup {
+export function liveGroup(
+  id: string,
+  displayName: string,
+  members: string[] = [],
+  fields: Partial<Pick<LiveGroup, 'externalId' | 'version'>> = {},
+): WithResource<LiveGroup> {
   const resource: Record<string, unknown> = {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
     id,

@@ -24,10 +24,16 @@ export interface Outcome {
   detail?: string;
 }
 
+/** The resource of a live value built by `liveStateOf` or the builders, which always keep it. */
+function resourceOf(live: { id: string; resource?: Record<string, unknown> }): Resource {
+  if (!live.resource) throw new Error(`live ${live.id} was built without its resource`);
+  return structuredClone(live.resource);
+}
+
 export function modelFrom(live: LiveState, options: { lowerCaseEmails?: boolean } = {}): ScimModel {
   return {
-    users: new Map(live.users.map((user) => [user.id, structuredClone(user.resource)])),
-    groups: new Map(live.groups.map((group) => [group.id, structuredClone(group.resource)])),
+    users: new Map(live.users.map((user) => [user.id, resourceOf(user)])),
+    groups: new Map(live.groups.map((group) => [group.id, resourceOf(group)])),
     nextId: 1,
     lowerCaseEmails: options.lowerCaseEmails ?? false,
   };

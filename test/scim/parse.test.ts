@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ScimformError } from '../../src/errors.js';
 import { parseScimErrorBody } from '../../src/scim/errors.js';
 import { parseActive, parseGroup, parseListPage, parseServiceProviderConfig, parseUser } from '../../src/scim/parse.js';
+import { fingerprintOf, resourceHash } from '../../src/plan/fingerprint.js';
 
 describe('parseActive', () => {
   test.each([
@@ -19,7 +20,7 @@ describe('parseActive', () => {
 });
 
 describe('parseUser', () => {
-  test('reads the modelled attributes, keeps the raw resource and takes meta.version', () => {
+  test('reads the modelled attributes and takes meta.version, without keeping the raw resource', () => {
     const resource = {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
       id: 'u1',
@@ -40,8 +41,22 @@ describe('parseUser', () => {
       emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
       active: false,
       version: 'W/"3"',
-      resource,
     });
+  });
+
+  test('keeps the raw resource when asked (a PUT sends it back)', () => {
+    const resource = { id: 'u1', userName: 'jane@example.com', 'urn:example:ext': { costCenter: '42' }, meta: { version: 'W/"3"' } };
+    expect(parseUser(resource, undefined, { keepResource: true }).resource).toBe(resource);
+  });
+
+  test.each([
+    ['meta.version', { id: 'u1', userName: 'a@example.com', meta: { version: 'W/"3"' } }, undefined, { kind: 'version', value: 'W/"3"' }],
+    ['the ETag', { id: 'u1', userName: 'a@example.com' }, 'W/"7"', { kind: 'version', value: 'W/"7"' }],
+    ['the hash of the resource without meta', { id: 'u1', userName: 'a@example.com', meta: { lastModified: 'now' } }, undefined, { kind: 'hash', value: resourceHash({ userName: 'a@example.com', id: 'u1' }) }],
+  ])('the fingerprint is %s, taken when the resource is read', (_case, resource, etag, expected) => {
+    const user = parseUser(resource, etag);
+    expect(user.resource).toBeUndefined();
+    expect(fingerprintOf(user)).toEqual(expected);
   });
 
   test('attribute names in any case, a numeric id, absent active and the ETag as version', () => {
@@ -62,6 +77,12 @@ describe('parseGroup', () => {
   test('members are the values of members[]', () => {
     const group = parseGroup({ id: 'g1', displayName: 'Admins', members: [{ value: 'u1', display: 'a' }, { value: 'u2' }, { display: 'no value' }] });
     expect(group).toMatchObject({ id: 'g1', displayName: 'Admins', members: ['u1', 'u2'] });
+  });
+
+  test('a group keeps its hash, and its resource only when asked', () => {
+    const resource = { id: 'g1', displayName: 'Admins', members: [{ value: 'u1', display: 'a' }] };
+    expect(parseGroup(resource)).toEqual({ id: 'g1', displayName: 'Admins', members: ['u1'], hash: resourceHash(resource) });
+    expect(parseGroup(resource, undefined, { keepResource: true }).resource).toBe(resource);
   });
 
   test('a group without members has none', () => {
