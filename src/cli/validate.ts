@@ -45,7 +45,7 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
 
   if (issues.length > 0) {
     for (const issue of located) ctx.warn(`${issue.file}:${issue.line}:${issue.column}: ${issue.message}`);
-    ctx.warn(`error: ${issues.length} problem${issues.length === 1 ? '' : 's'} found. Fix them and run \`scimform validate\` again.`);
+    ctx.warn(`error: ${issues.length === 1 ? '1 problem found. Fix it' : `${issues.length} problems found. Fix them`} and run \`scimform validate\` again.`);
     return 1;
   }
   const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;

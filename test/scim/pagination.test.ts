@@ -18,6 +18,8 @@ interface Behaviour {
   cursors?: boolean;
   /** Answers index pages even when asked with a cursor. */
   ignoresCursor?: boolean;
+  /** Claims this many in totalResults, whatever it holds. */
+  promises?: number;
 }
 
 function fakeServer(behaviour: Behaviour) {
@@ -37,7 +39,8 @@ function fakeServer(behaviour: Behaviour) {
     const from = Math.max(0, startIndex - 1 - (behaviour.overlaps && startIndex > 1 ? 1 : 0));
     const resources = items.slice(from, startIndex - 1 + size);
     const page: ListPage = { resources, startIndex, itemsPerPage: resources.length };
-    if (behaviour.totalCappedAtCount) page.totalResults = Math.min(items.length, request.count);
+    if (behaviour.promises !== undefined) page.totalResults = behaviour.promises;
+    else if (behaviour.totalCappedAtCount) page.totalResults = Math.min(items.length, request.count);
     else if (!behaviour.omitsTotal) page.totalResults = items.length;
     return page;
   };
@@ -70,6 +73,14 @@ describe('index pagination (RFC 7644 §3.4.2.4)', () => {
     const users = await list(server, 'index', pageSize);
     expect(users).toEqual(server.items);
     expect(server.requests).toHaveLength(pages);
+  });
+
+  test('a server that promises far more in totalResults than it holds is read to its end, not once per promised page', async () => {
+    const server = fakeServer({ size: 30, cap: 10, promises: 10_000 });
+    const users = await list(server, 'index', 10);
+    expect(users).toEqual(server.items);
+    // 3 full pages and the empty one that shows the end, plus at most one round of concurrent reads past it.
+    expect(server.requests.length).toBeLessThanOrEqual(10);
   });
 
   test('with totalResults known, page starts follow the page size the server actually returns', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
-import { assertPolicyAllows } from '../../src/apply/index.js';
+import { applyAndVerify, assertPolicyAllows } from '../../src/apply/index.js';
 import type { LiveUser, Policy } from '../../src/model.js';
 import { computePlan } from '../../src/plan/index.js';
 import type { TargetPlan } from '../../src/plan/types.js';
@@ -108,6 +108,23 @@ describe('no DELETE without allowDelete', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('saved plan is stale: its operations for target local are not what');
     expect(repo.emulator.requests.slice(mark).filter((request) => request.method !== 'GET')).toEqual([]);
+  });
+
+  test('applyAndVerify, the last step before sending, refuses a plan holding a DELETE the policy does not allow', async () => {
+    repo = await exampleRepository({ initial: { users: [{ id: 'u1', ...acme('stray') }] } });
+    const client = createScimClient(
+      { name: 'local', url: repo.emulator.url, tokenEnv: 'SCIMFORM_TOKEN', profile: 'generic', concurrency: 1, timeoutSeconds: 5, source: { file: 'scimform.yaml', line: 1, column: 1 } },
+      { token: TOKEN, readOnly: false },
+    );
+    try {
+      // A plan built by hand (package API), past every check the CLI makes on saved plans.
+      const plan = targetPlan([op.deleteUser('u1', 'stray@acme.example')]);
+      await expect(applyAndVerify(plan, client, desiredState([]), POLICY, { concurrency: 1 })).rejects.toThrow(/holds a DELETE/);
+      expect(repo.emulator.requests.filter((request) => request.method !== 'GET')).toEqual([]);
+      expect(repo.emulator.users()).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
   });
 
   test.each([
