@@ -76,16 +76,46 @@ function sortByKey<T>(items: readonly T[], key: (item: T) => string): T[] {
   return keyed.map((entry) => entry.item);
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
-  const map = new Map<string, T[]>();
+/**
+ * Items by key, in input order. Almost every key holds one item, so the first item of each key
+ * is kept alone and only the rare others go in a list: no array per key at 100,000 users.
+ */
+interface Grouped<T> {
+  first: Map<string, T>;
+  /** The second and later items of keys held by more than one, in input order. */
+  more: Map<string, T[]>;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Grouped<T> {
+  const first = new Map<string, T>();
+  const more = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
     if (k === undefined) continue;
-    const list = map.get(k);
-    if (list) list.push(item);
-    else map.set(k, [item]);
+    if (!first.has(k)) first.set(k, item);
+    else {
+      const list = more.get(k);
+      if (list) list.push(item);
+      else more.set(k, [item]);
+    }
   }
-  return map;
+  return { first, more };
+}
+
+/** Every item under `key`, in input order. */
+function groupOf<T>(grouped: Grouped<T>, key: string): T[] {
+  const first = grouped.first.get(key);
+  if (first === undefined) return [];
+  const more = grouped.more.get(key);
+  return more ? [first, ...more] : [first];
+}
+
+/** The first item under `key` that `accept` takes, without building the list. */
+function firstOf<T>(grouped: Grouped<T>, key: string, accept: (item: T) => boolean): T | undefined {
+  const first = grouped.first.get(key);
+  if (first === undefined) return undefined;
+  if (accept(first)) return first;
+  return grouped.more.get(key)?.find(accept);
 }
 
 /** Mutable state while one plan is built; never escapes `computePlan`. */
@@ -110,8 +140,8 @@ function manual(work: Work, subject: string, reason: string, provenance: Provena
 
 /** How the desired users map onto live users. */
 interface UserMatching {
-  /** Desired users scimform may act on, each with its live match (if any). */
-  matched: { desired: DesiredUser; live: LiveUser | undefined }[];
+  /** Desired users scimform may act on, each with its live match (if any) and its lower-cased userName. */
+  matched: { desired: DesiredUser; live: LiveUser | undefined; name: string }[];
   /** Live ids claimed by a desired user (manageable or not). */
   claimedBy: Map<string, DesiredUser>;
   /** Live ids matched by a declaration that is left alone: they are left alone too, groups included. */
@@ -123,22 +153,28 @@ interface UserMatching {
  * scope or protected (usually few, so asking that set is cheaper than matching the glob again).
  */
 interface LiveIndex {
-  byUserName: Map<string, LiveUser[]>;
+  byUserName: Grouped<LiveUser>;
   unmanageable: Set<string>;
 }
 
 function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], index: LiveIndex, rules: ScopeRules, work: Work): UserMatching {
-  const users = sortByKey(desired, (user) => lower(user.userName));
+  // Each userName is lower-cased once, here, and the result reused for every lookup below.
+  const sorted = sortByKey(
+    desired.map((user) => ({ user, name: lower(user.userName) })),
+    (entry) => entry.name,
+  );
+  const users = sorted.map((entry) => entry.user);
   const byExternalId = groupBy(liveUsers, (user) => user.externalId);
   const { byUserName } = index;
   const claimedBy = new Map<string, DesiredUser>();
   /** The live match of `users[i]`. */
   const matchOf: (LiveUser | undefined)[] = new Array(users.length);
-  const liveManageable = (user: LiveUser): boolean => !index.unmanageable.has(user.id);
+  const unclaimed = (candidate: LiveUser): boolean => !claimedBy.has(candidate.id);
+  const liveManageable = index.unmanageable.size === 0 ? () => true : (user: LiveUser): boolean => !index.unmanageable.has(user.id);
 
   users.forEach((user, i) => {
     if (typeof user.externalId !== 'string') return;
-    const live = (byExternalId.get(user.externalId) ?? []).find((candidate) => !claimedBy.has(candidate.id));
+    const live = firstOf(byExternalId, user.externalId, unclaimed);
     if (live) {
       claimedBy.set(live.id, user);
       matchOf[i] = live;
@@ -146,7 +182,7 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   });
   users.forEach((user, i) => {
     if (matchOf[i]) return;
-    const candidates = (byUserName.get(lower(user.userName)) ?? []).filter((candidate) => !claimedBy.has(candidate.id));
+    const candidates = groupOf(byUserName, sorted[i]!.name).filter(unclaimed);
     // Exact case first, then the lowest id: deterministic on a target holding case-only duplicates.
     candidates.sort((a, b) => Number(b.userName === user.userName) - Number(a.userName === user.userName) || byId(a, b));
     const live = candidates[0];
@@ -155,8 +191,10 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
     matchOf[i] = live;
   });
 
-  for (const [name, holders] of byUserName) {
-    if (holders.length < 2 || !rules.isManageable(name)) continue;
+  // Only names held more than once: the rest need no note.
+  for (const name of byUserName.more.keys()) {
+    if (!rules.isManageable(name)) continue;
+    const holders = groupOf(byUserName, name);
     const matched = holders.find((holder) => claimedBy.get(holder.id) !== undefined && lower(claimedBy.get(holder.id)!.userName) === name);
     const ids = holders.map((holder) => holder.id).join(', ');
     work.notes.push(
@@ -189,19 +227,19 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
       );
       continue;
     }
-    matched.push({ desired: user, live });
+    matched.push({ desired: user, live, name: sorted[i]!.name });
   }
   return { matched, claimedBy, leftAlone };
 }
 
 interface PlannedUsers {
-  /** Declared userName (lower-cased) → the member a group should hold. */
-  members: Map<string, MemberRef>;
+  /** Declared userName (lower-cased) → the member a group should hold, with that lower-cased name to sort by. */
+  members: Map<string, { ref: MemberRef; name: string }>;
   untouchable: Set<string>;
   /** A live user's id → the userName it is known by in this plan; undefined for an id no live user has. */
   identityOf: (id: string) => string | undefined;
   /** Live users by lower-cased userName. */
-  holdersByName: Map<string, LiveUser[]>;
+  holdersByName: Grouped<LiveUser>;
   liveUsersInScope: number;
 }
 
@@ -219,7 +257,7 @@ function planUsers(
   const { matched, claimedBy, leftAlone } = matchUsers(desired.users, liveUsers, index, rules, work);
   const holdersByName = index.byUserName;
   /** Declared userName (lower-cased) → the member a group should hold: a live user by id, or one this plan creates. */
-  const members = new Map<string, MemberRef>();
+  const members: PlannedUsers['members'] = new Map();
   /** Live users nobody may touch in this plan: protected, out of scope, or holding a contested userName. */
   const untouchable = new Set([...leftAlone, ...index.unmanageable]);
   /** Live id → the userName it is known by in this plan (the declared one when matched). */
@@ -245,13 +283,12 @@ function planUsers(
       ? `userName is still held by live user ${holder.id}, which this plan renames to ${target}: apply this plan, then plan again`
       : `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`;
   };
-  const heldBy = (userName: string, self?: LiveUser): LiveUser[] =>
-    (holdersByName.get(lower(userName)) ?? []).filter((holder) => holder.id !== self?.id);
+  const heldBy = (name: string, self?: LiveUser): LiveUser[] => groupOf(holdersByName, name).filter((holder) => holder.id !== self?.id);
 
-  for (const { desired: user, live: match } of matched) {
+  for (const { desired: user, live: match, name } of matched) {
     const provenance = declared(user.source);
     if (!match) {
-      const holders = heldBy(user.userName);
+      const holders = heldBy(name);
       if (holders.length > 0) {
         manual(work, `user ${user.userName}: create`, heldReason(holders[0]!), provenance);
         continue;
@@ -264,15 +301,15 @@ function planUsers(
         );
       const key = uniqueKey(work, createUserKey(user.userName), user.userName);
       work.operations.push({ kind: 'createUser', key, userName: user.userName, provenance, changes, requests: [{ method: 'POST', path: '/Users', body }] });
-      members.set(lower(user.userName), { userName: user.userName });
+      members.set(name, { ref: { userName: user.userName }, name });
       continue;
     }
 
-    members.set(lower(user.userName), { userName: user.userName, id: match.id });
+    members.set(name, { ref: { userName: user.userName, id: match.id }, name });
     let changes = diffUser(user, match);
     const rename = changes.find((change) => change.path === 'userName');
     if (rename) {
-      const holders = heldBy(user.userName, match);
+      const holders = heldBy(name, match);
       const holder = holders[0];
       if (holder) {
         changes = changes.filter((change) => change !== rename);
@@ -301,8 +338,8 @@ function planUsers(
   }
 
   // Live users in scope that git does not declare: per `unmanagedUsers`.
-  for (const user of liveUsers) {
-    if (claimedBy.has(user.id) || untouchable.has(user.id) || policy.unmanagedUsers === 'ignore') continue;
+  for (const user of policy.unmanagedUsers === 'ignore' ? [] : liveUsers) {
+    if (claimedBy.has(user.id) || untouchable.has(user.id)) continue;
     const provenance = policyRule(policy, 'unmanagedUsers');
     const key = (): string => uniqueKey(work, createUserKey(user.userName), user.id);
     if (policy.unmanagedUsers === 'deactivate') {
@@ -359,17 +396,17 @@ function matchGroups(desired: readonly DesiredGroup[], liveGroups: readonly Live
   const byExternalId = groupBy(liveGroups, (live) => live.externalId);
   const byName = groupBy(liveGroups, (live) => live.displayName);
   const byLowerName = groupBy(liveGroups, (live) => lower(live.displayName));
-  const unclaimed = (candidates: LiveGroup[] | undefined): LiveGroup[] => (candidates ?? []).filter((live) => !claimed.has(live.id));
+  const unclaimed = (live: LiveGroup): boolean => !claimed.has(live.id);
 
   for (const group of groups) {
-    if (typeof group.externalId === 'string') claim(group, unclaimed(byExternalId.get(group.externalId))[0]);
+    if (typeof group.externalId === 'string') claim(group, firstOf(byExternalId, group.externalId, unclaimed));
   }
   for (const group of groups) {
-    if (!matchOf.has(group)) claim(group, unclaimed(byName.get(group.displayName))[0]);
+    if (!matchOf.has(group)) claim(group, firstOf(byName, group.displayName, unclaimed));
   }
   for (const group of groups) {
     if (matchOf.has(group)) continue;
-    const candidates = unclaimed(byLowerName.get(lower(group.displayName)));
+    const candidates = groupOf(byLowerName, lower(group.displayName)).filter(unclaimed);
     if (candidates.length === 1) claim(group, candidates[0]);
   }
   return { matched: groups.map((group) => ({ desired: group, live: matchOf.get(group) })), claimed };
@@ -408,24 +445,24 @@ function planGroups(
   for (const { desired: group, live: match } of matched) {
     const provenance = declared(group.source);
     // Desired members, resolved; undeclared, protected, out-of-scope or not-yet-creatable users are skipped.
-    const wanted: { ref: MemberRef; source: SourceLocation }[] = [];
-    const seen = new Set<string>();
+    // One entry per declared user (a user is one `MemberRef`, however its name is written).
+    const wanted: { ref: MemberRef; name: string; source: SourceLocation }[] = [];
+    const seen = new Set<MemberRef>();
     const unresolved: string[] = [];
     group.members.forEach((name, index) => {
-      const ref = users.members.get(lower(name));
-      const key = ref?.id ?? `new:${lower(name)}`;
-      if (!ref) {
+      const member = users.members.get(lower(name));
+      if (!member) {
         unresolved.push(name);
         return;
       }
-      if (seen.has(key)) return;
-      seen.add(key);
-      wanted.push({ ref, source: group.memberSources[index] ?? group.source });
+      if (seen.has(member.ref)) return;
+      seen.add(member.ref);
+      wanted.push({ ref: member.ref, name: member.name, source: group.memberSources[index] ?? group.source });
     });
-    const wantedInOrder = sortByKey(wanted, (entry) => lower(entry.ref.userName));
+    const wantedInOrder = sortByKey(wanted, (entry) => entry.name);
     for (const name of unresolved) {
       // Only worth a note when the member is missing live: a protected user already in the group is as declared.
-      const present = match !== undefined && (users.holdersByName.get(lower(name)) ?? []).some((holder) => match.members.includes(holder.id));
+      const present = match !== undefined && groupOf(users.holdersByName, lower(name)).some((holder) => match.members.includes(holder.id));
       if (!present) work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
     }
 
@@ -532,12 +569,15 @@ function sortName(op: Operation): string {
   }
 }
 
-function compareOperations(a: Operation, b: Operation): number {
-  const kind = OPERATION_ORDER.indexOf(a.kind) - OPERATION_ORDER.indexOf(b.kind);
-  if (kind !== 0) return kind;
-  const [x, y] = [sortName(a), sortName(b)];
-  if (x !== y) return x < y ? -1 : 1;
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+/** `OPERATION_ORDER`, then the name, then the key; the order and name computed once per operation, not per comparison. */
+function sortOperations(operations: readonly Operation[]): Operation[] {
+  const keyed = operations.map((op) => ({ op, kind: OPERATION_ORDER.indexOf(op.kind), name: sortName(op) }));
+  keyed.sort((a, b) => {
+    if (a.kind !== b.kind) return a.kind - b.kind;
+    if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+    return a.op.key < b.op.key ? -1 : a.op.key > b.op.key ? 1 : 0;
+  });
+  return keyed.map((entry) => entry.op);
 }
 
 export function summarise(operations: readonly Operation[]): PlanSummary {
@@ -575,7 +615,7 @@ export function computePlan(desired: DesiredState, live: LiveState, policy: Poli
   const users = planUsers(desired, live, policy, capabilities, rules, work);
   planGroups(desired, live, policy, capabilities, users, work);
 
-  const operations = [...work.operations].sort(compareOperations);
+  const operations = sortOperations(work.operations);
   const plan: Plan = {
     operations,
     summary: summarise(operations),
