@@ -11,7 +11,9 @@
  * about anything it accepts that the full parser would treat differently.
  *
  * It works on offsets into the one source string (no per-line copies) because at this scale
- * the garbage collector, not parsing, is the main cost.
+ * the garbage collector, not parsing, is the main cost. The scalars it returns are copies, not
+ * V8 substrings: a substring keeps the whole file's text alive for as long as the value lives,
+ * and every hash and comparison of it reads through to that text.
  */
 
 /** A 1-based line and column packed into one number: `line * COLUMNS + column`. */
@@ -43,10 +45,21 @@ const SPACE = 32;
 const HASH = 35;
 const DASH = 45;
 
+/** Copies `text[start, end)` into a string of its own. */
+type Copy = (start: number, end: number) => string;
+
+function copier(text: string): Copy {
+  // A text of one-byte characters (Latin-1, which covers ASCII) round-trips through a Latin-1
+  // buffer, whose decoder makes flat strings; others are rare enough to keep as substrings.
+  if (/[^\x00-\xff]/.test(text)) return (start, end) => text.slice(start, end);
+  const bytes = Buffer.from(text, 'latin1');
+  return (start, end) => bytes.toString('latin1', start, end);
+}
+
 export function parseYamlFast(text: string): FastParse | undefined {
   // CR, tabs, control characters and a byte-order mark all have rules of their own in YAML.
   if (/[\x00-\x09\x0b-\x1f\x7f\ufeff]/.test(text)) return undefined;
-  const reader = new Reader(text);
+  const reader = new Reader(text, copier(text));
   if (!reader.scanLines() || reader.count === 0) return undefined;
   try {
     const value = reader.node(0);
@@ -70,7 +83,10 @@ class Reader {
   private begin: Int32Array;
   private end: Int32Array;
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    private readonly copy: Copy,
+  ) {
     let lines = 1;
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
     this.number = new Int32Array(lines);
@@ -186,7 +202,7 @@ class Reader {
     const end = this.end[i]!;
     const c = text.charCodeAt(offset);
     if (c === 91 /* [ */ || c === 123 /* { */ || c === 34 /* " */ || c === 39 /* ' */) {
-      const flow = new FlowReader(text, offset, end, (at) => this.position(i, at), this.items);
+      const flow = new FlowReader(text, this.copy, offset, end, (at) => this.position(i, at), this.items);
       const value = flow.value();
       flow.finish();
       return value;
@@ -195,7 +211,7 @@ class Reader {
     let stop = offset;
     while (stop < end && !(text.charCodeAt(stop) === HASH && text.charCodeAt(stop - 1) === SPACE)) stop++;
     while (stop > offset && text.charCodeAt(stop - 1) === SPACE) stop--;
-    return plainScalar(text.slice(offset, stop), false);
+    return plainScalar(this.copy(offset, stop), false);
   }
 }
 
@@ -215,6 +231,7 @@ function plainScalar(text: string, inFlow: boolean): unknown {
 class FlowReader {
   constructor(
     private readonly text: string,
+    private readonly copy: Copy,
     private offset: number,
     private readonly end: number,
     private readonly position: (offset: number) => PackedPosition,
@@ -233,7 +250,7 @@ class FlowReader {
     while (stop > start && this.text.charCodeAt(stop - 1) === SPACE) stop--;
     // An empty entry (`[, a]`, `{ a: }`) has rules of its own; leave it to the full parser.
     if (stop === start) unsupported();
-    return plainScalar(this.text.slice(start, stop), true);
+    return plainScalar(this.copy(start, stop), true);
   }
 
   /** Only spaces and a comment (after a space) may follow the value on its line. */
@@ -309,7 +326,7 @@ class FlowReader {
   private doubleQuoted(): string {
     const close = this.indexOn('"', this.offset + 1);
     if (close === -1) return unsupported();
-    const value = this.text.slice(this.offset + 1, close);
+    const value = this.copy(this.offset + 1, close);
     if (value.includes('\\')) unsupported();
     this.offset = close + 1;
     return value;
@@ -321,7 +338,7 @@ class FlowReader {
     for (;;) {
       const close = this.indexOn("'", i);
       if (close === -1) return unsupported();
-      value += this.text.slice(i, close);
+      value += this.copy(i, close);
       if (this.text.charCodeAt(close + 1) === 39) {
         value += "'";
         i = close + 2;
