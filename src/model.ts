@@ -139,11 +139,11 @@ export interface LiveUser {
   active: boolean;
   /** `meta.version` or the ETag, when the server gives one. */
   version?: string;
-  /** sha256 of the resource without `meta`, when the server gives no version: its fingerprint (SPEC §5a). */
-  hash?: string;
   /**
-   * The resource exactly as read, kept only when a PUT must send it back with the attributes
-   * scimform does not model (a target without PATCH): at 100,000 users it is most of the memory.
+   * The resource exactly as read, kept only when something needs it: a PUT sends it back with
+   * the attributes scimform does not model (a target without PATCH), and without a version the
+   * fingerprint is a hash of it (SPEC §5a), taken only for the resources a plan changes. At
+   * 100,000 users it is most of the live state's memory.
    */
   resource?: Record<string, unknown>;
 }
@@ -155,9 +155,7 @@ export interface LiveGroup {
   /** Member ids (the `value` of each `members` entry), as listed on the group. */
   members: string[];
   version?: string;
-  /** As on `LiveUser`. */
-  hash?: string;
-  /** As on `LiveUser`: kept only for a PUT. */
+  /** As on `LiveUser`: kept only for a PUT or a hash. */
   resource?: Record<string, unknown>;
 }
 

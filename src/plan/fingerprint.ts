@@ -9,11 +9,7 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/**
- * sha256 of a resource without `meta`: `meta` is left out because some servers rewrite
- * `lastModified` on read. Computed once when the resource is read, so the resource itself need
- * not be kept.
- */
+/** sha256 of a resource without `meta`: `meta` is left out because some servers rewrite `lastModified` on read. */
 export function resourceHash(resource: Record<string, unknown>): string {
   const { meta: _meta, ...attributes } = resource;
   return createHash('sha256').update(canonicalJson(attributes)).digest('hex');
@@ -22,20 +18,18 @@ export function resourceHash(resource: Record<string, unknown>): string {
 /** The parts of a live user or group a fingerprint is made from. */
 export interface Fingerprinted {
   version?: string;
-  hash?: string;
   resource?: Record<string, unknown>;
 }
 
 /**
  * What a live resource looked like: its `meta.version` (or ETag) when the server keeps one,
  * else the hash of the resource (SPEC §5a: servers without versions still get stale-plan
- * protection). The hash is the one taken when it was read; a value built by hand without one
- * is hashed from its `resource`, or else from its modelled attributes.
+ * protection). The client keeps the resource whenever there is no version; a value built by
+ * hand without either is hashed from its modelled attributes.
  */
 export function fingerprintOf(live: Fingerprinted): Fingerprint {
   if (live.version) return { kind: 'version', value: live.version };
-  if (live.hash) return { kind: 'hash', value: live.hash };
   if (live.resource) return { kind: 'hash', value: resourceHash(live.resource) };
-  const { version: _version, hash: _hash, resource: _resource, ...attributes } = live as Fingerprinted & Record<string, unknown>;
+  const { version: _version, resource: _resource, ...attributes } = live as Fingerprinted & Record<string, unknown>;
   return { kind: 'hash', value: resourceHash(attributes) };
 }

@@ -50,12 +50,12 @@ describe('parseUser', () => {
   });
 
   test.each([
-    ['meta.version', { id: 'u1', userName: 'a@example.com', meta: { version: 'W/"3"' } }, undefined, { kind: 'version', value: 'W/"3"' }],
-    ['the ETag', { id: 'u1', userName: 'a@example.com' }, 'W/"7"', { kind: 'version', value: 'W/"7"' }],
-    ['the hash of the resource without meta', { id: 'u1', userName: 'a@example.com', meta: { lastModified: 'now' } }, undefined, { kind: 'hash', value: resourceHash({ userName: 'a@example.com', id: 'u1' }) }],
-  ])('the fingerprint is %s, taken when the resource is read', (_case, resource, etag, expected) => {
+    ['meta.version', { id: 'u1', userName: 'a@example.com', meta: { version: 'W/"3"' } }, undefined, { kind: 'version', value: 'W/"3"' }, false],
+    ['the ETag', { id: 'u1', userName: 'a@example.com' }, 'W/"7"', { kind: 'version', value: 'W/"7"' }, false],
+    ['the hash of the resource without meta, which is kept for it', { id: 'u1', userName: 'a@example.com', meta: { lastModified: 'now' } }, undefined, { kind: 'hash', value: resourceHash({ userName: 'a@example.com', id: 'u1' }) }, true],
+  ])('the fingerprint is %s', (_case, resource, etag, expected, kept) => {
     const user = parseUser(resource, etag);
-    expect(user.resource).toBeUndefined();
+    expect(user.resource !== undefined).toBe(kept);
     expect(fingerprintOf(user)).toEqual(expected);
   });
 
@@ -79,10 +79,12 @@ describe('parseGroup', () => {
     expect(group).toMatchObject({ id: 'g1', displayName: 'Admins', members: ['u1', 'u2'] });
   });
 
-  test('a group keeps its hash, and its resource only when asked', () => {
-    const resource = { id: 'g1', displayName: 'Admins', members: [{ value: 'u1', display: 'a' }] };
-    expect(parseGroup(resource)).toEqual({ id: 'g1', displayName: 'Admins', members: ['u1'], hash: resourceHash(resource) });
+  test('a group with a version keeps its resource only when asked; without one, always (its fingerprint is a hash of it)', () => {
+    const resource = { id: 'g1', displayName: 'Admins', members: [{ value: 'u1', display: 'a' }], meta: { version: 'W/"1"' } };
+    expect(parseGroup(resource)).toEqual({ id: 'g1', displayName: 'Admins', members: ['u1'], version: 'W/"1"' });
     expect(parseGroup(resource, undefined, { keepResource: true }).resource).toBe(resource);
+    const { meta: _meta, ...unversioned } = resource;
+    expect(parseGroup(unversioned).resource).toBe(unversioned);
   });
 
   test('a group without members has none', () => {
