@@ -169,10 +169,8 @@ interface LiveIndex {
 
 function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], index: LiveIndex, rules: ScopeRules, work: Work): UserMatching {
   // Each userName is lower-cased once, here, and the result reused for every lookup below.
-  const sorted = sortByKey(
-    desired.map((user) => ({ user, name: lower(user.userName) })),
-    (entry) => entry.name,
-  );
+  const sorted = desired.map((user) => ({ user, name: lower(user.userName) }));
+  sorted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // stable: equal names keep file order
   const users = sorted.map((entry) => entry.user);
   const byExternalId = groupBy(liveUsers, (user) => user.externalId);
   const { byUserName } = index;
@@ -243,8 +241,8 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
 }
 
 interface PlannedUsers {
-  /** Declared userName (lower-cased) → the member a group should hold, with that lower-cased name to sort by. */
-  members: Map<string, { ref: MemberRef; name: string }>;
+  /** Declared userName (lower-cased) → the member a group should hold. */
+  members: Map<string, MemberRef>;
   untouchable: Set<string>;
   /** A live user's id → the userName it is known by in this plan; undefined for an id no live user has. */
   identityOf: (id: string) => string | undefined;
@@ -311,11 +309,11 @@ function planUsers(
         );
       const key = uniqueKey(work, createUserKey(user.userName), user.userName);
       work.operations.push({ kind: 'createUser', key, userName: user.userName, provenance, changes, requests: [{ method: 'POST', path: '/Users', body }] });
-      members.set(name, { ref: { userName: user.userName }, name });
+      members.set(name, { userName: user.userName });
       continue;
     }
 
-    members.set(name, { ref: { userName: user.userName, id: match.id }, name });
+    members.set(name, { userName: user.userName, id: match.id });
     let changes = diffUser(user, match);
     const rename = changes.find((change) => change.path === 'userName');
     if (rename) {
@@ -456,20 +454,21 @@ function planGroups(
     const provenance = declared(group.source);
     // Desired members, resolved; undeclared, protected, out-of-scope or not-yet-creatable users are skipped.
     // One entry per declared user (a user is one `MemberRef`, however its name is written).
-    const wanted: { ref: MemberRef; name: string; source: SourceLocation }[] = [];
+    const wanted: { ref: MemberRef; source: SourceLocation }[] = [];
     const seen = new Set<MemberRef>();
     const unresolved: string[] = [];
     group.members.forEach((name, index) => {
-      const member = users.members.get(lower(name));
-      if (!member) {
+      const ref = users.members.get(lower(name));
+      if (!ref) {
         unresolved.push(name);
         return;
       }
-      if (seen.has(member.ref)) return;
-      seen.add(member.ref);
-      wanted.push({ ref: member.ref, name: member.name, source: group.memberSources[index] ?? group.source });
+      if (seen.has(ref)) return;
+      seen.add(ref);
+      wanted.push({ ref, source: group.memberSources[index] ?? group.source });
     });
-    const wantedInOrder = sortByKey(wanted, (entry) => entry.name);
+    // Lower-casing an already lower-case name returns it as it is: cheap, so not kept per member.
+    const wantedInOrder = sortByKey(wanted, (entry) => lower(entry.ref.userName));
     for (const name of unresolved) {
       // Only worth a note when the member is missing live: a protected user already in the group is as declared.
       const present = match !== undefined && groupOf(users.holdersByName, lower(name)).some((holder) => match.members.includes(holder.id));
