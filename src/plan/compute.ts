@@ -346,7 +346,9 @@ function planUsers(
   }
 
   // Live users in scope that git does not declare: per `unmanagedUsers`.
-  for (const user of policy.unmanagedUsers === 'ignore' ? [] : liveUsers) {
+  // When every live user is claimed by a declaration, none is unmanaged: no pass is needed.
+  const unmanagedPossible = policy.unmanagedUsers !== 'ignore' && claimedBy.size < liveUsers.length;
+  for (const user of unmanagedPossible ? liveUsers : []) {
     if (claimedBy.has(user.id) || untouchable.has(user.id)) continue;
     const provenance = policyRule(policy, 'unmanagedUsers');
     const key = (): string => uniqueKey(work, createUserKey(user.userName), user.id);
