@@ -192,6 +192,8 @@ export function parseRemovalLimit(value: string | number): RemovalLimit {
 
 /** Identity globs are relative to the config folder and must stay inside it (SPEC security). */
 export function globProblem(glob: string): string | undefined {
+  // A NUL or other control character is no part of a file name; Node's file APIs throw on NUL.
+  if (/[\u0000-\u001f\u007f]/.test(glob)) return `glob ${show(glob)} contains a control character: write the path of identity files in plain text`;
   if (isAbsolute(glob) || /^[A-Za-z]:[\\/]/.test(glob) || glob.startsWith('\\')) {
     return `glob ${show(glob)} is an absolute path: write it relative to the configuration file's folder`;
   }
