@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { applyAndVerify, checkGuards, computePlan, createScimClient, startEmulator } from '../dist/index.js';
+import { mulberry32 } from '../dist/emulator/faults.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -34,18 +35,8 @@ const DEADLINE = Date.now() + Number(options['time-limit']) * 1000;
 const TOKEN = 'soak-token-not-a-secret-5b1e';
 const TEAMS = ['Platform', 'Payments', 'Search', 'Mobile', 'Data', 'Security'];
 
-/** mulberry32, so a seed reproduces a run's changes (the faults have their own seeded PRNG). */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+// The emulator's own seeded PRNG, so a seed reproduces a run's changes (the faults draw from their own).
+const random = mulberry32(SEED);
 const pick = (items) => items[Math.floor(random() * items.length)];
 
 // A quarter of the fault rate each: 429 (half with Retry-After), 503, reset, lost response.

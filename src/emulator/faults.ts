@@ -4,16 +4,10 @@
  * sequence of requests give the same faults.
  */
 
-export interface FaultSettings {
-  latencyMs?: number;
-  rate429?: number;
-  retryAfterSeconds?: number;
-  rate5xx?: number;
-  rateReset?: number;
-  rateLostResponse?: number;
-  seed?: number;
-  onlyMethods?: string[];
-}
+import type { EmulatorFaults } from './types.js';
+
+/** The settings are the public `EmulatorFaults`, documented there. */
+export type FaultSettings = EmulatorFaults;
 
 export type FaultDecision =
   | { kind: 'none' }

@@ -15,7 +15,8 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 
 export const WORKFLOW_FILE = path.resolve(import.meta.dirname, '../../.github/workflows/scimform.yml');
 
-interface Step {
+/** One step of a workflow job, as the tests read it. */
+export interface Step {
   id?: string;
   name?: string;
   if?: string;

@@ -9,20 +9,12 @@ import path from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { parseDocument } from 'yaml';
 import { describe, expect, test } from 'vitest';
+import type { Step } from './workflow-runner.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const REUSABLE = '.github/workflows/scimform.yml';
 const CALLER = 'examples/github/.github/workflows/scimform.yml';
 
-interface Step {
-  id?: string;
-  name?: string;
-  if?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string> | string;
-}
 interface Job {
   if?: string;
   permissions?: Record<string, string>;
