@@ -394,6 +394,22 @@ async function createResource(run: Run, operation: CreateUser | CreateGroup): Pr
       });
     }
     run.createdIds.set(operation.key, found.id);
+    // The write's own audit line said `unknown` or `conflict`: this one says how it ended.
+    if (run.options.audit) {
+      const userName = 'userName' in operation ? operation.userName : undefined;
+      run.options.audit({
+        time: new Date(run.now()).toISOString(),
+        target: run.plan.target.name,
+        operation: operation.key,
+        kind: operation.kind,
+        method: request.method,
+        path: `${request.path}/${found.id}`,
+        status: 200,
+        durationMs: 0,
+        outcome: 'adopted',
+        ...(userName === undefined ? {} : { userName }),
+      });
+    }
     return outcomeOf(operation, 'adopted', { createdId: found.id, message: `${reason}: adopted the existing ${subjectOf(operation)} (id ${found.id})` });
   };
 

@@ -69,7 +69,10 @@ export interface AuditEntry {
   path: string;
   status: number | 'error';
   durationMs: number;
-  /** `applied`, `conflict`, `stale`, `not-found`, `unknown` (outcome not known), `failed`. */
+  /**
+   * `applied`, `conflict`, `stale`, `not-found`, `unknown` (outcome not known), `failed`; and
+   * `adopted`: a later line for a create whose resource a lookup found on the server (no write).
+   */
   outcome: string;
   userName?: string;
 }

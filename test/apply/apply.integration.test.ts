@@ -386,7 +386,7 @@ describe('apply against the emulator', () => {
     ]);
   });
 
-  test('the audit log has one line per write call, with the outcome, and never the token or a body', async () => {
+  test('the audit log has one line per write call, with the outcome, one more per adoption, and never the token or a body', async () => {
     const emu = await emulator({ faults: { rateLostResponse: 0.5, onlyMethods: ['POST'], seed: 5 } });
     const client = clientFor(emu, 2);
     const file = join(mkdtempSync(join(tmpdir(), 'scimform-audit-')), 'audit.jsonl');
@@ -395,10 +395,16 @@ describe('apply against the emulator', () => {
     await log.close();
     const text = readFileSync(file, 'utf8');
     const entries = text.trimEnd().split('\n').map((line) => JSON.parse(line) as AuditEntry);
-    expect(entries).toHaveLength(writes.length);
-    expect(writes.some((write) => write.fault === 'lostResponse')).toBe(true);
-    expect(entries.filter((entry) => entry.outcome === 'unknown')).toHaveLength(writes.filter((write) => write.fault === 'lostResponse').length);
-    expect(entries.every((entry) => entry.target === 'emu' && entry.method === 'POST' && entry.path === '/Users' && entry.userName?.endsWith('@example.com'))).toBe(true);
+    const lost = writes.filter((write) => write.fault === 'lostResponse').length;
+    expect(lost).toBeGreaterThan(0);
+    const adopted = entries.filter((entry) => entry.outcome === 'adopted');
+    // Every lost create was found by the lookup: its `unknown` line is followed by an `adopted` one.
+    expect(entries).toHaveLength(writes.length + adopted.length);
+    expect(entries.filter((entry) => entry.outcome === 'unknown')).toHaveLength(lost);
+    expect(adopted).toHaveLength(lost);
+    expect(adopted.every((entry) => /^\/Users\/[^/]+$/.test(entry.path) && entry.status === 200)).toBe(true);
+    const written = entries.filter((entry) => entry.outcome !== 'adopted');
+    expect(written.every((entry) => entry.target === 'emu' && entry.method === 'POST' && entry.path === '/Users' && entry.userName?.endsWith('@example.com'))).toBe(true);
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain('givenName');
   });
