@@ -168,7 +168,7 @@ function teeStdout(ctx: CliContext): { ctx: CliContext; text(): string } {
   };
 }
 
-async function freshnessOf(ctx: CliContext, file: string | undefined, clients: ScimClient[]): Promise<{ freshness: Freshness; file?: string }> {
+async function freshnessOf(ctx: CliContext, file: string | undefined, clients: ScimClient[]): Promise<{ freshness: Freshness; file?: string; saved?: SavedPlan }> {
   const none = 'no saved plan of a merged pull request was found for this commit (the step that looks for it says why)';
   if (!file) return { freshness: { fresh: false, reason: none } };
   const saved = await readPlanIfPresent(path.resolve(ctx.cwd, file));
@@ -183,7 +183,25 @@ async function freshnessOf(ctx: CliContext, file: string | undefined, clients: S
     clients.push(client);
     return client;
   });
-  return { freshness, file };
+  return { freshness, file, saved };
+}
+
+/**
+ * What the fresh plan changes compared with the reviewed one, as a diff for the job summary; empty
+ * when it cannot be told (the fresh plan itself failed: apply reports that).
+ */
+async function differenceFromReviewed(ctx: CliContext, saved: SavedPlan, allowMassRemoval: boolean): Promise<string> {
+  try {
+    const [{ planAll }, { renderPlanDifference }] = await Promise.all([import('./planning.js'), import('../render/index.js')]);
+    const fresh = await planAll({ ...ctx, quiet: true }, { allowMassRemoval });
+    const names = new Set(fresh.plans.map((plan) => plan.target.name));
+    return renderPlanDifference(
+      saved.targets.filter((plan) => names.has(plan.target.name)),
+      fresh.plans,
+    );
+  } catch {
+    return '';
+  }
 }
 
 async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: ActionsContext): Promise<number> {
@@ -213,6 +231,13 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
     heading =
       `> [!WARNING]\n> **This apply differs from the plan reviewed on ${reviewedOn}**: ${checked.freshness.reason}. ` +
       'scimform applied a fresh plan of the merged commit instead, shown below; the same guards apply.';
+  }
+  // A reviewer approved the saved plan: show exactly what the applied one does differently.
+  const difference = !checked.freshness.fresh && checked.saved ? await differenceFromReviewed(ctx, checked.saved, applyOptions.allowMassRemoval) : '';
+  if (difference) {
+    // A fence longer than any run of backticks in the names it shows.
+    const fence = '`'.repeat(Math.max(3, ...[...difference.matchAll(/`+/g)].map((run) => run[0].length + 1)));
+    heading += `\n\n<details><summary>How the applied plan differs from the reviewed one</summary>\n\n${fence}diff\n${difference.trimEnd()}\n${fence}\n\n</details>`;
   }
   let code = 1;
   let failure: unknown;

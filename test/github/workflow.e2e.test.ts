@@ -164,6 +164,11 @@ describe('pull request → merge → schedule', () => {
     expect(applied.success).toBe(true);
     expect(applied.summary).toContain(`This apply differs from the plan reviewed on pull request #${PR}`);
     expect(applied.summary).toMatch(reason);
+    // How it differs: the reviewed update of Grace against the one applied.
+    expect(applied.summary).toContain('<details><summary>How the applied plan differs from the reviewed one</summary>');
+    expect(applied.summary).toMatch(/^--- reviewed plan$/m);
+    expect(applied.summary).toMatch(/^\+\+\+ applied plan$/m);
+    expect(applied.summary).toMatch(/^[-+] {6}name\.familyName: /m);
     expect(applied.step('Apply').cli?.stderr).toContain('Applying a fresh plan of this commit instead');
     expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
     const drift = await job('drift', 301);
