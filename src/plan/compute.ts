@@ -294,11 +294,10 @@ function planUsers(
   const heldBy = (name: string, self?: LiveUser): LiveUser[] => groupOf(holdersByName, name).filter((holder) => holder.id !== self?.id);
 
   for (const { desired: user, live: match, name } of matched) {
-    const provenance = declared(user.source);
     if (!match) {
       const holders = heldBy(name);
       if (holders.length > 0) {
-        manual(work, `user ${user.userName}: create`, heldReason(holders[0]!), provenance);
+        manual(work, `user ${user.userName}: create`, heldReason(holders[0]!), declared(user.source));
         continue;
       }
       const body = createUserBody(user);
@@ -308,7 +307,7 @@ function planUsers(
           key === 'name' ? Object.entries(value as Record<string, unknown>).map(([part, v]) => ({ path: `name.${part}`, new: v })) : [{ path: key, new: value }],
         );
       const key = uniqueKey(work, createUserKey(user.userName), user.userName);
-      work.operations.push({ kind: 'createUser', key, userName: user.userName, provenance, changes, requests: [{ method: 'POST', path: '/Users', body }] });
+      work.operations.push({ kind: 'createUser', key, userName: user.userName, provenance: declared(user.source), changes, requests: [{ method: 'POST', path: '/Users', body }] });
       members.set(name, { userName: user.userName });
       continue;
     }
@@ -323,7 +322,7 @@ function planUsers(
         changes = changes.filter((change) => change !== rename);
         // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
         for (const other of holders) if (!claimedBy.has(other.id)) untouchable.add(other.id);
-        manual(work, `user ${user.userName}: rename from ${match.userName}`, heldReason(holder, match), provenance);
+        manual(work, `user ${user.userName}: rename from ${match.userName}`, heldReason(holder, match), declared(user.source));
       }
     }
     if (changes.length === 0) continue;
@@ -339,7 +338,7 @@ function planUsers(
       ...(externalId === undefined ? {} : { externalId }),
       changes,
       fingerprint: fingerprintOf(match),
-      provenance,
+      provenance: declared(user.source),
       requests: [updateUserRequest(match, changes, capabilities)],
     });
     if (activeChange?.new === false) work.removals += 1;
@@ -438,6 +437,45 @@ function describeGroupChange(change: AttributeChange): string {
   return change.new === undefined ? `remove ${change.path}` : `set ${change.path} ${String(change.new)}`;
 }
 
+/**
+ * A group's declared members as the plan should hold them: one `MemberRef` per declared user
+ * (however its name is written, the first writing's source), ordered by lower-cased userName;
+ * and the names that resolve to no user this plan manages or creates.
+ */
+function wantedMembers(group: DesiredGroup, members: ReadonlyMap<string, MemberRef>): { refs: MemberRef[]; sources: SourceLocation[]; unresolved: string[] } {
+  const keys: string[] = [];
+  const found: MemberRef[] = [];
+  const at: number[] = [];
+  const unresolved: string[] = [];
+  let sorted = true;
+  group.members.forEach((name, index) => {
+    // The members map is keyed by lower-cased userName, so a key also orders its MemberRef.
+    const key = lower(name);
+    const ref = members.get(key);
+    if (!ref) {
+      unresolved.push(name);
+      return;
+    }
+    if (sorted && keys.length > 0 && keys[keys.length - 1]! > key) sorted = false;
+    keys.push(key);
+    found.push(ref);
+    at.push(index);
+  });
+  // Files often list members in order: then no sort is needed. Ties keep file order (stable).
+  const order = keys.map((_, i) => i);
+  if (!sorted) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+  // One key is one user, so after sorting a user written twice is adjacent: keep its first writing.
+  const refs: MemberRef[] = [];
+  const sources: SourceLocation[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const o = order[i]!;
+    if (i > 0 && keys[order[i - 1]!] === keys[o]) continue;
+    refs.push(found[o]!);
+    sources.push(group.memberSources[at[o]!] ?? group.source);
+  }
+  return { refs, sources, unresolved };
+}
+
 function planGroups(
   desired: DesiredState,
   live: LiveState,
@@ -455,22 +493,7 @@ function planGroups(
   for (const { desired: group, live: match } of matched) {
     const provenance = declared(group.source);
     // Desired members, resolved; undeclared, protected, out-of-scope or not-yet-creatable users are skipped.
-    // One entry per declared user (a user is one `MemberRef`, however its name is written).
-    const wanted: { ref: MemberRef; source: SourceLocation }[] = [];
-    const seen = new Set<MemberRef>();
-    const unresolved: string[] = [];
-    group.members.forEach((name, index) => {
-      const ref = users.members.get(lower(name));
-      if (!ref) {
-        unresolved.push(name);
-        return;
-      }
-      if (seen.has(ref)) return;
-      seen.add(ref);
-      wanted.push({ ref, source: group.memberSources[index] ?? group.source });
-    });
-    // Lower-casing an already lower-case name returns it as it is: cheap, so not kept per member.
-    const wantedInOrder = sortByKey(wanted, (entry) => lower(entry.ref.userName));
+    const { refs: wantedInOrder, sources: wantedSources, unresolved } = wantedMembers(group, users.members);
     for (const name of unresolved) {
       // Only worth a note when the member is missing live: a protected user already in the group is as declared.
       const present = match !== undefined && groupOf(users.holdersByName, lower(name)).some((holder) => match.members.includes(holder.id));
@@ -478,7 +501,7 @@ function planGroups(
     }
 
     if (!match) {
-      const members = wantedInOrder.map((entry) => entry.ref);
+      const members = wantedInOrder;
       if (writable) {
         const externalId = typeof group.externalId === 'string' ? group.externalId : undefined;
         work.operations.push({
@@ -497,19 +520,27 @@ function planGroups(
       continue;
     }
 
-    const liveMembers = new Set(match.members);
-    const adds = wantedInOrder.filter((entry) => entry.ref.id === undefined || !liveMembers.has(entry.ref.id));
+    // A server that keeps members in the order they were sent returns a group scimform filled
+    // in the plan's order (by userName): then the group is as declared without a set of its members.
+    const inOrder = wantedInOrder.length === match.members.length && wantedInOrder.every((ref, i) => ref.id === match.members[i]);
+    const liveMembers = inOrder ? undefined : new Set(match.members);
+    const addAt: number[] = [];
+    for (let i = 0; liveMembers && i < wantedInOrder.length; i++) {
+      const id = wantedInOrder[i]!.id;
+      if (id === undefined || !liveMembers.has(id)) addAt.push(i);
+    }
+    const adds = addAt.map((i) => wantedInOrder[i]!);
     // Wanted members have distinct ids; when all are live and as many as the live members, they
     // are the live members, and nothing is removed (the converged case needs no set of them).
-    const same = adds.length === 0 && wantedInOrder.length === liveMembers.size;
+    const same = inOrder || (adds.length === 0 && wantedInOrder.length === liveMembers!.size);
     // A group declared without `members` leaves its membership as it is live (an absent key is unmanaged).
     let removes: MemberRef[] = [];
     if (!group.membersUnmanaged && !same) {
       const wantedIds = new Set<string>();
-      for (const entry of wantedInOrder) if (entry.ref.id !== undefined) wantedIds.add(entry.ref.id);
+      for (const ref of wantedInOrder) if (ref.id !== undefined) wantedIds.add(ref.id);
       removes = sortByKey(
         // wantedIds first: a small set, and most live members are wanted.
-        [...liveMembers].filter((id) => !wantedIds.has(id) && touchable(id)).map((id) => ({ userName: users.identityOf(id) ?? id, id })),
+        [...liveMembers!].filter((id) => !wantedIds.has(id) && touchable(id)).map((id) => ({ userName: users.identityOf(id) ?? id, id })),
         (member) => lower(member.userName),
       );
     }
@@ -518,12 +549,13 @@ function planGroups(
     // The guards weigh what apply would send; manual items (read-only groups) are never sent.
     if (writable) {
       work.removals += removes.length;
-      if (liveMembers.size > 0 && liveMembers.size === removes.length && adds.length === 0) work.emptiedGroups.push(match.displayName);
+      const liveCount = liveMembers ? liveMembers.size : match.members.length;
+      if (liveCount > 0 && liveCount === removes.length && adds.length === 0) work.emptiedGroups.push(match.displayName);
     }
     if (changes.length === 0 && adds.length === 0 && removes.length === 0) continue;
 
     if (writable) {
-      const add = adds.map((entry) => entry.ref);
+      const add = adds;
       work.operations.push({
         kind: 'updateGroupMembers',
         key: uniqueKey(work, `group:${group.displayName}`, match.id),
@@ -541,7 +573,7 @@ function planGroups(
       });
     } else {
       for (const change of changes) manual(work, `group ${group.displayName}: ${describeGroupChange(change)}`, READ_ONLY_GROUPS, provenance);
-      for (const entry of adds) manual(work, `group ${group.displayName}: add ${entry.ref.userName}`, READ_ONLY_GROUPS, declared(entry.source));
+      for (const i of addAt) manual(work, `group ${group.displayName}: add ${wantedInOrder[i]!.userName}`, READ_ONLY_GROUPS, declared(wantedSources[i]!));
       for (const member of removes) manual(work, `group ${group.displayName}: remove ${member.userName}`, READ_ONLY_GROUPS, provenance);
     }
   }
