@@ -57,6 +57,8 @@ export function readIdentities(document: IdentityDocument, file: YamlFile): { us
 /** Copies only the attributes the file sets: an absent key stays absent (unmanaged). */
 function toUser(entry: UserDocument, source: DesiredUser['source']): DesiredUser {
   const { userName, externalId, displayName, name, emails, active } = entry;
+  // The primary email is usually the userName: share that string rather than keep a second copy.
+  if (emails) for (const email of emails) if (email.value === userName) email.value = userName;
   // The usual declaration as one literal: V8 keeps a literal's keys inside the object, while keys
   // added one by one go to a separate property array (~65 bytes more per user).
   if (externalId !== undefined && displayName !== undefined && name !== undefined && emails !== undefined) {

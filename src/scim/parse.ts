@@ -93,8 +93,10 @@ export function parseUser(resource: unknown, etag?: string, options: ParseOption
   if (Array.isArray(emailValues)) {
     const list: Email[] = [];
     for (const entry of emailValues) {
-      const value = isObject(entry) ? optionalString(getAttribute(entry, 'value')) : undefined;
-      if (value === undefined) continue;
+      const read = isObject(entry) ? optionalString(getAttribute(entry, 'value')) : undefined;
+      if (read === undefined) continue;
+      // The primary email is usually the userName: share that string rather than keep a second copy.
+      const value = read === userName ? userName : read;
       const type = optionalString(getAttribute(entry, 'type'));
       const primary = getAttribute(entry, 'primary');
       const isPrimary = primary === true || (typeof primary === 'string' && primary.toLowerCase() === 'true');
