@@ -112,6 +112,29 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): 
   return { first, more };
 }
 
+/** Like `groupBy`, holding positions in `items` rather than the items: a position can index an array, where an item needs a hash lookup. */
+function groupPositions<T>(items: readonly T[], key: (item: T) => string | undefined): Grouped<number> {
+  const first = new Map<string, number>();
+  const repeated = new Set<string>();
+  for (let i = items.length - 1; i >= 0; i--) {
+    const k = key(items[i]!);
+    if (k === undefined) continue;
+    const size = first.size;
+    first.set(k, i);
+    if (first.size === size) repeated.add(k);
+  }
+  const more = new Map<string, number[]>();
+  if (repeated.size === 0) return { first, more };
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (k === undefined || !repeated.has(k) || first.get(k) === i) return;
+    const list = more.get(k);
+    if (list) list.push(i);
+    else more.set(k, [i]);
+  });
+  return { first, more };
+}
+
 /** Every item under `key`, in input order. */
 function groupOf<T>(grouped: Grouped<T>, key: string): T[] {
   const first = grouped.first.get(key);
@@ -168,36 +191,40 @@ interface LiveIndex {
 }
 
 function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], index: LiveIndex, rules: ScopeRules, work: Work): UserMatching {
-  // Each userName is lower-cased once, here, and the result reused for every lookup below.
-  const sorted = desired.map((user) => ({ user, name: lower(user.userName) }));
+  // Each userName is lower-cased once, here, and the result reused for every lookup below; each
+  // entry becomes the user's match (`live` set as it is found), so no second list is built.
+  const sorted: UserMatching['matched'] = desired.map((user) => ({ desired: user, live: undefined, name: lower(user.userName) }));
   sorted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // stable: equal names keep file order
-  const users = sorted.map((entry) => entry.user);
-  const byExternalId = groupBy(liveUsers, (user) => user.externalId);
+  const byExternalId = groupPositions(liveUsers, (user) => user.externalId);
   const { byUserName } = index;
   const claimedBy = new Map<string, DesiredUser>();
-  /** The live match of `users[i]`. */
-  const matchOf: (LiveUser | undefined)[] = new Array(users.length);
   const unclaimed = (candidate: LiveUser): boolean => !claimedBy.has(candidate.id);
   const liveManageable = index.unmanageable.size === 0 ? () => true : (user: LiveUser): boolean => !index.unmanageable.has(user.id);
 
-  users.forEach((user, i) => {
-    if (typeof user.externalId !== 'string') return;
-    const live = firstOf(byExternalId, user.externalId, unclaimed);
-    if (live) {
-      claimedBy.set(live.id, user);
-      matchOf[i] = live;
-    }
-  });
-  users.forEach((user, i) => {
-    if (matchOf[i]) return;
-    const candidates = groupOf(byUserName, sorted[i]!.name).filter(unclaimed);
+  // By externalId, live users are known by position: whether one is claimed is an array read.
+  const claimedAt = new Uint8Array(liveUsers.length);
+  const unclaimedAt = (position: number): boolean => claimedAt[position] === 0;
+  for (const entry of sorted) {
+    const user = entry.desired;
+    if (typeof user.externalId !== 'string') continue;
+    const position = firstOf(byExternalId, user.externalId, unclaimedAt);
+    if (position === undefined) continue;
+    const live = liveUsers[position]!;
+    claimedAt[position] = 1;
+    claimedBy.set(live.id, user);
+    entry.live = live;
+  }
+  for (const entry of sorted) {
+    if (entry.live) continue;
+    const user = entry.desired;
+    const candidates = groupOf(byUserName, entry.name).filter(unclaimed);
     // Exact case first, then the lowest id: deterministic on a target holding case-only duplicates.
     candidates.sort((a, b) => Number(b.userName === user.userName) - Number(a.userName === user.userName) || byId(a, b));
     const live = candidates[0];
-    if (!live) return;
+    if (!live) continue;
     claimedBy.set(live.id, user);
-    matchOf[i] = live;
-  });
+    entry.live = live;
+  }
 
   // Only names held more than once: the rest need no note.
   for (const name of byUserName.more.keys()) {
@@ -214,9 +241,8 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
 
   const matched: UserMatching['matched'] = [];
   const leftAlone = new Set<string>();
-  for (let i = 0; i < users.length; i++) {
-    const user = users[i]!;
-    const live = matchOf[i];
+  for (const entry of sorted) {
+    const { desired: user, live } = entry;
     // The same string gets the same answer: most matches spare the glob.
     const manageable = live !== undefined && live.userName === user.userName ? liveManageable(live) : rules.isManageable(user.userName);
     if (live && !(manageable && liveManageable(live))) leftAlone.add(live.id);
@@ -235,7 +261,7 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
       );
       continue;
     }
-    matched.push({ desired: user, live, name: sorted[i]!.name });
+    matched.push(entry);
   }
   return { matched, claimedBy, leftAlone };
 }
