@@ -215,7 +215,12 @@ export function checkIdentities(
         return;
       }
       seen.add(memberKey);
-      if (!byUserName.has(memberKey) && !alsoDeclared.has(memberKey)) {
+      const user = byUserName.get(memberKey);
+      // A member written as its user's userName becomes that same string: one copy in memory, and
+      // a plan's lookups by it compare by reference rather than by content.
+      if (user) {
+        if (user.value.userName === member) group.members[m] = user.value.userName;
+      } else if (!alsoDeclared.has(memberKey)) {
         issues.push({
           file: declared.file,
           path: groupPath(declared, 'members', m),
