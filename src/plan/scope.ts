@@ -17,6 +17,7 @@ export function scopeRules(policy: Pick<Policy, 'scope' | 'protectedUsers'>): Sc
   const matcher = policy.scope === undefined ? undefined : scopeMatcher(policy.scope);
   const protectedNames = new Set(policy.protectedUsers.map((name) => name.toLowerCase()));
   const inScope = (userName: string): boolean => (matcher ? matcher(userName) : true);
-  const isProtected = (userName: string): boolean => protectedNames.has(userName.toLowerCase());
+  // Asked for every live user: with no protected users, no lower-casing and no lookup.
+  const isProtected = protectedNames.size === 0 ? (): boolean => false : (userName: string): boolean => protectedNames.has(userName.toLowerCase());
   return { inScope, isProtected, isManageable: (userName) => inScope(userName) && !isProtected(userName) };
 }
