@@ -54,11 +54,19 @@ export function readIdentities(document: IdentityDocument, file: YamlFile): { us
   return { users, groups };
 }
 
+const CANONICAL_EMAIL_TYPES = new Map(['work', 'home', 'other'].map((type) => [type, type]));
+
 /** Copies only the attributes the file sets: an absent key stays absent (unmanaged). */
 function toUser(entry: UserDocument, source: DesiredUser['source']): DesiredUser {
   const { userName, externalId, displayName, name, emails, active } = entry;
   // The primary email is usually the userName: share that string rather than keep a second copy.
-  if (emails) for (const email of emails) if (email.value === userName) email.value = userName;
+  // Likewise the canonical types (RFC 7643 §4.1.2): one string each, not one per email.
+  if (emails) {
+    for (const email of emails) {
+      if (email.value === userName) email.value = userName;
+      if (email.type !== undefined) email.type = CANONICAL_EMAIL_TYPES.get(email.type) ?? email.type;
+    }
+  }
   // The usual declaration as one literal: V8 keeps a literal's keys inside the object, while keys
   // added one by one go to a separate property array (~65 bytes more per user).
   if (externalId !== undefined && displayName !== undefined && name !== undefined && emails !== undefined) {
