@@ -59,7 +59,8 @@ function describe(error: SchemaError, file: YamlFile, schema: JsonSchema, root: 
         path: [...path, key],
         at: 'key',
         message:
-          `unknown key \`${key}\` in ${where}` +
+          // show(): a key can be any YAML node (an explicit `? [...]` key spans lines); keep the message on one line.
+          `unknown key ${show(key)} in ${where}` +
           (suggestion ? `: did you mean \`${suggestion}\`?` : '') +
           (allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''),
       };
@@ -120,8 +121,8 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
 function fieldName(path: readonly PathSegment[]): string {
   const last = path.at(-1);
   if (last === undefined) return 'the file';
-  if (/^\d+$/.test(String(last))) return `\`${String(path.at(-2))}\` entry ${Number(last) + 1}`;
-  return `\`${String(last)}\``;
+  if (/^\d+$/.test(String(last))) return `${show(String(path.at(-2)))} entry ${Number(last) + 1}`;
+  return show(String(last));
 }
 
 /** What kind of thing the mapping at `path` is, for "unknown key `x` in user". */
@@ -136,7 +137,7 @@ function noun(path: readonly PathSegment[]): string {
     policy: 'policy',
     targets: '`targets`',
   };
-  if (first === 'targets' && second !== undefined && path.length === 2) return `target \`${String(second)}\``;
+  if (first === 'targets' && second !== undefined && path.length === 2) return `target ${show(String(second))}`;
   return nouns[shape] || fieldName(path);
 }
 

@@ -118,6 +118,10 @@ describe('the loader never crashes', () => {
     );
   });
 
+  test('a case fuzzing found: a `?` that makes an explicit key spanning lines, which an unknown-key message must show on one line', async () => {
+    await checkRepository(CONFIG, mutate(IDENTITY, [{ kind: 'insert', at: 1047369765, text: '?' }, { kind: 'duplicateLine', at: 0 }]));
+  });
+
   test('random documents of identity-like shapes', async () => {
     await fc.assert(
       fc.asyncProperty(identityLike.value, async (value) => checkRepository(CONFIG, stringify(value))),
