@@ -9,7 +9,7 @@ import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
 import { updateLanded } from './confirm.js';
 import { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
 import { dependenciesOf, resolveRefs } from './refs.js';
-import type { ApplyCounts, ApplyOptions, ApplyReport, OperationOutcome } from './types.js';
+import type { ApplyCounts, ApplyOptions, ApplyReport, AuditEntry, OperationOutcome } from './types.js';
 
 /** SPEC §5: create users → update/reactivate users → create groups → membership → deactivate → delete. */
 export const APPLY_PHASES: readonly (readonly OperationKind[])[] = [
@@ -249,23 +249,23 @@ async function send(run: Run, operation: Operation, request: WriteRequest): Prom
   } catch (error) {
     sent = { ok: false, failure: classifyFailure(error, request.method) };
   }
-  if (run.options.audit) {
-    const userName = 'userName' in operation ? operation.userName : undefined;
-    const status = sent.ok ? sent.result.status : 'status' in sent.failure && sent.failure.status !== undefined ? sent.failure.status : 'error';
-    run.options.audit({
-      time: new Date(run.now()).toISOString(),
-      target: run.plan.target.name,
-      operation: operation.key,
-      kind: operation.kind,
-      method: request.method,
-      path: request.path,
-      status,
-      durationMs: run.now() - started,
-      outcome: sent.ok ? 'applied' : auditOutcome(sent.failure),
-      ...(userName === undefined ? {} : { userName }),
-    });
-  }
+  const status = sent.ok ? sent.result.status : 'status' in sent.failure && sent.failure.status !== undefined ? sent.failure.status : 'error';
+  audit(run, operation, { method: request.method, path: request.path, status, durationMs: run.now() - started, outcome: sent.ok ? 'applied' : auditOutcome(sent.failure) });
   return sent;
+}
+
+/** One audit line for an operation: what was sent (or found) and how it ended. */
+function audit(run: Run, operation: Operation, entry: Pick<AuditEntry, 'method' | 'path' | 'status' | 'durationMs' | 'outcome'>): void {
+  if (!run.options.audit) return;
+  const userName = 'userName' in operation ? operation.userName : undefined;
+  run.options.audit({
+    time: new Date(run.now()).toISOString(),
+    target: run.plan.target.name,
+    operation: operation.key,
+    kind: operation.kind,
+    ...entry,
+    ...(userName === undefined ? {} : { userName }),
+  });
 }
 
 function auditOutcome(failure: WriteFailure): string {
@@ -395,21 +395,7 @@ async function createResource(run: Run, operation: CreateUser | CreateGroup): Pr
     }
     run.createdIds.set(operation.key, found.id);
     // The write's own audit line said `unknown` or `conflict`: this one says how it ended.
-    if (run.options.audit) {
-      const userName = 'userName' in operation ? operation.userName : undefined;
-      run.options.audit({
-        time: new Date(run.now()).toISOString(),
-        target: run.plan.target.name,
-        operation: operation.key,
-        kind: operation.kind,
-        method: request.method,
-        path: `${request.path}/${found.id}`,
-        status: 200,
-        durationMs: 0,
-        outcome: 'adopted',
-        ...(userName === undefined ? {} : { userName }),
-      });
-    }
+    audit(run, operation, { method: request.method, path: `${request.path}/${found.id}`, status: 200, durationMs: 0, outcome: 'adopted' });
     return outcomeOf(operation, 'adopted', { createdId: found.id, message: `${reason}: adopted the existing ${subjectOf(operation)} (id ${found.id})` });
   };
 

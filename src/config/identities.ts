@@ -15,14 +15,8 @@ export interface IdentityDocument {
   groups?: GroupDocument[];
 }
 
-interface UserDocument {
-  userName: string;
-  externalId?: string | null;
-  displayName?: string | null;
-  name?: Name | null;
-  emails?: Email[] | null;
-  active?: boolean;
-}
+/** A user as the file writes it: the model's user without its location. */
+type UserDocument = Omit<DesiredUser, 'source'>;
 
 interface GroupDocument {
   displayName: string;

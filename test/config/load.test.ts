@@ -1,22 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ScimformError, ValidationError } from '../../src/errors.js';
 import { inScope, loadConfig, loadDesiredState, selectTargets, validateRepository } from '../../src/config/index.js';
 import { checkUrl, globProblem, parseRemovalLimit } from '../../src/config/config.js';
-import { makeRepository } from './repo.js';
+import { repository } from './repo.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function repository(options: Parameters<typeof makeRepository>[0]) {
-  const repo = await makeRepository(options);
-  cleanups.push(repo.cleanup);
-  return repo.dir;
-}
 
 const CONFIG = `version: 1
 desired:

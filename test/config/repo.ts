@@ -2,6 +2,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -22,3 +23,21 @@ export async function makeRepository(options: { identities?: string[]; config?: 
   for (const [path, content] of Object.entries(options.files ?? {})) await writeFile(join(dir, path), content);
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
+
+const cleanups: (() => Promise<void>)[] = [];
+
+/** Runs `cleanup` after the current test, with the repositories. */
+export function afterThisTest(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup);
+}
+
+/** A throw-away repository (see `makeRepository`), removed after the test that made it. */
+export async function repository(options: Parameters<typeof makeRepository>[0]): Promise<string> {
+  const repo = await makeRepository(options);
+  cleanups.push(repo.cleanup);
+  return repo.dir;
+}
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});

@@ -1,20 +1,10 @@
 import { symlink, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { makeRepository } from './repo.js';
+import { afterThisTest, repository } from './repo.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function repository(options: Parameters<typeof makeRepository>[0]) {
-  const repo = await makeRepository(options);
-  cleanups.push(repo.cleanup);
-  return repo.dir;
-}
 
 interface Expected {
   file: string;
@@ -249,7 +239,7 @@ describe('files that must not be read', () => {
 
   test('a symbolic link to a file outside the configuration folder is refused', async () => {
     const outside = await mkdtemp(join(tmpdir(), 'scimform-outside-'));
-    cleanups.push(() => rm(outside, { recursive: true, force: true }));
+    afterThisTest(() => rm(outside, { recursive: true, force: true }));
     await writeFile(join(outside, 'secret.yaml'), 'users: []\n');
     const dir = await repository({});
     await symlink(join(outside, 'secret.yaml'), join(dir, 'identities', 'linked.yaml'));
