@@ -132,7 +132,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
       .option('--max-page-size <n>', 'cap the `count` of list requests')
       .option('--data <file>', 'load users and groups from this JSON file and save changes to it')
       .option('--token <token>', 'bearer token to require (default: $SCIMFORM_EMULATOR_TOKEN, else none)')
-      .option('--latency <ms>', 'added latency per request, in milliseconds')
+      .option('--latency <ms>', 'time from each request to its answer, in milliseconds')
       .option('--rate-429 <rate>', 'fraction of requests answered 429 (0..1)')
       .option('--retry-after <seconds>', 'Retry-After sent with 429s (absent: none)')
       .option('--rate-5xx <rate>', 'fraction of requests answered 503 (0..1)')

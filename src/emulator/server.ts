@@ -2,7 +2,7 @@
  * The HTTP side of the emulator (node:http): routing, auth, ETags, pagination, rendering,
  * fault injection and the request log. The data and its rules live in the store.
  */
-import { appendFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -64,6 +64,7 @@ export class Emulator {
   private readonly etags: boolean;
   private baseUrl = '';
   private readonly loadedFromFile: boolean;
+  private requestLog: number | undefined;
 
   constructor(private readonly options: EmulatorOptions) {
     this.profile = options.profile ?? 'generic';
@@ -90,10 +91,16 @@ export class Emulator {
 
   async listen(): Promise<RunningEmulator> {
     const host = this.options.host ?? '127.0.0.1';
+    if (this.options.requestLogFile) this.requestLog = openRequestLog(this.options.requestLogFile);
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (error: Error) => {
+        if (this.requestLog !== undefined) closeSync(this.requestLog);
+        this.requestLog = undefined;
+        reject(error);
+      };
+      this.server.once('error', failed);
       this.server.listen(this.options.port ?? 0, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         resolve();
       });
     });
@@ -119,7 +126,11 @@ export class Emulator {
 
   private close(): Promise<void> {
     return new Promise((resolve) => {
-      this.server.close(() => resolve());
+      this.server.close(() => {
+        if (this.requestLog !== undefined) closeSync(this.requestLog);
+        this.requestLog = undefined;
+        resolve();
+      });
       this.server.closeAllConnections();
     });
   }
@@ -127,6 +138,7 @@ export class Emulator {
   // -------------------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now();
     const time = now();
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://emulator');
@@ -135,19 +147,28 @@ export class Emulator {
     const log = (status: number, body: unknown, fault?: string) => {
       const entry: LoggedRequest = { method, path, query, status, ...(body === undefined ? {} : { body }), time, ...(fault ? { fault } : {}) };
       this.requests.push(entry);
-      if (this.options.requestLogFile) appendFileSync(this.options.requestLogFile, `${JSON.stringify(entry)}\n`);
+      // One write per line on a descriptor kept open: each line is in the file as soon as it is logged.
+      if (this.requestLog !== undefined) writeSync(this.requestLog, `${JSON.stringify(entry)}\n`);
     };
 
+    // Injected latency is the time from a request's arrival to its answer, the emulator's own work
+    // included: a service with a 10 ms response time answers 10 ms after it was asked, however
+    // many requests arrived together. Waiting before the work instead would add the work of every
+    // request ahead in the queue to each answer.
+    const latency = this.faults.latency(method);
+    const answerTime = async () => {
+      const left = arrived + latency - performance.now();
+      if (left >= 1) await new Promise((resolve) => setTimeout(resolve, Math.round(left)));
+    };
     let body: unknown;
     let reply: Reply;
     let decision: FaultDecision = { kind: 'none' };
     try {
       const raw = await readBody(req);
-      const latency = this.faults.latency(method);
-      if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
       decision = this.faults.decide(method);
       body = parseBody(raw);
       if (decision.kind === 'reset') {
+        await answerTime();
         log(0, body, 'reset');
         req.socket.destroy();
         return;
@@ -171,6 +192,7 @@ export class Emulator {
       reply = errorReply(error);
     }
 
+    await answerTime();
     if (decision.kind === 'lostResponse' && isWrite(method)) {
       // The change is stored; the client never hears about it (a timeout or reset on its side).
       log(reply.status, body, 'lostResponse');
@@ -532,6 +554,16 @@ function errorReply(error: unknown): Reply {
   }
   const detail = error instanceof Error ? error.message : String(error);
   return { status: 500, body: errorBody(500, `internal error in the emulator: ${detail}`) };
+}
+
+function openRequestLog(file: string): number {
+  try {
+    return openSync(file, 'a');
+  } catch (error) {
+    throw new ScimformError(`the request log ${file} cannot be opened: ${(error as Error).message}`, {
+      hint: 'Give --request-log a file in a folder that exists and can be written.',
+    });
+  }
 }
 
 function send(res: ServerResponse, reply: Reply): void {

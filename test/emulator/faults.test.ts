@@ -1,5 +1,5 @@
 /** Fault injection (reproducible with a seed), lost responses, and the request log. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -91,6 +91,21 @@ describe('fault injection', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(100);
   });
 
+  test('latency counts from arrival: a write is stored before its late answer, and requests sent together are answered together', async () => {
+    const emulator = await start({ latencyMs: 300, onlyMethods: ['POST'] });
+    const scim = client(emulator.url);
+    const started = performance.now();
+    const pending = Array.from({ length: 8 }, (_, i) => scim.post('/Users', user(`late${i}@example.com`)));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Mid-wait, the creates are visible, as on a service whose answers are slow to come back.
+    expect((await scim.get('/Users')).body.totalResults).toBe(8);
+    const answered = await Promise.all(pending);
+    expect(answered.map((response) => response.status)).toEqual(Array(8).fill(201));
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(280);
+    expect(elapsed).toBeLessThan(1_500);
+  });
+
   test('setFaults turns faults on and off on a running emulator', async () => {
     const emulator = await start(undefined);
     const scim = client(emulator.url);
@@ -122,5 +137,17 @@ describe('request log', () => {
     const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(lines).toEqual(JSON.parse(JSON.stringify(emulator.requests)));
     expect(readFileSync(logFile, 'utf8')).not.toContain('log-token');
+  });
+
+  test('appends to an existing log, and a log that cannot be opened stops the start with the file named', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'scimform-emulator-'));
+    const logFile = join(folder, 'requests.jsonl');
+    writeFileSync(logFile, '{"earlier":true}\n');
+    const emulator = await start(undefined, { requestLogFile: logFile });
+    await client(emulator.url).get('/ServiceProviderConfig');
+    expect(readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toMatchObject([{ earlier: true }, { method: 'GET', path: '/ServiceProviderConfig' }]);
+
+    const missing = join(folder, 'no-such-folder', 'requests.jsonl');
+    await expect(start(undefined, { requestLogFile: missing })).rejects.toThrow(`the request log ${missing} cannot be opened`);
   });
 });
