@@ -13,8 +13,9 @@ const identitiesSchema = readSchema(SCHEMA_FILES.identities);
 const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, esm: true } });
 ajv.addSchema(configSchema, 'config');
 ajv.addSchema(identitiesSchema, 'identities');
+ajv.addSchema(readSchema(SCHEMA_FILES.plan), 'plan');
 
-const code = standaloneCode.default(ajv, { validateConfig: 'config', validateIdentities: 'identities' });
+const code = standaloneCode.default(ajv, { validateConfig: 'config', validateIdentities: 'identities', validatePlan: 'plan' });
 // ajv's ESM output still `require`s its small run-time helpers (ucs2length for minLength).
 const header = "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n";
 const schemas =

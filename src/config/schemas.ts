@@ -1,5 +1,5 @@
 /**
- * The compiled JSON Schema validators. The build precompiles them into standalone code
+ * The compiled JSON Schema validators (config, identities, saved plan). The build precompiles them into standalone code
  * (`compile-schemas.ts` writes `validators.generated.js` next to this module) because
  * compiling with ajv at start-up costs 40–230 ms; when that module is absent (tests run from
  * source) the schemas are compiled here, once per process.
@@ -26,11 +26,13 @@ export type JsonSchema = Record<string, unknown>;
 export interface Schemas {
   validateConfig: SchemaValidator;
   validateIdentities: SchemaValidator;
+  /** The saved plan (`plan --out`), checked before it is written. */
+  validatePlan: SchemaValidator;
   configSchema: JsonSchema;
   identitiesSchema: JsonSchema;
 }
 
-export const SCHEMA_FILES = { config: 'config.schema.json', identities: 'identities.schema.json' } as const;
+export const SCHEMA_FILES = { config: 'config.schema.json', identities: 'identities.schema.json', plan: 'plan.schema.json' } as const;
 
 /** `schemas/` at the package root: two levels up from both `src/config` and `dist/config`. */
 export function schemaPath(name: string): string {
@@ -42,7 +44,8 @@ export function readSchema(name: string): JsonSchema {
 }
 
 /** ajv options shared by the run-time compilation and the build-time code generation. */
-export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;
+// `format` is an annotation: the plan's timestamp has a pattern that does the checking.
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, validateFormats: false } as const;
 
 let loaded: Promise<Schemas> | undefined;
 
@@ -70,6 +73,7 @@ async function compileAtRunTime(): Promise<Schemas> {
   return {
     validateConfig: ajv.compile(configSchema) as SchemaValidator,
     validateIdentities: ajv.compile(identitiesSchema) as SchemaValidator,
+    validatePlan: ajv.compile(readSchema(SCHEMA_FILES.plan)) as SchemaValidator,
     configSchema,
     identitiesSchema,
   };

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { loadSchemas, type SchemaError } from '../config/schemas.js';
 import { ScimformError } from '../errors.js';
 import type { IdentityFile } from '../model.js';
 import { renderJson } from '../render/json.js';
@@ -53,20 +53,7 @@ export function buildSavedPlan(input: {
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-let validator: ValidateFunction | undefined;
-
-/** Compiled on first use only: `plan` without `--out` and every other command never pay for it. */
-async function planValidator(): Promise<ValidateFunction> {
-  if (validator) return validator;
-  // From src/plan/ and dist/plan/ alike; `schemas/` ships in the package.
-  const schema = JSON.parse(await readFile(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
-  // `format` is an annotation here: the timestamp's pattern does the checking.
-  const ajv = new Ajv2020({ allErrors: true, strict: true, validateFormats: false });
-  validator = ajv.compile(schema);
-  return validator;
-}
-
-function describeSchemaError(error: ErrorObject): string {
+function describeSchemaError(error: SchemaError): string {
   const where = error.instancePath === '' ? 'the document' : error.instancePath;
   if (error.keyword === 'additionalProperties') {
     return `${where} has an unknown property "${String((error.params as { additionalProperty?: unknown }).additionalProperty)}"`;
@@ -78,13 +65,13 @@ function describeSchemaError(error: ErrorObject): string {
 }
 
 /** The errors a person can act on: `if` failures only repeat what the `then` errors say. */
-function schemaProblems(errors: ErrorObject[] | null | undefined): string[] {
+function schemaProblems(errors: SchemaError[] | null | undefined): string[] {
   return [...new Set((errors ?? []).filter((error) => error.keyword !== 'if').map(describeSchemaError))];
 }
 
 /** Validates a plan about to be written. A failure here is a bug in scimform, not the person's doing. */
 async function assertValid(saved: SavedPlan): Promise<void> {
-  const validate = await planValidator();
+  const { validatePlan: validate } = await loadSchemas();
   if (!validate(JSON.parse(renderJson(saved)))) {
     throw new Error(`internal error: the saved plan does not match schemas/plan.schema.json: ${schemaProblems(validate.errors).join('; ')}`);
   }
@@ -188,7 +175,7 @@ export async function readSavedPlan(path: string): Promise<SavedPlan> {
     throw new ScimformError(`${path} is not a scimform plan (unknown formatVersion ${JSON.stringify(version)})`, { hint: NOT_A_PLAN_HINT });
   }
 
-  const validate = await planValidator();
+  const { validatePlan: validate } = await loadSchemas();
   if (!validate(document)) {
     const problems = schemaProblems(validate.errors);
     const shown = problems.slice(0, 3).join('; ');
