@@ -34,17 +34,22 @@ export function shortId(id: string): string {
 // C0/C1 controls and DEL could move the cursor, recolour the terminal or start a fake line; bidi
 // controls could make a name read differently from what it is (the "Trojan Source" trick).
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_CHARACTER = new RegExp(UNSAFE.source);
 
 /**
  * Text that comes from files or from the server (userNames, group names, ids) and is printed
  * unquoted: unsafe characters are shown escaped, so a crafted name can't forge or hide plan lines.
  */
 export function safeText(text: string): string {
-  return text.replace(UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Nearly every name is safe: testing first spares building a copy of it.
+  return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
 }
+
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** Display width in terminal columns, counting code points (wide East Asian characters count as one). */
 export function displayWidth(text: string): number {
+  if (!SURROGATE.test(text)) return text.length;
   let width = 0;
   for (const _char of text) width += 1;
   return width;

@@ -17,7 +17,9 @@ function targetText(plan: TargetPlan, palette: Palette, withNotes: boolean): str
   if (plan.plan.operations.length === 0) {
     lines.push(summaryLine(plan));
   } else {
-    for (const operation of plan.plan.operations) lines.push(...blockTextLines(blockFor(operation), palette));
+    for (const operation of plan.plan.operations) {
+      for (const line of blockTextLines(blockFor(operation), palette)) lines.push(line);
+    }
     lines.push('', palette.bold(summaryLine(plan)));
     const removals = removalsLine(plan);
     if (removals !== undefined) lines.push(removals);
