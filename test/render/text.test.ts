@@ -92,6 +92,13 @@ describe('renderText', () => {
     expect(lines[rename + 1]).toBe(`${' '.repeat(PROVENANCE_COLUMN)}identities/ops.yaml:7`);
   });
 
+  test('a title outside the Basic Multilingual Plane is measured in characters, so its provenance stays in the column', () => {
+    const base = createUser('😀.ops@example.com', 'Smiley', 'Ops', 3);
+    const line = renderText([planWith([base])], { color: false }).split('\n').find((text) => text.includes('😀'));
+    expect(line).toBeDefined();
+    expect([...line!.slice(0, line!.indexOf('identities/'))]).toHaveLength(PROVENANCE_COLUMN);
+  });
+
   test('a reactivation shows active false → true even when the change list leaves it implicit', () => {
     const base = genericPlan().plan.operations[0];
     if (base?.kind !== 'reactivateUser') throw new Error('fixture changed');
