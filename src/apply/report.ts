@@ -87,40 +87,43 @@ export interface ProgressReporter {
 }
 
 /**
- * Progress on a terminal: one line rewritten in place. Elsewhere (CI logs): a plain line every
- * `intervalMs`, so logs show that apply is alive without a line per operation.
+ * Progress on a terminal: one line rewritten in place, at most every `redrawMs` (a terminal that
+ * redraws for each of 10,000 operations slows apply down). Elsewhere (CI logs): a plain line every
+ * `intervalMs`, so logs show that apply is alive without a line per operation. The line is
+ * formatted only when it is printed.
  */
 export function createProgressReporter(options: {
   stream: NodeJS.WritableStream;
   tty: boolean;
   target: string;
   intervalMs?: number;
+  redrawMs?: number;
   now?: () => number;
 }): ProgressReporter {
   const now = options.now ?? Date.now;
   const started = now();
-  const interval = options.intervalMs ?? 5000;
+  const every = options.tty ? (options.redrawMs ?? 100) : (options.intervalMs ?? 5000);
   let last: ApplyProgress | undefined;
-  let printedAt = started;
+  // A terminal shows the first update at once; a log's first line comes after one interval.
+  let printedAt = options.tty ? -Infinity : started;
   let printedLast = true;
+  const print = (progress: ApplyProgress, at: number) => {
+    const line = formatProgress(options.target, progress, at - started);
+    options.stream.write(options.tty ? `\r\u001b[2K${line}` : `${line}\n`);
+    printedAt = at;
+    printedLast = true;
+  };
   return {
     update(progress) {
       last = progress;
       printedLast = false;
-      const line = formatProgress(options.target, progress, now() - started);
-      if (options.tty) {
-        options.stream.write(`\r\u001b[2K${line}`);
-        printedLast = true;
-      } else if (now() - printedAt >= interval) {
-        options.stream.write(`${line}\n`);
-        printedAt = now();
-        printedLast = true;
-      }
+      const at = now();
+      if (at - printedAt >= every) print(progress, at);
     },
     finish() {
       if (!last) return;
       if (options.tty) options.stream.write(`\r\u001b[2K${formatProgress(options.target, last, now() - started)}\n`);
-      else if (!printedLast) options.stream.write(`${formatProgress(options.target, last, now() - started)}\n`);
+      else if (!printedLast) print(last, now());
     },
   };
 }

@@ -95,4 +95,22 @@ describe('progress', () => {
     reporter.finish();
     expect(chunks.map((chunk) => chunk.slice(0, chunk.indexOf(' operations')))).toEqual(expected);
   });
+
+  test('on a terminal, updates closer together than the redraw interval are drawn once, and finish draws the last', () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    let clock = 0;
+    const reporter = createProgressReporter({ stream, tty: true, target: 'lightstep', redrawMs: 100, now: () => clock });
+    for (let done = 1; done <= 50; done++) {
+      clock = done * 5;
+      reporter.update({ done, total: 50, failed: 0, skipped: 0, inFlight: 0 });
+    }
+    reporter.finish();
+    // Drawn at 5 ms (done 1), 105 ms (21), 205 ms (41), then the final state.
+    expect(chunks.map((chunk) => chunk.slice(0, chunk.indexOf(' operations')))).toEqual(
+      ['1/50', '21/50', '41/50', '50/50'].map((count) => `\r\u001b[2Klightstep: ${count}`),
+    );
+    expect(chunks.at(-1)?.endsWith('\n')).toBe(true);
+  });
 });
