@@ -4,7 +4,7 @@
  * thin layers over these functions; the decisions themselves live in the pure `computePlan`
  * and `checkGuards`.
  */
-import type { Config, DesiredState, LiveState, TargetConfig } from './model.js';
+import type { Config, DesiredState, DesiredUser, LiveState, TargetConfig } from './model.js';
 import type { FetchStats, TargetPlan } from './plan/types.js';
 import type { ListProgress, ScimReader } from './scim/types.js';
 import { checkGuards, computePlan } from './plan/index.js';
@@ -57,9 +57,13 @@ export interface PlanTargetOptions {
 
 /** Plans one target with a client that cannot write (SPEC §4: `plan` refuses every non-GET at the HTTP layer). */
 export async function planTarget(config: Config, desired: DesiredState, target: TargetConfig, options: PlanTargetOptions): Promise<TargetPlan> {
+  const byUserName = new Map<string, DesiredUser>();
+  for (const user of desired.users) if (!byUserName.has(user.userName)) byUserName.set(user.userName, user);
   const client = createScimClient(target, {
     token: resolveToken(target, options.env),
     readOnly: true,
+    // Live users are mostly as declared: they keep the declared strings rather than copies.
+    declared: (userName) => byUserName.get(userName),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
@@ -69,6 +73,7 @@ export async function planTarget(config: Config, desired: DesiredState, target: 
       includeGroups: needsGroups(desired, config),
       ...(options.onProgress ? { onProgress: (progress: ListProgress) => options.onProgress?.(target.name, progress) } : {}),
     });
+    byUserName.clear();
     const plan = computePlan(desired, live, config.policy, capabilities);
     const violations = checkGuards(plan, config.policy, desired, live, { allowMassRemoval: options.allowMassRemoval });
     return { target: { name: target.name, url: target.url, profile: target.profile }, capabilities, fetch, plan, violations };

@@ -1,7 +1,7 @@
 /** `createScimClient`: the reader and writer of one target, over one keep-alive connection pool. */
 import { Pool, type Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
-import type { Capabilities, LiveGroup, LiveUser, TargetConfig } from '../model.js';
+import type { Capabilities, DesiredUser, LiveGroup, LiveUser, TargetConfig } from '../model.js';
 import type { WriteRequest } from '../plan/types.js';
 import { mergeCapabilities } from './capabilities.js';
 import { ScimHttpError, type ErrorContext } from './errors.js';
@@ -27,6 +27,8 @@ export interface ClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Jitter source in [0, 1), for deterministic tests. */
   random?: () => number;
+  /** The user declared with exactly this userName: listed users share its strings where equal (see `ParseOptions.declared`). */
+  declared?: (userName: string) => DesiredUser | undefined;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -64,6 +66,7 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
       location: target.source,
     });
   }
+  const { declared } = options;
   const ownsDispatcher = options.dispatcher === undefined;
   const timeoutMs = target.timeoutSeconds * 1000;
   const dispatcher =
@@ -156,7 +159,7 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
   return {
     capabilities: async () => (await discover()).capabilities,
     listUsers: async (onProgress) => {
-      const options = await keep();
+      const options: ParseOptions = { ...(await keep()), ...(declared ? { declared } : {}) };
       return list('Users', (resource) => parseUser(resource, undefined, options), onProgress);
     },
     listGroups: async (onProgress): Promise<LiveGroup[]> => {

@@ -44,6 +44,24 @@ describe('parseUser', () => {
     });
   });
 
+  test.each([
+    ['as declared', { userName: 'jane@example.com', externalId: 'E-1', displayName: 'Jane Doe', name: { givenName: 'Jane', familyName: 'Doe' }, emails: [{ value: 'jane@example.com', type: 'work' }] }],
+    ['declared otherwise', { userName: 'jane@example.com', externalId: 'E-2', displayName: 'J. Doe', name: { givenName: 'J.' }, emails: [{ value: 'j@example.com', type: 'home' }] }],
+    ['declared with explicit nulls', { userName: 'jane@example.com', externalId: null, displayName: null, name: null, emails: null }],
+  ])('a declared user of the same userName (%s) leaves the live values as read', (_case, declared) => {
+    const resource = {
+      id: 'u1',
+      userName: 'jane@example.com',
+      externalId: 'E-1',
+      displayName: 'Jane Doe',
+      name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' },
+      emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
+      meta: { version: 'W/"3"' },
+    };
+    const twin = { ...declared, source: { file: 'identities/people.yaml', line: 2, column: 5 } };
+    expect(parseUser(resource, undefined, { declared: (userName) => (userName === twin.userName ? twin : undefined) })).toEqual(parseUser(resource));
+  });
+
   test('keeps the raw resource when asked (a PUT sends it back)', () => {
     const resource = { id: 'u1', userName: 'jane@example.com', 'urn:example:ext': { costCenter: '42' }, meta: { version: 'W/"3"' } };
     expect(parseUser(resource, undefined, { keepResource: true }).resource).toBe(resource);
