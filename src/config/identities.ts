@@ -38,7 +38,7 @@ export function readIdentities(document: IdentityDocument, file: YamlFile): { us
     const group: DesiredGroup = {
       displayName: entry.displayName,
       members,
-      memberSources: members.map((_, m) => file.itemLocation(members, m)),
+      memberSources: file.itemLocations(members),
       source: file.itemLocation(document.groups!, index),
     };
     if (entry.externalId !== undefined) group.externalId = entry.externalId;

@@ -5,6 +5,7 @@
  */
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
+import type { MemberSources } from '../model.js';
 import { parseYamlFast, unpackPosition } from './fast-yaml.js';
 
 export type PathSegment = string | number;
@@ -18,6 +19,8 @@ export interface YamlFile {
   value: unknown;
   /** Where item `index` of a sequence taken from `value` starts (cheap; used for provenance). */
   itemLocation(sequence: readonly unknown[], index: number): SourceLocation;
+  /** Where each item of a sequence taken from `value` starts, as `itemLocation` says, in the compact form when there is one. */
+  itemLocations(sequence: readonly unknown[]): MemberSources;
   /**
    * Where the node at `path` starts; `key` asks for the key of the last segment instead of its
    * value. Falls back to the nearest ancestor that exists. Exact, and may re-read the file.
@@ -50,6 +53,11 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean;
             const { line, column } = unpackPosition(position);
             return { file: path, line, column };
           },
+          itemLocations: (sequence) => {
+            const positions = fast.items.get(sequence);
+            // A copy at its exact length: the list lives as long as the plan, and `push` left room for more.
+            return positions ? { file: path, positions: positions.slice() } : sequence.map(() => ({ file: path, line: 1, column: 1 }));
+          },
           locate: (segments, at) => locateIn(fullParse(), path, segments, at),
         },
       };
@@ -73,6 +81,7 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean;
       path,
       value,
       itemLocation: (sequence, index) => items.get(sequence)?.[index] ?? { file: path, line: 1, column: 1 },
+      itemLocations: (sequence) => sequence.map((_, index) => items.get(sequence)?.[index] ?? { file: path, line: 1, column: 1 }),
       locate: (segments, at) => locateIn(full, path, segments, at),
     },
   };

@@ -25,6 +25,7 @@
  */
 import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveState, LiveUser, Policy } from '../model.js';
 import type { SourceLocation } from '../errors.js';
+import { unpackPosition } from '../config/fast-yaml.js';
 import { fingerprintOf } from './fingerprint.js';
 import { diffUser, sameUserName } from './normalise.js';
 import {
@@ -463,12 +464,24 @@ function describeGroupChange(change: AttributeChange): string {
   return change.new === undefined ? `remove ${change.path}` : `set ${change.path} ${String(change.new)}`;
 }
 
+/** Where member `index` of `group` is written. */
+function memberSource(group: DesiredGroup, index: number): SourceLocation {
+  const sources = group.memberSources;
+  if ('positions' in sources) {
+    const position = sources.positions[index];
+    if (position === undefined) return group.source;
+    const { line, column } = unpackPosition(position);
+    return { file: sources.file, line, column };
+  }
+  return sources[index] ?? group.source;
+}
+
 /**
- * A group's declared members as the plan should hold them: one `MemberRef` per declared user
- * (however its name is written, the first writing's source), ordered by lower-cased userName;
- * and the names that resolve to no user this plan manages or creates.
+ * A group's declared members as the plan should hold them: one `MemberRef` per declared user,
+ * ordered by lower-cased userName, with the index in `members` of its first writing (for its
+ * source); and the names that resolve to no user this plan manages or creates.
  */
-function wantedMembers(group: DesiredGroup, members: ReadonlyMap<string, MemberRef>): { refs: MemberRef[]; sources: SourceLocation[]; unresolved: string[] } {
+function wantedMembers(group: DesiredGroup, members: ReadonlyMap<string, MemberRef>): { refs: MemberRef[]; written: number[]; unresolved: string[] } {
   const keys: string[] = [];
   const found: MemberRef[] = [];
   const at: number[] = [];
@@ -492,14 +505,14 @@ function wantedMembers(group: DesiredGroup, members: ReadonlyMap<string, MemberR
   if (!sorted) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
   // One key is one user, so after sorting a user written twice is adjacent: keep its first writing.
   const refs: MemberRef[] = [];
-  const sources: SourceLocation[] = [];
+  const written: number[] = [];
   for (let i = 0; i < order.length; i++) {
     const o = order[i]!;
     if (i > 0 && keys[order[i - 1]!] === keys[o]) continue;
     refs.push(found[o]!);
-    sources.push(group.memberSources[at[o]!] ?? group.source);
+    written.push(at[o]!);
   }
-  return { refs, sources, unresolved };
+  return { refs, written, unresolved };
 }
 
 function planGroups(
@@ -519,7 +532,7 @@ function planGroups(
   for (const { desired: group, live: match } of matched) {
     const provenance = declared(group.source);
     // Desired members, resolved; undeclared, protected, out-of-scope or not-yet-creatable users are skipped.
-    const { refs: wantedInOrder, sources: wantedSources, unresolved } = wantedMembers(group, users.members);
+    const { refs: wantedInOrder, written, unresolved } = wantedMembers(group, users.members);
     for (const name of unresolved) {
       // Only worth a note when the member is missing live: a protected user already in the group is as declared.
       const present = match !== undefined && groupOf(users.holdersByName, lower(name)).some((holder) => match.members.includes(holder.id));
@@ -599,7 +612,7 @@ function planGroups(
       });
     } else {
       for (const change of changes) manual(work, `group ${group.displayName}: ${describeGroupChange(change)}`, READ_ONLY_GROUPS, provenance);
-      for (const i of addAt) manual(work, `group ${group.displayName}: add ${wantedInOrder[i]!.userName}`, READ_ONLY_GROUPS, declared(wantedSources[i]!));
+      for (const i of addAt) manual(work, `group ${group.displayName}: add ${wantedInOrder[i]!.userName}`, READ_ONLY_GROUPS, declared(memberSource(group, written[i]!)));
       for (const member of removes) manual(work, `group ${group.displayName}: remove ${member.userName}`, READ_ONLY_GROUPS, provenance);
     }
   }

@@ -5,6 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { ScimformError, ValidationError } from '../../src/errors.js';
 import { inScope, loadConfig, loadDesiredState, selectTargets, validateRepository } from '../../src/config/index.js';
 import { checkUrl, globProblem, parseRemovalLimit } from '../../src/config/config.js';
+import { unpackPosition } from '../../src/config/fast-yaml.js';
+import type { MemberSources } from '../../src/model.js';
 import { repository } from './repo.js';
 
 
@@ -118,7 +120,10 @@ describe('loadDesiredState', () => {
       { userName: 'dave@example.com', active: false, emails: [{ value: 'dave@example.com', type: 'work', primary: true }], source: { file: 'identities/people.yaml', line: 5, column: 5 } },
       { userName: 'breakglass@example.com', source: { file: 'identities/people.yaml', line: 9, column: 5 } },
     ]);
-    expect(desired.groups).toEqual([
+    // Member sources as locations, whichever form the loader keeps them in.
+    const locations = (sources: MemberSources) => ('positions' in sources ? sources.positions.map((p) => ({ file: sources.file, ...unpackPosition(p) })) : sources);
+    const groups = desired.groups.map((group) => ({ ...group, memberSources: locations(group.memberSources) }));
+    expect(groups).toEqual([
       {
         displayName: 'Admins',
         externalId: 'G-1',

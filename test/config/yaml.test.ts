@@ -2,17 +2,25 @@ import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument, stringify } from 'yaml';
 import { describe, expect, test } from 'vitest';
-import { parseYamlFast } from '../../src/config/fast-yaml.js';
+import type { SourceLocation } from '../../src/errors.js';
+import type { MemberSources } from '../../src/model.js';
+import { parseYamlFast, unpackPosition } from '../../src/config/fast-yaml.js';
 import { parseYaml, type YamlFile } from '../../src/config/yaml.js';
 
-/** Every sequence in `value` with the location of each item, as a file reports them. */
+/** A sequence's item locations as `itemLocations` gives them, expanded to locations. */
+function expand(sources: MemberSources): SourceLocation[] {
+  return 'positions' in sources ? sources.positions.map((position) => ({ file: sources.file, ...unpackPosition(position) })) : [...sources];
+}
+
+/** Every sequence in `value` with the location of each item, as a file reports them (one at a time, then all at once). */
 function itemLocations(file: YamlFile): string[] {
   const found: string[] = [];
   const walk = (value: unknown, path: string) => {
     if (Array.isArray(value)) {
+      const all = expand(file.itemLocations(value));
       value.forEach((item, i) => {
         const { line, column } = file.itemLocation(value, i);
-        found.push(`${path}/${i} ${line}:${column}`);
+        found.push(`${path}/${i} ${line}:${column} ${all[i]?.file}:${all[i]?.line}:${all[i]?.column}`);
         walk(item, `${path}/${i}`);
       });
     } else if (value !== null && typeof value === 'object') {
