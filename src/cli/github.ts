@@ -192,7 +192,7 @@ async function freshnessOf(ctx: CliContext, file: string | undefined, clients: S
  */
 async function differenceFromReviewed(ctx: CliContext, saved: SavedPlan, allowMassRemoval: boolean): Promise<string> {
   try {
-    const [{ planAll }, { renderPlanDifference }] = await Promise.all([import('./planning.js'), import('../render/index.js')]);
+    const [{ planAll }, { renderPlanDifference }] = await Promise.all([import('./planning.js'), import('../render/difference.js')]);
     const fresh = await planAll({ ...ctx, quiet: true }, { allowMassRemoval });
     const names = new Set(fresh.plans.map((plan) => plan.target.name));
     return renderPlanDifference(

@@ -11,7 +11,6 @@ export { renderText, type RenderOptions } from './text.js';
 export { renderMarkdown, escapeMarkdown, GITHUB_COMMENT_LIMIT, type MarkdownOptions } from './markdown.js';
 export { renderJson } from './json.js';
 export { summaryLine } from './blocks.js';
-export { renderPlanDifference } from './difference.js';
 export { formatProvenance, formatValue, shortId } from './format.js';
 
 /** The values of `plan --format`. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { renderPlanDifference } from '../../src/render/index.js';
+import { renderPlanDifference } from '../../src/render/difference.js';
 import type { TargetPlan } from '../../src/plan/types.js';
 import { createUser, lightstepPlan, summarize, updateFamilyName } from './fixtures.js';
 
