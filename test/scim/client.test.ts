@@ -7,6 +7,7 @@
  * connections mid-body use a raw loopback socket, which also exercises the default undici Pool.
  */
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import nock from 'nock';
 import { MockAgent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -161,6 +162,20 @@ describe('requests as sent', () => {
     const { scim } = client();
     expect(await scim.getUser('u/1')).toMatchObject({ id: 'u/1', version: 'W/"5"' });
     expect(await scim.getGroup('missing')).toBeUndefined();
+  });
+
+  test.each([
+    ['a byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(user('u1', 'zoë@example.com')))])],
+    ['characters split across chunks', Buffer.from(JSON.stringify(user('u1', 'zoë@example.com')))],
+  ])('a UTF-8 body with %s is read as its text', async (_case, body) => {
+    scope()
+      .get(`${BASE}/Users/u1`)
+      .reply(200, () => {
+        // One byte at a time, so multi-byte characters arrive split.
+        return Readable.from([...body].map((byte) => Buffer.from([byte])));
+      }, { 'content-type': 'application/scim+json' });
+    const { scim } = client();
+    expect((await scim.getUser('u1'))?.userName).toBe('zoë@example.com');
   });
 });
 
