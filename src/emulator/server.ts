@@ -196,8 +196,9 @@ export class Emulator {
       req.socket.destroy();
       return;
     }
-    log(reply.status, body, decision.kind === '429' || decision.kind === '503' ? decision.kind : undefined);
+    // Answered first, logged after: the log line is not part of the latency the client sees.
     send(res, reply);
+    log(reply.status, body, decision.kind === '429' || decision.kind === '503' ? decision.kind : undefined);
   }
 
   private authenticate(req: IncomingMessage): void {
