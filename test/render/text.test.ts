@@ -99,6 +99,19 @@ describe('renderText', () => {
     expect([...line!.slice(0, line!.indexOf('identities/'))]).toHaveLength(PROVENANCE_COLUMN);
   });
 
+  test('a plan of thousands of operations lists each block once, in order, with nothing between blocks', () => {
+    const plan = largePlan('big', 2_345);
+    const lines = renderText([plan], { color: false }).split('\n');
+    const heads = lines.filter((line) => /^ {2}[+~] user /.test(line));
+    expect(heads).toHaveLength(2_345);
+    expect(heads.map((line) => /user (\S+)/.exec(line)?.[1])).toEqual(plan.plan.operations.map((operation) => ('userName' in operation ? operation.userName : '')));
+    // Every line between the header and the summary belongs to a block: no blank line where a thousand blocks were joined.
+    const first = lines.findIndex((line) => line.startsWith('  '));
+    const summary = lines.findIndex((line) => line.startsWith('Plan: '));
+    expect(lines.slice(first, summary - 1).every((line) => line.startsWith('  '))).toBe(true);
+    expect(lines[summary - 1]).toBe('');
+  });
+
   test('a reactivation shows active false → true even when the change list leaves it implicit', () => {
     const base = genericPlan().plan.operations[0];
     if (base?.kind !== 'reactivateUser') throw new Error('fixture changed');
