@@ -7,7 +7,7 @@ import { formatLocation } from '../errors.js';
 import type { DesiredGroup, DesiredUser, Email, Name, Policy } from '../model.js';
 import { show, type PendingIssue } from './issues.js';
 import { scopeMatcher } from './scope.js';
-import type { YamlFile } from './yaml.js';
+import type { FileLocator, YamlFile } from './yaml.js';
 
 /** An identity file as the schema guarantees it. */
 export interface IdentityDocument {
@@ -27,12 +27,13 @@ interface GroupDocument {
 /** A declaration together with where it came from, so a check can point at any of its attributes. */
 export interface Declared<T> {
   value: T;
-  file: YamlFile;
+  file: FileLocator;
   index: number;
 }
 
 export function readIdentities(document: IdentityDocument, file: YamlFile): { users: Declared<DesiredUser>[]; groups: Declared<DesiredGroup>[] } {
-  const users = (document.users ?? []).map((entry, index) => ({ value: toUser(entry, file.itemLocation(document.users!, index)), file, index }));
+  const { locator } = file;
+  const users = (document.users ?? []).map((entry, index) => ({ value: toUser(entry, file.itemLocation(document.users!, index)), file: locator, index }));
   const groups = (document.groups ?? []).map((entry, index) => {
     const members = entry.members ?? [];
     const group: DesiredGroup = {
@@ -43,7 +44,7 @@ export function readIdentities(document: IdentityDocument, file: YamlFile): { us
     };
     if (entry.externalId !== undefined) group.externalId = entry.externalId;
     if (entry.members === undefined) group.membersUnmanaged = true;
-    return { value: group, file, index };
+    return { value: group, file: locator, index };
   });
   return { users, groups };
 }

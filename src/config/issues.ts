@@ -4,10 +4,10 @@
  * full position-aware parse.
  */
 import type { ValidationIssue } from '../errors.js';
-import type { PathSegment, YamlFile } from './yaml.js';
+import type { FileLocator, PathSegment } from './yaml.js';
 
 export interface PendingIssue {
-  file: YamlFile;
+  file: FileLocator;
   path: readonly PathSegment[];
   /** Point at the key of the last path segment rather than at its value. */
   at?: 'key' | 'value';

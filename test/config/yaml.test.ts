@@ -177,10 +177,14 @@ describe('locations', () => {
     [['users', 0, 'active'], undefined, 3, 5], // `active:` with no value: the key
     [['users', 0, 'emails', 0, 'primary'], undefined, 5, 42],
     [['users', 0, 'missing', 'deeper'], undefined, 2, 5], // the nearest node that exists
-  ] as const)('%j (%s) is at %i:%i', (path, at, line, column) => {
-    const parsed = parseYaml(text, 'identities/a.yaml');
-    if (!parsed.ok) throw new Error('parse failed');
-    expect(parsed.file.locate(path, at)).toEqual({ file: 'identities/a.yaml', line, column });
+  ] as const)('%j (%s) is at %i:%i, by either reader and by the file\'s locator alone', (path, at, line, column) => {
+    for (const fast of [true, false]) {
+      const parsed = parseYaml(text, 'identities/a.yaml', { fast });
+      if (!parsed.ok) throw new Error('parse failed');
+      expect(parsed.file.locate(path, at)).toEqual({ file: 'identities/a.yaml', line, column });
+      expect(parsed.file.locator.locate(path, at)).toEqual({ file: 'identities/a.yaml', line, column });
+      expect(parsed.file.locator.path).toBe('identities/a.yaml');
+    }
   });
 });
 
