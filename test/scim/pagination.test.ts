@@ -115,6 +115,34 @@ describe('index pagination (RFC 7644 §3.4.2.4)', () => {
     expect(progress.at(-1)).toEqual({ resource: 'Users', pages: 10, items: 95, total: 95 });
   });
 
+  test.each([
+    ['overlapping pages', { size: 95, overlaps: true }],
+    ['pages without overlap', { size: 95 }],
+  ])('concurrent %s, the last arriving first: each user once, in server order', async (_case, behaviour) => {
+    const server = fakeServer(behaviour);
+    const fetchPage = async (request: PageRequest) => {
+      const page = await server.fetchPage(request);
+      // Later pages answer sooner, so an overlap is seen on the later page before the earlier one arrives.
+      await new Promise((resolve) => setTimeout(resolve, request.style === 'index' ? Math.max(0, 30 - request.startIndex / 4) : 0));
+      return page;
+    };
+    const users = await listAll({ resource: 'Users', style: 'index', forced: false, pageSize: 10, concurrency: 10, fetchPage });
+    expect(users).toEqual(server.items);
+  });
+
+  test('a collection that grew while its pages were read concurrently is read on to its new end, each user once', async () => {
+    const items = Array.from({ length: 60 }, (_, i) => ({ id: `u${i + 1}` }));
+    let known = 35;
+    const fetchPage = async (request: PageRequest): Promise<ListPage> => {
+      const start = request.style === 'index' ? request.startIndex : 1;
+      const page = { resources: items.slice(start - 1, Math.min(start - 1 + request.count, known)), totalResults: known };
+      known = 60; // users added after the first page was read
+      return page;
+    };
+    const users = await listAll({ resource: 'Users', style: 'index', forced: false, pageSize: 10, concurrency: 3, fetchPage });
+    expect(users).toEqual(items);
+  });
+
   test('a server that answers an index request with a nextCursor is followed by cursor', async () => {
     const server = fakeServer({ size: 250, cursors: true });
     expect(await list(server, 'index', 100)).toEqual(server.items);
