@@ -176,8 +176,13 @@ function manual(work: Work, subject: string, reason: string, provenance: Provena
 interface UserMatching {
   /** Desired users scimform may act on, each with its live match (if any) and its lower-cased userName. */
   matched: { desired: DesiredUser; live: LiveUser | undefined; name: string }[];
-  /** Live ids claimed by a desired user (manageable or not). */
-  claimedBy: Map<string, DesiredUser>;
+  /**
+   * The desired user that claimed each live user (manageable or not), by position in the
+   * sorted live users: an array read, where a map by id cost ~60 MB at 1,000,000 users.
+   */
+  claimer: (DesiredUser | undefined)[];
+  /** How many live users are claimed. */
+  claims: number;
   /** Live ids matched by a declaration that is left alone: they are left alone too, groups included. */
   leftAlone: Set<string>;
 }
@@ -187,7 +192,8 @@ interface UserMatching {
  * scope or protected (usually few, so asking that set is cheaper than matching the glob again).
  */
 interface LiveIndex {
-  byUserName: Grouped<LiveUser>;
+  /** Positions in the sorted live users. */
+  byUserName: Grouped<number>;
   unmanageable: Set<string>;
 }
 
@@ -198,49 +204,50 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   sorted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // stable: equal names keep file order
   const byExternalId = groupPositions(liveUsers, (user) => user.externalId);
   const { byUserName } = index;
-  const claimedBy = new Map<string, DesiredUser>();
-  const unclaimed = (candidate: LiveUser): boolean => !claimedBy.has(candidate.id);
+  const claimer = new Array<DesiredUser | undefined>(liveUsers.length).fill(undefined);
+  let claims = 0;
+  const unclaimedAt = (position: number): boolean => claimer[position] === undefined;
   const liveManageable = index.unmanageable.size === 0 ? () => true : (user: LiveUser): boolean => !index.unmanageable.has(user.id);
 
-  // By externalId, live users are known by position: whether one is claimed is an array read.
-  const claimedAt = new Uint8Array(liveUsers.length);
-  const unclaimedAt = (position: number): boolean => claimedAt[position] === 0;
+  // Live users are known by position: whether one is claimed is an array read.
   for (const entry of sorted) {
     const user = entry.desired;
     if (typeof user.externalId !== 'string') continue;
     const position = firstOf(byExternalId, user.externalId, unclaimedAt);
     if (position === undefined) continue;
-    const live = liveUsers[position]!;
-    claimedAt[position] = 1;
-    claimedBy.set(live.id, user);
-    entry.live = live;
+    claimer[position] = user;
+    claims++;
+    entry.live = liveUsers[position]!;
   }
   for (const entry of sorted) {
     if (entry.live) continue;
     const user = entry.desired;
-    const candidates = groupOf(byUserName, entry.name).filter(unclaimed);
+    const candidates = groupOf(byUserName, entry.name).filter(unclaimedAt);
     // Exact case first, then the lowest id: deterministic on a target holding case-only duplicates.
-    candidates.sort((a, b) => Number(b.userName === user.userName) - Number(a.userName === user.userName) || byId(a, b));
-    const live = candidates[0];
-    if (!live) continue;
-    claimedBy.set(live.id, user);
-    entry.live = live;
+    const exact = (position: number): number => Number(liveUsers[position]!.userName === user.userName);
+    candidates.sort((a, b) => exact(b) - exact(a) || byId(liveUsers[a]!, liveUsers[b]!));
+    const position = candidates[0];
+    if (position === undefined) continue;
+    claimer[position] = user;
+    claims++;
+    entry.live = liveUsers[position]!;
   }
 
   // Only names held more than once: the rest need no note.
   for (const name of byUserName.more.keys()) {
     if (!rules.isManageable(name)) continue;
     const holders = groupOf(byUserName, name);
-    const matched = holders.find((holder) => claimedBy.get(holder.id) !== undefined && lower(claimedBy.get(holder.id)!.userName) === name);
-    const ids = holders.map((holder) => holder.id).join(', ');
+    const matched = holders.find((position) => claimer[position] !== undefined && lower(claimer[position]!.userName) === name);
+    const ids = holders.map((position) => liveUsers[position]!.id).join(', ');
     work.notes.push(
-      matched
-        ? `live users ${ids} share userName ${name} (differing only in case): matched id ${matched.id}, the others are treated as unmanaged`
+      matched !== undefined
+        ? `live users ${ids} share userName ${name} (differing only in case): matched id ${liveUsers[matched]!.id}, the others are treated as unmanaged`
         : `live users ${ids} share userName ${name} (differing only in case)`,
     );
   }
 
-  const matched: UserMatching['matched'] = [];
+  // The entries kept are moved to the front of `sorted`, which becomes the result: no second array of every user.
+  let kept = 0;
   const leftAlone = new Set<string>();
   for (const entry of sorted) {
     const { desired: user, live } = entry;
@@ -262,9 +269,10 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
       );
       continue;
     }
-    matched.push(entry);
+    sorted[kept++] = entry;
   }
-  return { matched, claimedBy, leftAlone };
+  sorted.length = kept;
+  return { matched: sorted, claimer, claims, leftAlone };
 }
 
 interface PlannedUsers {
@@ -273,8 +281,8 @@ interface PlannedUsers {
   untouchable: Set<string>;
   /** A live user's id → the userName it is known by in this plan; undefined for an id no live user has. */
   identityOf: (id: string) => string | undefined;
-  /** Live users by lower-cased userName. */
-  holdersByName: Grouped<LiveUser>;
+  /** The live users whose lower-cased userName is `name`, in id order. */
+  holdersOf: (name: string) => LiveUser[];
   liveUsersInScope: number;
 }
 
@@ -288,9 +296,9 @@ function planUsers(
 ): PlannedUsers {
   const liveUsers = [...live.users].sort(byId);
   const unmanageable = liveUsers.filter((user) => !rules.isManageable(user.userName));
-  const index: LiveIndex = { byUserName: groupBy(liveUsers, (user) => lower(user.userName)), unmanageable: new Set(unmanageable.map((user) => user.id)) };
-  const { matched, claimedBy, leftAlone } = matchUsers(desired.users, liveUsers, index, rules, work);
-  const holdersByName = index.byUserName;
+  const index: LiveIndex = { byUserName: groupPositions(liveUsers, (user) => lower(user.userName)), unmanageable: new Set(unmanageable.map((user) => user.id)) };
+  const { matched, claimer, claims, leftAlone } = matchUsers(desired.users, liveUsers, index, rules, work);
+  const holdersAt = (name: string): number[] => groupOf(index.byUserName, name);
   /** Declared userName (lower-cased) → the member a group should hold: a live user by id, or one this plan creates. */
   const members: PlannedUsers['members'] = new Map();
   /** Live users nobody may touch in this plan: protected, out of scope, or holding a contested userName. */
@@ -299,18 +307,20 @@ function planUsers(
   let identities: Map<string, string> | undefined;
   // Built on first use: only removals and undeclared groups ask, so a plan without them skips it.
   const identityOf = (id: string): string | undefined => {
-    identities ??= new Map(liveUsers.map((user) => [user.id, claimedBy.get(user.id)?.userName ?? user.userName]));
+    identities ??= new Map(liveUsers.map((user, position) => [user.id, claimer[position]?.userName ?? user.userName]));
     return identities.get(id);
   };
 
   /** The declared userName a contested holder is being renamed to by this same plan, if any. */
-  const renamedTo = (holder: LiveUser): string | undefined => {
-    const owner = claimedBy.get(holder.id);
+  const renamedTo = (position: number): string | undefined => {
+    const owner = claimer[position];
+    const holder = liveUsers[position]!;
     return owner && rules.isManageable(owner.userName) && !sameUserName(owner.userName, holder.userName) ? owner.userName : undefined;
   };
   /** Why a userName cannot be taken now, and what the person should do. */
-  const heldReason = (holder: LiveUser, self?: LiveUser): string => {
-    const target = renamedTo(holder);
+  const heldReason = (position: number, self?: LiveUser): string => {
+    const holder = liveUsers[position]!;
+    const target = renamedTo(position);
     if (target && self && sameUserName(target, self.userName)) {
       return `live users ${self.id} and ${holder.id} would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again`;
     }
@@ -318,7 +328,8 @@ function planUsers(
       ? `userName is still held by live user ${holder.id}, which this plan renames to ${target}: apply this plan, then plan again`
       : `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`;
   };
-  const heldBy = (name: string, self?: LiveUser): LiveUser[] => groupOf(holdersByName, name).filter((holder) => holder.id !== self?.id);
+  /** Positions of the live users holding `name`, but `self`. */
+  const heldBy = (name: string, self?: LiveUser): number[] => holdersAt(name).filter((position) => liveUsers[position]!.id !== self?.id);
 
   for (const { desired: user, live: match, name } of matched) {
     if (!match) {
@@ -345,10 +356,10 @@ function planUsers(
     if (rename) {
       const holders = heldBy(name, match);
       const holder = holders[0];
-      if (holder) {
+      if (holder !== undefined) {
         changes = changes.filter((change) => change !== rename);
         // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
-        for (const other of holders) if (!claimedBy.has(other.id)) untouchable.add(other.id);
+        for (const other of holders) if (claimer[other] === undefined) untouchable.add(liveUsers[other]!.id);
         manual(work, `user ${user.userName}: rename from ${match.userName}`, heldReason(holder, match), declared(user.source));
       }
     }
@@ -373,9 +384,10 @@ function planUsers(
 
   // Live users in scope that git does not declare: per `unmanagedUsers`.
   // When every live user is claimed by a declaration, none is unmanaged: no pass is needed.
-  const unmanagedPossible = policy.unmanagedUsers !== 'ignore' && claimedBy.size < liveUsers.length;
-  for (const user of unmanagedPossible ? liveUsers : []) {
-    if (claimedBy.has(user.id) || untouchable.has(user.id)) continue;
+  const unmanagedPossible = policy.unmanagedUsers !== 'ignore' && claims < liveUsers.length;
+  for (let position = 0; unmanagedPossible && position < liveUsers.length; position++) {
+    const user = liveUsers[position]!;
+    if (claimer[position] !== undefined || untouchable.has(user.id)) continue;
     const provenance = policyRule(policy, 'unmanagedUsers');
     const key = (): string => uniqueKey(work, createUserKey(user.userName), user.id);
     if (policy.unmanagedUsers === 'deactivate') {
@@ -411,7 +423,8 @@ function planUsers(
       work.removals += 1;
     }
   }
-  return { members, untouchable, identityOf, holdersByName, liveUsersInScope: liveUsers.length - unmanageable.length };
+  const holdersOf = (name: string): LiveUser[] => holdersAt(name).map((position) => liveUsers[position]!);
+  return { members, untouchable, identityOf, holdersOf, liveUsersInScope: liveUsers.length - unmanageable.length };
 }
 
 interface GroupMatch {
@@ -535,7 +548,7 @@ function planGroups(
     const { refs: wantedInOrder, written, unresolved } = wantedMembers(group, users.members);
     for (const name of unresolved) {
       // Only worth a note when the member is missing live: a protected user already in the group is as declared.
-      const present = match !== undefined && groupOf(users.holdersByName, lower(name)).some((holder) => match.members.includes(holder.id));
+      const present = match !== undefined && users.holdersOf(lower(name)).some((holder) => match.members.includes(holder.id));
       if (!present) work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
     }
 
