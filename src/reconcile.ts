@@ -57,8 +57,9 @@ export interface PlanTargetOptions {
 
 /** Plans one target with a client that cannot write (SPEC §4: `plan` refuses every non-GET at the HTTP layer). */
 export async function planTarget(config: Config, desired: DesiredState, target: TargetConfig, options: PlanTargetOptions): Promise<TargetPlan> {
+  // Filled from the last user to the first, so a userName declared twice is left with its first.
   const byUserName = new Map<string, DesiredUser>();
-  for (const user of desired.users) if (!byUserName.has(user.userName)) byUserName.set(user.userName, user);
+  for (let i = desired.users.length - 1; i >= 0; i--) byUserName.set(desired.users[i]!.userName, desired.users[i]!);
   const client = createScimClient(target, {
     token: resolveToken(target, options.env),
     readOnly: true,
