@@ -279,7 +279,9 @@ export function createTransport(options: TransportOptions): Transport {
                 hint: `Something other than the SCIM service answered (a proxy or login page?); check the url of target ${context.target}.`,
               });
             }
-            return { status: response.status, headers: response.headers, body: response.body };
+            // The attempt itself, not a copy: a caller that clears its body (see the client's
+            // listing) then frees it from every promise that resolved to it.
+            return response;
           }
           case 'unknown': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1);
