@@ -6,7 +6,7 @@
  */
 import type { Config, DesiredState, DesiredUser, LiveState, TargetConfig } from './model.js';
 import type { FetchStats, TargetPlan } from './plan/types.js';
-import type { ListProgress, ScimReader } from './scim/types.js';
+import type { ListProgress, ScimClient, ScimReader } from './scim/types.js';
 import { checkGuards, computePlan } from './plan/index.js';
 import { createScimClient, resolveToken } from './scim/index.js';
 
@@ -53,6 +53,11 @@ export interface PlanTargetOptions {
   onProgress?: (target: string, progress: ListProgress) => void;
   /** Tests pass an undici dispatcher; production uses the client's own pool. */
   dispatcher?: import('undici').Dispatcher;
+  /**
+   * Given, it receives the read-only client of a target planned without error, which stays open
+   * for the caller to close (apply writes through it once approved); otherwise it is closed.
+   */
+  keepClient?: (client: ScimClient) => void;
 }
 
 /** Plans one target with a client that cannot write (SPEC §4: `plan` refuses every non-GET at the HTTP layer). */
@@ -68,6 +73,7 @@ export async function planTarget(config: Config, desired: DesiredState, target: 
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
+  let kept = false;
   try {
     const capabilities = await client.capabilities();
     const { live, fetch } = await fetchLiveState(client, {
@@ -77,9 +83,13 @@ export async function planTarget(config: Config, desired: DesiredState, target: 
     byUserName.clear();
     const plan = computePlan(desired, live, config.policy, capabilities);
     const violations = checkGuards(plan, config.policy, desired, live, { allowMassRemoval: options.allowMassRemoval });
+    if (options.keepClient) {
+      options.keepClient(client);
+      kept = true;
+    }
     return { target: { name: target.name, url: target.url, profile: target.profile }, capabilities, fetch, plan, violations };
   } finally {
-    await client.close();
+    if (!kept) await client.close();
   }
 }
 

@@ -21,7 +21,7 @@ import { canonicalJson } from '../plan/fingerprint.js';
 import { planTarget } from '../reconcile.js';
 import { renderText } from '../render/index.js';
 import { createScimClient, resolveToken } from '../scim/index.js';
-import { loadRepository, planAll, reportFailures, type TargetFailure } from './planning.js';
+import { loadRepository, planAll, reportFailures, type PlanningResult, type TargetFailure } from './planning.js';
 
 interface ApplyCliOptions {
   autoApprove?: boolean;
@@ -140,7 +140,14 @@ async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: strin
     ctx.note(`Saved plan ${planFile} still matches the files and the live state.`);
     ctx.stdout.write(renderText(input.plans, { color: ctx.color, notes: !ctx.quiet }));
   } else {
-    const result = await planAll(ctx, { allowMassRemoval });
+    // Each target's read-only planning client is kept: once approved, apply writes through it.
+    const planned = new Map<string, ScimClient>();
+    let result: PlanningResult;
+    try {
+      result = await planAll(ctx, { allowMassRemoval, keepClients: planned });
+    } finally {
+      clients.push(...planned.values());
+    }
     ctx.stdout.write(renderText(result.plans, { color: ctx.color, notes: !ctx.quiet }));
     // Each target is guarded on its own: a refused target is reported as failed, and the others still apply.
     const refused: TargetFailure[] = [];
@@ -168,6 +175,11 @@ async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: strin
       plans,
       targets,
       clientFor: (name) => {
+        const kept = planned.get(name);
+        if (kept) {
+          kept.allowWrites();
+          return kept;
+        }
         const client = writableClient(ctx, targets.get(name)!);
         clients.push(client);
         return client;

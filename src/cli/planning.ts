@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Config, DesiredState } from '../model.js';
 import type { SavedPlan, TargetPlan } from '../plan/types.js';
-import type { ListProgress } from '../scim/types.js';
+import type { ListProgress, ScimClient } from '../scim/types.js';
 import type { CliContext } from './context.js';
 import { ScimformError } from '../errors.js';
 import { loadConfig, loadDesiredState, selectTargets } from '../config/index.js';
@@ -48,8 +48,12 @@ export async function loadRepository(ctx: CliContext): Promise<{ config: Config;
   return { config, desired };
 }
 
-/** Plans each selected target independently: one target's failure does not stop the others. */
-export async function planAll(ctx: CliContext, options: { allowMassRemoval: boolean }): Promise<PlanningResult> {
+/**
+ * Plans each selected target independently: one target's failure does not stop the others.
+ * `keepClients` receives the read-only client of each target planned (see `planTarget`), for the
+ * caller to close.
+ */
+export async function planAll(ctx: CliContext, options: { allowMassRemoval: boolean; keepClients?: Map<string, ScimClient> }): Promise<PlanningResult> {
   const { config, desired } = await loadRepository(ctx);
   const targets = selectTargets(config, ctx.target);
   const progress = progressLine(ctx);
@@ -63,6 +67,7 @@ export async function planAll(ctx: CliContext, options: { allowMassRemoval: bool
           env: ctx.env,
           allowMassRemoval: options.allowMassRemoval,
           signal: ctx.signal,
+          ...(options.keepClients ? { keepClient: (client: ScimClient) => options.keepClients!.set(target.name, client) } : {}),
           onProgress: (name: string, p: ListProgress) =>
             progress.update(
               `${name}: reading ${p.resource}… ${number.format(p.items)}${p.total !== undefined ? ` of ${number.format(p.total)}` : ''} in ${number.format(p.pages)} page${p.pages === 1 ? '' : 's'}`,

@@ -191,6 +191,7 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
     stats(): ClientStats {
       return { ...transport.stats(), pages };
     },
+    allowWrites: () => transport.allowWrites(),
     async close() {
       if (ownsDispatcher) await dispatcher.close();
     },

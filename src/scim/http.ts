@@ -50,6 +50,8 @@ export interface RequestEvent {
 export interface Transport {
   send(request: HttpRequest): Promise<HttpResponse>;
   stats(): ClientStats;
+  /** Lifts `readOnly`: from now on writes are sent. */
+  allowWrites(): void;
 }
 
 export interface TransportOptions {
@@ -223,11 +225,13 @@ export function createTransport(options: TransportOptions): Transport {
       ...(cause === undefined ? {} : { cause }),
     });
 
+  let readOnly = options.readOnly;
   return {
+    allowWrites: () => void (readOnly = false),
     async send(request) {
       const { method, path } = request;
       // peribolos-style dry-run guard: a read-only client cannot write, whatever its caller does.
-      if (options.readOnly && method !== 'GET') throw new ReadOnlyViolationError(method, path);
+      if (readOnly && method !== 'GET') throw new ReadOnlyViolationError(method, path);
       const started = Date.now();
       let lastError: ScimformError | undefined;
       for (let attempt = 0; ; attempt++) {

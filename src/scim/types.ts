@@ -51,6 +51,12 @@ export interface ScimWriter {
 }
 
 export interface ScimClient extends ScimReader, ScimWriter {
+  /**
+   * Makes a read-only client writable. `apply` plans through a read-only client and, once the
+   * plan is approved, writes through the same one: its connections and what discovery learnt
+   * are reused, and nothing could be written before the approval.
+   */
+  allowWrites(): void;
   /** Ends the connection pool. */
   close(): Promise<void>;
 }

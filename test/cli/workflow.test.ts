@@ -51,6 +51,16 @@ describe('plan → apply → plan on an empty target', () => {
     expect(repo.writes()).toBe(12);
   });
 
+  test('apply plans, writes and reads back through one client: the service configuration is read once', async () => {
+    const applied = await run('apply', '--auto-approve');
+    expect(applied.code).toBe(0);
+    expect(repo.emulator.requests.filter((request) => request.path === '/ServiceProviderConfig')).toHaveLength(1);
+    // Reads, then the writes, then the read-back: nothing written before the plan was read in full.
+    const methods = repo.emulator.requests.map((request) => request.method);
+    expect(methods.indexOf('POST')).toBeGreaterThan(methods.indexOf('GET'));
+    expect(methods.slice(methods.indexOf('POST')).filter((method) => method === 'GET').length).toBeGreaterThan(0);
+  });
+
   test('apply without --auto-approve in a non-interactive run refuses and writes nothing', async () => {
     const result = await run('apply');
     expect(result.code).toBe(1);

@@ -423,6 +423,20 @@ describe('read-only mode', () => {
     expect(agent.getCallHistory()?.calls().map((c) => c.method)).toEqual(['GET']);
     await agent.close();
   });
+
+  test('allowWrites lifts it: the write refused before is sent after', async () => {
+    const agent = new MockAgent({ enableCallHistory: true });
+    agent.disableNetConnect();
+    agent.get(ORIGIN).intercept({ path: `${BASE}/Users/u1`, method: 'PATCH' }).reply(200, user('u1', 'a@example.com'));
+    const scim = createScimClient(target(), { token: TOKEN, readOnly: true, dispatcher: agent });
+    const request = { method: 'PATCH' as const, path: '/Users/u1', body: { Operations: [{ op: 'replace', path: 'active', value: false }] } };
+    expect(await failure(scim.write(request))).toBeInstanceOf(ReadOnlyViolationError);
+    expect(agent.getCallHistory()?.calls()).toEqual([]);
+    scim.allowWrites();
+    expect((await scim.write(request)).status).toBe(200);
+    expect(agent.getCallHistory()?.calls().map((c) => c.method)).toEqual(['PATCH']);
+    await agent.close();
+  });
 });
 
 describe('broken connections on the default undici Pool (loopback socket)', () => {
