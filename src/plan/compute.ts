@@ -30,6 +30,7 @@ import { fingerprintOf } from './fingerprint.js';
 import { diffUser, sameUserName } from './normalise.js';
 import {
   createGroupRequest,
+  createChanges,
   createUserBody,
   createUserKey,
   deleteRequest,
@@ -339,11 +340,7 @@ function planUsers(
         continue;
       }
       const body = createUserBody(user);
-      const changes: AttributeChange[] = Object.entries(body)
-        .filter(([key]) => key !== 'schemas')
-        .flatMap(([key, value]): AttributeChange[] =>
-          key === 'name' ? Object.entries(value as Record<string, unknown>).map(([part, v]) => ({ path: `name.${part}`, new: v })) : [{ path: key, new: value }],
-        );
+      const changes = createChanges(body);
       const key = uniqueKey(work, createUserKey(user.userName), user.userName);
       work.operations.push({ kind: 'createUser', key, userName: user.userName, provenance: declared(user.source), changes, requests: [{ method: 'POST', path: '/Users', body }] });
       members.set(name, { userName: user.userName });

@@ -52,11 +52,12 @@ export function sameUserName(a: string, b: string): boolean {
 
 /** An email as it goes on the wire: only the keys that are set. */
 export function wireEmail(email: Email): Email {
-  return {
-    value: email.value,
-    ...(email.type === undefined ? {} : { type: email.type }),
-    ...(email.primary === undefined ? {} : { primary: email.primary }),
-  };
+  const { value, type, primary } = email;
+  if (type !== undefined && primary !== undefined) return { value, type, primary };
+  const wire: Email = { value };
+  if (type !== undefined) wire.type = type;
+  if (primary !== undefined) wire.primary = primary;
+  return wire;
 }
 
 /** The default for a user created without `emails` (SPEC §2): the userName, work, primary. */
