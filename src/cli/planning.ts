@@ -9,6 +9,7 @@ import { loadConfig, loadDesiredState, selectTargets } from '../config/index.js'
 import { buildSavedPlan, computeDigest } from '../plan/saved.js';
 import { planTarget } from '../reconcile.js';
 import { VERSION } from '../version.js';
+import { formatCount } from '../render/format.js';
 import { reportError } from './report.js';
 
 export interface TargetFailure {
@@ -23,7 +24,6 @@ export interface PlanningResult {
   failures: TargetFailure[];
 }
 
-const number = new Intl.NumberFormat('en-US');
 
 /** A one-line, self-overwriting progress display on a terminal; nothing otherwise. */
 export function progressLine(ctx: CliContext): { update(text: string): void; done(): void } {
@@ -70,7 +70,7 @@ export async function planAll(ctx: CliContext, options: { allowMassRemoval: bool
           ...(options.keepClients ? { keepClient: (client: ScimClient) => options.keepClients!.set(target.name, client) } : {}),
           onProgress: (name: string, p: ListProgress) =>
             progress.update(
-              `${name}: reading ${p.resource}… ${number.format(p.items)}${p.total !== undefined ? ` of ${number.format(p.total)}` : ''} in ${number.format(p.pages)} page${p.pages === 1 ? '' : 's'}`,
+              `${name}: reading ${p.resource}… ${formatCount(p.items)}${p.total !== undefined ? ` of ${formatCount(p.total)}` : ''} in ${formatCount(p.pages)} page${p.pages === 1 ? '' : 's'}`,
             ),
         }),
       );

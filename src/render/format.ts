@@ -4,12 +4,17 @@
  */
 import type { Provenance } from '../plan/types.js';
 
-// Fixed locale so the output is the same on every machine (golden tests, CI logs, PR comments).
-const numberFormat = new Intl.NumberFormat('en-US');
+let fractional: Intl.NumberFormat | undefined;
 
-/** `1204` → `1,204`. */
+/**
+ * `1204` → `1,204`, as `Intl.NumberFormat('en-US')` writes it: fixed, so the output is the same on
+ * every machine (golden tests, CI logs, PR comments). Whole numbers are grouped here, because
+ * the first `Intl.NumberFormat` of a process loads locale data (≈ 11 ms of every command's start).
+ */
 export function formatCount(value: number): string {
-  return numberFormat.format(value);
+  if (Number.isSafeInteger(value)) return `${value < 0 ? '-' : ''}${String(Math.abs(value)).replace(/\B(?=(\d{3})+$)/g, ',')}`;
+  fractional ??= new Intl.NumberFormat('en-US');
+  return fractional.format(value);
 }
 
 /** `1 user`, `1,204 users`. */

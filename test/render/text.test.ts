@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Operation, SavedPlan, TargetPlan } from '../../src/plan/types.js';
 import { formatProvenance, formatValue, renderJson, renderMarkdown, renderPlan, renderText, shortId, summaryLine } from '../../src/render/index.js';
 import { PROVENANCE_COLUMN } from '../../src/render/blocks.js';
+import { formatCount } from '../../src/render/format.js';
 import { createUser, emptyPlan, genericPlan, largePlan, lightstepPlan, summarize } from './fixtures.js';
 
 const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
@@ -34,6 +36,15 @@ describe('summaryLine', () => {
     ['thousands', largePlan('big', 5000), 'Plan: 2,500 to create, 2,500 to update, 0 to deactivate, 0 to delete, 0 manual.'],
   ])('%s', (_name, plan, expected) => {
     expect(summaryLine(plan)).toBe(expected);
+  });
+});
+
+describe('formatCount', () => {
+  test('writes every number as Intl.NumberFormat en-US does', () => {
+    const intl = new Intl.NumberFormat('en-US');
+    const samples = [0, 1, 12, 999, 1_000, 1_204, 99_999, 100_000, 1_000_000, 123_456_789, -1, -1_234, Number.MAX_SAFE_INTEGER, 1.5, 1234.5678, -0.25];
+    fc.assert(fc.property(fc.integer({ min: -1e12, max: 1e12 }), (value) => formatCount(value) === intl.format(value)));
+    for (const value of samples) expect(formatCount(value)).toBe(intl.format(value));
   });
 });
 
