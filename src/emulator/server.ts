@@ -189,6 +189,7 @@ export class Emulator {
       reply = errorReply(error);
     }
 
+    const encoded = encode(reply);
     await answerTime();
     if (decision.kind === 'lostResponse' && isWrite(method)) {
       // The change is stored; the client never hears about it (a timeout or reset on its side).
@@ -197,7 +198,7 @@ export class Emulator {
       return;
     }
     // Answered first, logged after: the log line is not part of the latency the client sees.
-    send(res, reply);
+    send(res, encoded);
     log(reply.status, body, decision.kind === '429' || decision.kind === '503' ? decision.kind : undefined);
   }
 
@@ -401,7 +402,8 @@ export class Emulator {
 
   /**
    * The resource as the service returns it. It shares nested values with the store, so it must be
-   * serialised before the store changes again (every HTTP reply is, synchronously).
+   * serialised before the store changes again: every reply is encoded as soon as it is made,
+   * before it waits out its latency.
    */
   private render(kind: ResourceKind, resource: Attributes, projection?: Projection): Attributes {
     const { id, meta, ...attributes } = resource;
@@ -579,17 +581,29 @@ function openRequestLog(file: string): number {
   }
 }
 
-function send(res: ServerResponse, reply: Reply): void {
+/** A reply as it goes on the wire: status, headers and the encoded body. */
+interface Encoded {
+  status: number;
+  headers: Record<string, string>;
+  data?: Buffer;
+}
+
+/**
+ * Encodes a reply at once: its body shares values with the store, which another request may
+ * change while this one waits out its latency.
+ */
+function encode(reply: Reply): Encoded {
   const headers: Record<string, string> = { ...reply.headers };
-  if (reply.body !== undefined && reply.status !== 204 && reply.status !== 304) {
-    // Encoded once: the length and the bytes sent come from the same buffer.
-    const data = Buffer.from(JSON.stringify(reply.body), 'utf8');
-    headers['Content-Type'] = CONTENT_TYPE;
-    headers['Content-Length'] = String(data.length);
-    res.writeHead(reply.status, headers);
-    res.end(data);
-  } else {
-    res.writeHead(reply.status, headers);
-    res.end();
-  }
+  if (reply.body === undefined || reply.status === 204 || reply.status === 304) return { status: reply.status, headers };
+  // Encoded once: the length and the bytes sent come from the same buffer.
+  const data = Buffer.from(JSON.stringify(reply.body), 'utf8');
+  headers['Content-Type'] = CONTENT_TYPE;
+  headers['Content-Length'] = String(data.length);
+  return { status: reply.status, headers, data };
+}
+
+function send(res: ServerResponse, encoded: Encoded): void {
+  res.writeHead(encoded.status, encoded.headers);
+  if (encoded.data === undefined) res.end();
+  else res.end(encoded.data);
 }

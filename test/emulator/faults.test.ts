@@ -97,6 +97,22 @@ describe('fault injection', () => {
     expect(durations.sort((a, b) => a - b)[5]).toBeLessThan(45);
   });
 
+  test('an answer shows the resource as it was handled, though it changes while the answer waits out its latency', async () => {
+    const emulator = await start({ latencyMs: 300, onlyMethods: ['GET'] });
+    const scim = client(emulator.url);
+    const created = await scim.post('/Users', { ...user('during@example.com'), name: { givenName: 'Ada', familyName: 'Before' }, emails: [{ value: 'during@example.com', type: 'work' }] });
+    const read = scim.get(`/Users/${created.body.id}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await scim.patch(`/Users/${created.body.id}`, [
+      { op: 'replace', path: 'name.familyName', value: 'After' },
+      { op: 'replace', path: 'emails[type eq "work"].value', value: 'after@example.com' },
+    ]);
+    const answer = await read;
+    expect(answer.body.name).toMatchObject({ givenName: 'Ada', familyName: 'Before' });
+    expect(answer.body.emails).toMatchObject([{ value: 'during@example.com', type: 'work' }]);
+    expect(answer.body.meta.version).toBe(created.body.meta.version);
+  });
+
   test('latency counts from arrival: a write is stored before its late answer, and requests sent together are answered together', async () => {
     const emulator = await start({ latencyMs: 300, onlyMethods: ['POST'] });
     const scim = client(emulator.url);
