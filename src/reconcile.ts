@@ -60,29 +60,50 @@ export interface PlanTargetOptions {
   keepClient?: (client: ScimClient) => void;
 }
 
-/** Plans one target with a client that cannot write (SPEC §4: `plan` refuses every non-GET at the HTTP layer). */
-export async function planTarget(config: Config, desired: DesiredState, target: TargetConfig, options: PlanTargetOptions): Promise<TargetPlan> {
-  // Filled from the last user to the first, so a userName declared twice is left with its first.
+/**
+ * Plans one target with a client that cannot write (SPEC §4: `plan` refuses every non-GET at the
+ * HTTP layer). `desired` may still be loading: the service's configuration is read meanwhile (one
+ * round trip hidden behind the parsing of the files), the users only once it is loaded. When
+ * loading fails, that is the error thrown, whatever the target answered.
+ */
+export async function planTarget(
+  config: Config,
+  desired: DesiredState | Promise<DesiredState>,
+  target: TargetConfig,
+  options: PlanTargetOptions,
+): Promise<TargetPlan> {
+  const loading = Promise.resolve(desired);
   const byUserName = new Map<string, DesiredUser>();
-  for (let i = desired.users.length - 1; i >= 0; i--) byUserName.set(desired.users[i]!.userName, desired.users[i]!);
-  const client = createScimClient(target, {
-    token: resolveToken(target, options.env),
-    readOnly: true,
-    // Live users are mostly as declared: they keep the declared strings rather than copies.
-    declared: (userName) => byUserName.get(userName),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-  });
+  let client: ScimClient;
+  try {
+    client = createScimClient(target, {
+      token: resolveToken(target, options.env),
+      readOnly: true,
+      // Live users are mostly as declared: they keep the declared strings rather than copies.
+      declared: (userName) => byUserName.get(userName),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+  } catch (error) {
+    await loading;
+    throw error;
+  }
   let kept = false;
   try {
-    const capabilities = await client.capabilities();
+    const discovering = client.capabilities();
+    // Settled below, after the desired state, whose failure is the one to report.
+    discovering.catch(() => undefined);
+    const state = await loading;
+    // Filled from the last user to the first, so a userName declared twice is left with its first.
+    for (let i = state.users.length - 1; i >= 0; i--) byUserName.set(state.users[i]!.userName, state.users[i]!);
+    const capabilities = await discovering;
     const { live, fetch } = await fetchLiveState(client, {
-      includeGroups: needsGroups(desired, config),
+      includeGroups: needsGroups(state, config),
       ...(options.onProgress ? { onProgress: (progress: ListProgress) => options.onProgress?.(target.name, progress) } : {}),
     });
     byUserName.clear();
-    const plan = computePlan(desired, live, config.policy, capabilities);
-    const violations = checkGuards(plan, config.policy, desired, live, { allowMassRemoval: options.allowMassRemoval });
+    const plan = computePlan(state, live, config.policy, capabilities);
+    const violations = checkGuards(plan, config.policy, state, live, { allowMassRemoval: options.allowMassRemoval });
     if (options.keepClient) {
       options.keepClient(client);
       kept = true;

@@ -1,6 +1,6 @@
 /** What `plan`, `drift` and `apply` share: load the files, plan every selected target, report per target. */
 import path from 'node:path';
-import type { Config, DesiredState } from '../model.js';
+import type { Config, DesiredState, TargetConfig } from '../model.js';
 import type { SavedPlan, TargetPlan } from '../plan/types.js';
 import type { ListProgress, ScimClient } from '../scim/types.js';
 import type { CliContext } from './context.js';
@@ -54,26 +54,38 @@ export async function loadRepository(ctx: CliContext): Promise<{ config: Config;
  * caller to close.
  */
 export async function planAll(ctx: CliContext, options: { allowMassRemoval: boolean; keepClients?: Map<string, ScimClient> }): Promise<PlanningResult> {
-  const { config, desired } = await loadRepository(ctx);
+  const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
   const targets = selectTargets(config, ctx.target);
   const progress = progressLine(ctx);
   const plans: TargetPlan[] = [];
   const failures: TargetFailure[] = [];
-  for (const target of targets) {
+  const loading = loadDesiredState(config);
+  const plan = (target: TargetConfig, desired: DesiredState | Promise<DesiredState>) =>
+    planTarget(config, desired, target, {
+      env: ctx.env,
+      allowMassRemoval: options.allowMassRemoval,
+      signal: ctx.signal,
+      ...(options.keepClients ? { keepClient: (client: ScimClient) => options.keepClients!.set(target.name, client) } : {}),
+      onProgress: (name: string, p: ListProgress) =>
+        progress.update(
+          `${name}: reading ${p.resource}… ${formatCount(p.items)}${p.total !== undefined ? ` of ${formatCount(p.total)}` : ''} in ${formatCount(p.pages)} page${p.pages === 1 ? '' : 's'}`,
+        ),
+    });
+  // The first target starts while the files load (it reads the service's configuration meanwhile);
+  // a failure to load them is the command's error, not a target's.
+  const first = targets[0] && !ctx.signal.aborted ? plan(targets[0], loading) : undefined;
+  first?.catch(() => undefined);
+  let desired: DesiredState;
+  try {
+    desired = await loading;
+  } catch (error) {
+    await first?.catch(() => undefined);
+    throw error;
+  }
+  for (const [index, target] of targets.entries()) {
     if (ctx.signal.aborted) break;
     try {
-      plans.push(
-        await planTarget(config, desired, target, {
-          env: ctx.env,
-          allowMassRemoval: options.allowMassRemoval,
-          signal: ctx.signal,
-          ...(options.keepClients ? { keepClient: (client: ScimClient) => options.keepClients!.set(target.name, client) } : {}),
-          onProgress: (name: string, p: ListProgress) =>
-            progress.update(
-              `${name}: reading ${p.resource}… ${formatCount(p.items)}${p.total !== undefined ? ` of ${formatCount(p.total)}` : ''} in ${formatCount(p.pages)} page${p.pages === 1 ? '' : 's'}`,
-            ),
-        }),
-      );
+      plans.push(await (index === 0 && first ? first : plan(target, desired)));
     } catch (error) {
       failures.push({ target: target.name, error });
     } finally {

@@ -165,6 +165,22 @@ describe('guards and errors', () => {
     expect(repo.writes()).toBe(0);
   });
 
+  test.each([
+    ['a target that is down', async () => repo.emulator.close()],
+    ['a token the server rejects', async () => undefined],
+  ])('a broken identity file is the one error, with its place, whatever the target does (%s); nothing is written', async (_name, breakTarget) => {
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('userName: ada.lovelace@acme.example', 'userName: [ada'));
+    await breakTarget();
+    for (const command of [['plan'], ['apply', '--auto-approve'], ['drift']]) {
+      const result = await runCli(command, { SCIMFORM_TOKEN: 'wrong-token' }, repo.dir);
+      seen.push(result.stdout, result.stderr);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/identities\/engineering\.yaml:\d+:\d+/);
+      expect(result.stderr).not.toMatch(/target local|rejected|refused|ECONNREFUSED|connect/i);
+    }
+    expect(repo.writes()).toBe(0);
+  });
+
   test('notes explain what the plan leaves alone; --quiet leaves them out', async () => {
     const loud = await run('plan');
     expect(loud.stdout).toContain('Note: user breakglass@acme.example is protected: left alone (not created)');
