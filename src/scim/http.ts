@@ -3,6 +3,7 @@
  * the read-only guard, the per-request timeout, the rate and concurrency limits, and the retry
  * loop that `decideRetry` steers. The bearer token is added here and nowhere else.
  */
+import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
 import type { ClientStats } from './types.js';
@@ -135,11 +136,13 @@ export function createTransport(options: TransportOptions): Transport {
   const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
   const attemptOnce = async (request: HttpRequest): Promise<Attempt> => {
-    const controller = new AbortController();
+    // The attempt's deadline, as a signal undici takes (an EventEmitter, as its request options
+    // allow): lighter than an AbortController and its EventTarget listeners, one per attempt.
+    const deadline = new EventEmitter();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      deadline.emit('abort');
     }, options.timeoutMs);
     try {
       const headers: Record<string, string> = {
@@ -154,7 +157,7 @@ export function createTransport(options: TransportOptions): Transport {
         method: request.method,
         headers,
         body: request.body === undefined ? null : JSON.stringify(request.body),
-        signal: controller.signal,
+        signal: deadline,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });
