@@ -20,18 +20,18 @@ describe('parseActive', () => {
 });
 
 describe('parseUser', () => {
+  const jane = {
+    id: 'u1',
+    userName: 'jane@example.com',
+    externalId: 'E-1',
+    displayName: 'Jane Doe',
+    name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' },
+    emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
+    meta: { version: 'W/"3"' },
+  };
+
   test('reads the modelled attributes and takes meta.version, without keeping the raw resource', () => {
-    const resource = {
-      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-      id: 'u1',
-      userName: 'jane@example.com',
-      externalId: 'E-1',
-      displayName: 'Jane Doe',
-      name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' },
-      emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
-      active: 'False',
-      meta: { version: 'W/"3"' },
-    };
+    const resource = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], ...jane, active: 'False' };
     expect(parseUser(resource, 'W/"ignored"')).toEqual({
       id: 'u1',
       userName: 'jane@example.com',
@@ -53,15 +53,7 @@ describe('parseUser', () => {
     ['declared with one more email', { userName: 'jane@example.com', emails: [{ value: 'jane@example.com', type: 'work', primary: true }, { value: 'j@example.com' }] }],
     ['declared exactly as live', { userName: 'jane@example.com', name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' }, emails: [{ value: 'jane@example.com', type: 'work', primary: true }] }],
   ])('a declared user of the same userName (%s) leaves the live values as read, keys in their order', (_case, declared) => {
-    const resource = {
-      id: 'u1',
-      userName: 'jane@example.com',
-      externalId: 'E-1',
-      displayName: 'Jane Doe',
-      name: { givenName: 'Jane', familyName: 'Doe', formatted: 'Jane Doe' },
-      emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
-      meta: { version: 'W/"3"' },
-    };
+    const resource = structuredClone(jane);
     const twin = { ...declared, source: { file: 'identities/people.yaml', line: 2, column: 5 } };
     const user = parseUser(resource, undefined, { declared: (userName) => (userName === twin.userName ? twin : undefined) });
     expect(JSON.stringify(user)).toBe(JSON.stringify(parseUser(resource)));
