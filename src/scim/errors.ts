@@ -3,6 +3,7 @@
  * and what to do; none of them ever carries a request header, so the bearer token cannot leak
  * through an error message, a hint or a `cause`.
  */
+import { STATUS_CODES } from 'node:http';
 import { ScimformError } from '../errors.js';
 import type { ProfileName } from '../model.js';
 
@@ -130,24 +131,9 @@ export function redact(text: string, token: string): string {
   return token.length >= 4 ? text.split(token).join('[redacted]') : text;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  412: 'Precondition Failed',
-  413: 'Payload Too Large',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
+/** `503 Service Unavailable`: the status with its reason phrase (Node's table), or the bare code. */
 function statusLabel(status: number): string {
-  const text = STATUS_TEXT[status];
+  const text = STATUS_CODES[status];
   return text ? `${status} ${text}` : String(status);
 }
 
