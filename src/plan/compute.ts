@@ -88,53 +88,42 @@ interface Grouped<T> {
   more: Map<string, T[]>;
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Grouped<T> {
-  const first = new Map<string, T>();
+/** Groups `items` by `key`, holding `value(item, position)` for each: the item, or its position. */
+function groupWith<T, V>(items: readonly T[], key: (item: T) => string | undefined, value: (item: T, position: number) => V): Grouped<V> {
+  const first = new Map<string, V>();
   // One map operation per item (these maps hold 100,000 keys, and each lookup is a cache miss):
-  // set in reverse order, so the item left under a key is its first; a size that did not grow
-  // marks a key held more than once, whose other items are gathered after (a rare case).
+  // set in reverse order, so the value left under a key is its first item's; a size that did not
+  // grow marks a key held more than once, whose other items are gathered after (a rare case).
   const repeated = new Set<string>();
   for (let i = items.length - 1; i >= 0; i--) {
     const item = items[i]!;
     const k = key(item);
     if (k === undefined) continue;
     const size = first.size;
-    first.set(k, item);
+    first.set(k, value(item, i));
     if (first.size === size) repeated.add(k);
   }
-  const more = new Map<string, T[]>();
+  const more = new Map<string, V[]>();
   if (repeated.size === 0) return { first, more };
-  for (const item of items) {
+  items.forEach((item, i) => {
     const k = key(item);
-    if (k === undefined || !repeated.has(k) || first.get(k) === item) continue;
+    if (k === undefined || !repeated.has(k)) return;
+    const v = value(item, i);
+    if (first.get(k) === v) return;
     const list = more.get(k);
-    if (list) list.push(item);
-    else more.set(k, [item]);
-  }
+    if (list) list.push(v);
+    else more.set(k, [v]);
+  });
   return { first, more };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Grouped<T> {
+  return groupWith(items, key, (item) => item);
 }
 
 /** Like `groupBy`, holding positions in `items` rather than the items: a position can index an array, where an item needs a hash lookup. */
 function groupPositions<T>(items: readonly T[], key: (item: T) => string | undefined): Grouped<number> {
-  const first = new Map<string, number>();
-  const repeated = new Set<string>();
-  for (let i = items.length - 1; i >= 0; i--) {
-    const k = key(items[i]!);
-    if (k === undefined) continue;
-    const size = first.size;
-    first.set(k, i);
-    if (first.size === size) repeated.add(k);
-  }
-  const more = new Map<string, number[]>();
-  if (repeated.size === 0) return { first, more };
-  items.forEach((item, i) => {
-    const k = key(item);
-    if (k === undefined || !repeated.has(k) || first.get(k) === i) return;
-    const list = more.get(k);
-    if (list) list.push(i);
-    else more.set(k, [i]);
-  });
-  return { first, more };
+  return groupWith(items, key, (_, position) => position);
 }
 
 /** Every item under `key`, in input order. */
