@@ -42,8 +42,12 @@ export function progressLine(ctx: CliContext): { update(text: string): void; don
   };
 }
 
+function loadConfigOf(ctx: CliContext): Promise<Config> {
+  return loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
+}
+
 export async function loadRepository(ctx: CliContext): Promise<{ config: Config; desired: DesiredState }> {
-  const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
+  const config = await loadConfigOf(ctx);
   const desired = await loadDesiredState(config);
   return { config, desired };
 }
@@ -54,7 +58,7 @@ export async function loadRepository(ctx: CliContext): Promise<{ config: Config;
  * caller to close.
  */
 export async function planAll(ctx: CliContext, options: { allowMassRemoval: boolean; keepClients?: Map<string, ScimClient> }): Promise<PlanningResult> {
-  const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
+  const config = await loadConfigOf(ctx);
   const targets = selectTargets(config, ctx.target);
   const progress = progressLine(ctx);
   const plans: TargetPlan[] = [];

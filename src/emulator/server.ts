@@ -94,8 +94,7 @@ export class Emulator {
     if (this.options.requestLogFile) this.requestLog = openRequestLog(this.options.requestLogFile);
     await new Promise<void>((resolve, reject) => {
       const failed = (error: Error) => {
-        if (this.requestLog !== undefined) closeSync(this.requestLog);
-        this.requestLog = undefined;
+        this.closeRequestLog();
         reject(error);
       };
       this.server.once('error', failed);
@@ -127,12 +126,16 @@ export class Emulator {
   private close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => {
-        if (this.requestLog !== undefined) closeSync(this.requestLog);
-        this.requestLog = undefined;
+        this.closeRequestLog();
         resolve();
       });
       this.server.closeAllConnections();
     });
+  }
+
+  private closeRequestLog(): void {
+    if (this.requestLog !== undefined) closeSync(this.requestLog);
+    this.requestLog = undefined;
   }
 
   // -------------------------------------------------------------------------------------------
