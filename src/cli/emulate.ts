@@ -46,6 +46,9 @@ export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: R
     ...(typeof options.data === 'string' ? { dataFile: resolve(ctx.cwd, options.data) } : {}),
     ...(typeof options.requestLog === 'string' ? { requestLogFile: resolve(ctx.cwd, options.requestLog) } : {}),
     ...(Object.keys(faults).length > 0 ? { faults } : {}),
+    // Nothing reads an in-memory log here (--request-log writes one to a file); keeping every
+    // request would grow the process by each one's body for as long as it runs.
+    keepRequests: false,
   };
 }
 

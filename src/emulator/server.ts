@@ -149,7 +149,7 @@ export class Emulator {
     const query = Object.fromEntries(url.searchParams);
     const log = (status: number, body: unknown, fault?: string) => {
       const entry: LoggedRequest = { method, path, query, status, ...(body === undefined ? {} : { body }), time, ...(fault ? { fault } : {}) };
-      this.requests.push(entry);
+      if (this.options.keepRequests !== false) this.requests.push(entry);
       // One write per line on a descriptor kept open: each line is in the file as soon as it is logged.
       if (this.requestLog !== undefined) writeSync(this.requestLog, `${JSON.stringify(entry)}\n`);
     };

@@ -63,6 +63,12 @@ export interface EmulatorOptions {
   quirks?: EmulatorQuirks;
   /** Append one JSON line per request to this file. */
   requestLogFile?: string;
+  /**
+   * Keep every request, body included, in `RunningEmulator.requests` (default true). `scimform
+   * emulate` keeps none: nothing in its process reads them, and a long-running emulator would
+   * grow by every request it serves.
+   */
+  keepRequests?: boolean;
   /** Default true; false = no ETag header and no `meta.version` (a server without versions). */
   etags?: boolean;
 }
@@ -93,7 +99,7 @@ export interface EmulatorStats {
 export interface RunningEmulator {
   /** Base URL including the SCIM prefix, e.g. `http://127.0.0.1:PORT/scim/v2` (no trailing slash). */
   url: string;
-  /** In-process request log, appended as requests complete. */
+  /** In-process request log, appended as requests complete; stays empty with `keepRequests: false`. */
   requests: LoggedRequest[];
   setFaults(faults: EmulatorFaults | undefined): void;
   setQuirks(quirks: EmulatorQuirks | undefined): void;

@@ -84,6 +84,7 @@ describe('scimform emulate', () => {
       dataFile: '/work/scim.json',
       requestLogFile: '/work/log.jsonl',
       faults: { latencyMs: 5, rate429: 0.1, retryAfterSeconds: 2, rateLostResponse: 0.05, seed: 9 },
+      keepRequests: false,
     });
   });
 

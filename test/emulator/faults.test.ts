@@ -172,4 +172,18 @@ describe('request log', () => {
     const missing = join(folder, 'no-such-folder', 'requests.jsonl');
     await expect(start(undefined, { requestLogFile: missing })).rejects.toThrow(`the request log ${missing} cannot be opened`);
   });
+
+  test('keepRequests: false keeps nothing in memory, and the log file still gets every request', async () => {
+    const logFile = join(mkdtempSync(join(tmpdir(), 'scimform-emulator-')), 'requests.jsonl');
+    const emulator = await start(undefined, { requestLogFile: logFile, keepRequests: false });
+    const scim = client(emulator.url);
+    await scim.post('/Users', user('unkept@example.com'));
+    await scim.get('/Users');
+    expect(emulator.requests).toEqual([]);
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toMatchObject([
+      { method: 'POST', path: '/Users', status: 201, body: user('unkept@example.com') },
+      { method: 'GET', path: '/Users', status: 200 },
+    ]);
+  });
 });
