@@ -4,6 +4,7 @@
  * Pure: the caller has read the file.
  */
 import { isAbsolute } from 'node:path';
+import type { SourceLocation } from '../errors.js';
 import type { Config, Policy, RemovalLimit, TargetConfig } from '../model.js';
 import { show, type PendingIssue } from './issues.js';
 import { scopeMatcher } from './scope.js';
@@ -37,6 +38,16 @@ export function buildConfig(document: ConfigDocument, file: YamlFile, paths: { f
   return { file: paths.file, dir: paths.dir, version: 1, desired: document.desired, targets, policy: buildPolicy(document.policy ?? {}, file) };
 }
 
+/**
+ * `object[key]`: where a setting is in the file, found when something first reads it. A file the
+ * fast reader took has no positions of its keys, and finding one costs the file's full parse (and
+ * loading the \`yaml\` package), which a run that reports nothing about these settings never needs.
+ */
+function locatedLater<K extends string>(object: { [key in K]?: SourceLocation }, key: K, locate: () => SourceLocation): void {
+  let location: SourceLocation | undefined;
+  Object.defineProperty(object, key, { enumerable: true, configurable: true, get: () => (location ??= locate()) });
+}
+
 function buildTarget(name: string, target: TargetDocument, file: YamlFile): TargetConfig {
   const result: TargetConfig = {
     name,
@@ -45,8 +56,8 @@ function buildTarget(name: string, target: TargetDocument, file: YamlFile): Targ
     profile: target.profile ?? DEFAULTS.profile,
     concurrency: target.concurrency ?? DEFAULTS.concurrency,
     timeoutSeconds: target.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
-    source: file.locate(['targets', name], 'key'),
-  };
+  } as TargetConfig;
+  locatedLater(result, 'source', () => file.locate(['targets', name], 'key'));
   if (target.pageSize !== undefined) result.pageSize = target.pageSize;
   if (target.requestsPerSecond !== undefined) result.requestsPerSecond = target.requestsPerSecond;
   if (target.pagination !== undefined) result.pagination = target.pagination;
@@ -58,7 +69,7 @@ function buildTarget(name: string, target: TargetDocument, file: YamlFile): Targ
 function buildPolicy(document: PolicyDocument, file: YamlFile): Policy {
   const sources: Policy['sources'] = {};
   for (const key of ['unmanagedUsers', 'unmanagedGroups', 'allowDelete', 'maxRemovals', 'scope', 'protectedUsers'] as const) {
-    if (document[key] !== undefined) sources[key] = file.locate(['policy', key], 'key');
+    if (document[key] !== undefined) locatedLater(sources, key, () => file.locate(['policy', key], 'key'));
   }
   const policy: Policy = {
     unmanagedUsers: document.unmanagedUsers ?? 'ignore',

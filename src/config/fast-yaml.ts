@@ -1,8 +1,8 @@
 /**
- * A fast reader for the plain block-style YAML that identity files are usually written in
- * (and that `scimform import` writes). The `yaml` package costs ~85 µs per user, which is
- * 8.5 s for 100,000 users; this reader keeps only what provenance needs (where each sequence
- * item starts) and runs an order of magnitude faster.
+ * A fast reader for the plain block-style YAML that identity files and configurations are
+ * usually written in (and that `scimform import` writes). The `yaml` package costs ~85 µs per
+ * user, which is 8.5 s for 100,000 users; this reader keeps only what provenance needs (where
+ * each sequence item starts) and runs an order of magnitude faster.
  *
  * It is deliberately narrow: the moment it meets anything outside its subset (anchors, aliases,
  * tags, block scalars, multi-line scalars, escapes, numbers other than plain integers, document

@@ -75,7 +75,7 @@ export async function readConfigStage(configPath: string, cwd: string): Promise<
   }
   const source = await readSource(absolute, path);
   if (!('text' in source)) return { dir, issues: [source] };
-  const parsed = parseYaml(source.text, path, { fast: false, kind: 'config' });
+  const parsed = parseYaml(source.text, path, { kind: 'config' });
   if (!parsed.ok) return { dir, source, issues: parsed.issues };
   const { validateConfig, configSchema } = await loadSchemas();
   const valid = validateConfig(parsed.file.value);

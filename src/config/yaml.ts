@@ -3,12 +3,28 @@
  * messages and plan provenance need. Duplicate keys and alias bombs are refused; an empty
  * file is an error (an identity file must declare `users:` and/or `groups:`).
  */
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
 import type { MemberSources } from '../model.js';
 import { parseYamlFast, unpackPosition } from './fast-yaml.js';
 
 export type PathSegment = string | number;
+
+/**
+ * The \`yaml\` package, loaded on first use (a synchronous require of the same module an import
+ * would load): a run whose files all suit the fast reader, and that has nothing to locate, never
+ * needs it, and loading it is about a fifth of the start-up of \`plan\` and \`apply\`.
+ */
+let loaded: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  return (loaded ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+}
+const isAlias = (node: unknown) => yaml().isAlias(node);
+const isMap = (node: unknown) => yaml().isMap(node);
+const isPair = (node: unknown) => yaml().isPair(node);
+const isScalar = (node: unknown) => yaml().isScalar(node);
+const isSeq = (node: unknown) => yaml().isSeq(node);
 
 /** At most this many alias expansions per document (yaml's own guard against "billion laughs"). */
 export const MAX_ALIAS_COUNT = 100;
@@ -109,10 +125,11 @@ function lazyLocator(text: string, path: string): FileLocator {
 
 interface FullParse {
   doc: Document.Parsed;
-  lineCounter: LineCounter;
+  lineCounter: InstanceType<typeof import('yaml').LineCounter>;
 }
 
 function parseFull(text: string): FullParse {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   return { doc, lineCounter };

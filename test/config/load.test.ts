@@ -88,6 +88,21 @@ describe('loadConfig', () => {
     });
   });
 
+  test('finds where targets and policy settings are declared whether or not the fast reader takes the file', async () => {
+    // The fast reader takes CONFIG and positions are found when first read; a document marker
+    // sends the file to the full parser. Both must name the same keys.
+    const fast = await loadConfig('scimform.yaml', { cwd: await repository({ files: { 'scimform.yaml': CONFIG } }) });
+    const full = await loadConfig('scimform.yaml', { cwd: await repository({ files: { 'scimform.yaml': `---\n${CONFIG}` } }) });
+    const shifted = (location: { file: string; line: number; column: number } | undefined) => location && { ...location, line: location.line + 1 };
+    expect(full.targets.map((target) => target.source)).toEqual(fast.targets.map((target) => shifted(target.source)));
+    expect(Object.keys(full.policy.sources)).toEqual(Object.keys(fast.policy.sources));
+    for (const key of Object.keys(fast.policy.sources) as (keyof typeof fast.policy.sources)[]) {
+      expect(full.policy.sources[key]).toEqual(shifted(fast.policy.sources[key]));
+    }
+    // Read twice, located once: the same object.
+    expect(fast.targets[0]!.source).toBe(fast.targets[0]!.source);
+  });
+
   test('throws every problem at once, sorted by line', async () => {
     const dir = await repository({ config: 'several-problems.yaml' });
     const error = await loadConfig('scimform.yaml', { cwd: dir }).catch((e: unknown) => e);
