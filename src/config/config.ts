@@ -42,28 +42,38 @@ export function buildConfig(document: ConfigDocument, file: YamlFile, paths: { f
  * `object[key]`: where a setting is in the file, found when something first reads it. A file the
  * fast reader took has no positions of its keys, and finding one costs the file's full parse (and
  * loading the \`yaml\` package), which a run that reports nothing about these settings never needs.
+ * Once read or assigned, it is a plain property like the others.
  */
 function locatedLater<K extends string>(object: { [key in K]?: SourceLocation }, key: K, locate: () => SourceLocation): void {
-  let location: SourceLocation | undefined;
-  Object.defineProperty(object, key, { enumerable: true, configurable: true, get: () => (location ??= locate()) });
+  const settle = (value: SourceLocation) => Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(object, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const location = locate();
+      settle(location);
+      return location;
+    },
+    set: settle,
+  });
 }
 
 function buildTarget(name: string, target: TargetDocument, file: YamlFile): TargetConfig {
-  const result: TargetConfig = {
+  const result: Omit<TargetConfig, 'source'> & { source?: SourceLocation } = {
     name,
     url: target.url.replace(/\/+$/, ''),
     tokenEnv: target.tokenEnv,
     profile: target.profile ?? DEFAULTS.profile,
     concurrency: target.concurrency ?? DEFAULTS.concurrency,
     timeoutSeconds: target.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
-  } as TargetConfig;
+  };
   locatedLater(result, 'source', () => file.locate(['targets', name], 'key'));
   if (target.pageSize !== undefined) result.pageSize = target.pageSize;
   if (target.requestsPerSecond !== undefined) result.requestsPerSecond = target.requestsPerSecond;
   if (target.pagination !== undefined) result.pagination = target.pagination;
   if (target.memberRemoval !== undefined) result.memberRemoval = target.memberRemoval;
   if (target.updateMethod !== undefined) result.updateMethod = target.updateMethod;
-  return result;
+  return result as TargetConfig;
 }
 
 function buildPolicy(document: PolicyDocument, file: YamlFile): Policy {

@@ -99,8 +99,14 @@ describe('loadConfig', () => {
     for (const key of Object.keys(fast.policy.sources) as (keyof typeof fast.policy.sources)[]) {
       expect(full.policy.sources[key]).toEqual(shifted(fast.policy.sources[key]));
     }
-    // Read twice, located once: the same object.
+    // Read twice, located once: the same object, and from then on a plain property.
     expect(fast.targets[0]!.source).toBe(fast.targets[0]!.source);
+    expect(Object.getOwnPropertyDescriptor(fast.targets[0], 'source')).toMatchObject({ writable: true, enumerable: true });
+    // A caller may still set them, read or not.
+    const elsewhere = { file: 'elsewhere.yaml', line: 1, column: 1 };
+    fast.targets[1]!.source = elsewhere;
+    fast.policy.sources.maxRemovals = elsewhere;
+    expect([fast.targets[1]!.source, fast.policy.sources.maxRemovals]).toEqual([elsewhere, elsewhere]);
   });
 
   test('throws every problem at once, sorted by line', async () => {

@@ -148,6 +148,58 @@ describe('files written by the yaml package itself (as `import` writes them)', (
   });
 });
 
+describe('configurations', () => {
+  // The configuration takes the fast reader too: nested mappings, quoted scalars, flow sequences.
+  test('generated ones are read to the same value as yaml reads them, or declined', () => {
+    const word = fc.stringMatching(/^[a-z][a-zA-Z0-9_-]{0,8}$/);
+    const value = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.integer({ min: -1000, max: 100000 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+    );
+    const target = fc.record({ url: fc.webUrl(), tokenEnv: word, profile: fc.constantFrom('generic', 'lightstep'), concurrency: fc.nat({ max: 64 }), pageSize: fc.nat({ max: 1000 }) }, { requiredKeys: ['url'] });
+    const document = fc.record({
+      version: fc.constant(1),
+      desired: fc.array(fc.constantFrom('identities/**/*.yaml', 'people/*.yaml', '*.yml'), { minLength: 1, maxLength: 2 }),
+      targets: fc.dictionary(word, target, { minKeys: 1, maxKeys: 3 }),
+      policy: fc.dictionary(word, value, { maxKeys: 5 }),
+    });
+    const options = fc.record({ indent: fc.integer({ min: 1, max: 4 }), indentSeq: fc.boolean(), flowCollectionPadding: fc.boolean(), collectionStyle: fc.constantFrom('any', 'block', 'flow') as fc.Arbitrary<'any' | 'block' | 'flow'> });
+    let accepted = 0;
+    fc.assert(
+      fc.property(document, options, (config, opts) => {
+        const text = stringify(config, opts);
+        const fast = parseYamlFast(text);
+        if (fast === undefined) return true;
+        accepted++;
+        const doc = parseDocument(text, { uniqueKeys: true });
+        return doc.errors.length === 0 && isDeepStrictEqual(fast.value, doc.toJS());
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(100); // the fast path is actually exercised
+  });
+
+  test('whatever the fast reader accepts of the example configuration after random edits, yaml reads to the same value', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const original = await readFile(new URL('../../examples/basic/scimform.yaml', import.meta.url), 'utf8');
+    const edit = fc.record({ at: fc.nat({ max: original.length }), remove: fc.nat({ max: 3 }), insert: fc.stringMatching(/^[ \n:#\-'"\[\]{},&*!|>%a-z0-9]{0,3}$/) });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        let text = original;
+        for (const { at, remove, insert } of edits) text = text.slice(0, at) + insert + text.slice(at + remove);
+        const fast = parseYamlFast(text);
+        if (fast === undefined) return true;
+        const doc = parseDocument(text, { uniqueKeys: true });
+        return doc.errors.length === 0 && isDeepStrictEqual(fast.value, doc.toJS());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('damaged files', () => {
   test('whatever the fast reader accepts after random edits, yaml reads without errors and to the same value', async () => {
     const { readFile } = await import('node:fs/promises');
