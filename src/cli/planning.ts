@@ -9,7 +9,7 @@ import { loadConfig, loadDesiredState, selectTargets } from '../config/index.js'
 import { buildSavedPlan, computeDigest } from '../plan/saved.js';
 import { planTarget } from '../reconcile.js';
 import { VERSION } from '../version.js';
-import { formatCount } from '../render/format.js';
+import { formatCount, plural } from '../render/format.js';
 import { reportError } from './report.js';
 
 export interface TargetFailure {
@@ -72,7 +72,7 @@ export async function planAll(ctx: CliContext, options: { allowMassRemoval: bool
       ...(options.keepClients ? { keepClient: (client: ScimClient) => options.keepClients!.set(target.name, client) } : {}),
       onProgress: (name: string, p: ListProgress) =>
         progress.update(
-          `${name}: reading ${p.resource}… ${formatCount(p.items)}${p.total !== undefined ? ` of ${formatCount(p.total)}` : ''} in ${formatCount(p.pages)} page${p.pages === 1 ? '' : 's'}`,
+          `${name}: reading ${p.resource}… ${formatCount(p.items)}${p.total !== undefined ? ` of ${formatCount(p.total)}` : ''} in ${plural(p.pages, 'page')}`,
         ),
     });
   // The first target starts while the files load (it reads the service's configuration meanwhile);

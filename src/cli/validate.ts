@@ -6,7 +6,7 @@ import { relative, resolve, sep } from 'node:path';
 import type { CliContext } from './context.js';
 import { ScimformError, type ValidationIssue } from '../errors.js';
 import { selectTargets, validateRepository } from '../config/index.js';
-import { formatCount } from '../render/format.js';
+import { plural } from '../render/format.js';
 
 export async function run(ctx: CliContext, options: Record<string, unknown>, _args: string[]): Promise<number> {
   let report: Awaited<ReturnType<typeof validateRepository>>;
@@ -49,7 +49,6 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
     ctx.warn(`error: ${issues.length === 1 ? '1 problem found. Fix it' : `${issues.length} problems found. Fix them`} and run \`scimform validate\` again.`);
     return 1;
   }
-  const plural = (n: number, word: string) => `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
   ctx.out(`OK: ${plural(counts.users, 'user')}, ${plural(counts.groups, 'group')} in ${plural(counts.files, 'file')}, ${plural(counts.targets, 'target')}`);
   return 0;
 }

@@ -70,11 +70,11 @@ function toUser(entry: UserDocument, source: DesiredUser['source']): DesiredUser
       : { userName, source, externalId, displayName, name, emails, active };
   }
   const user: DesiredUser = { userName, source };
-  if (entry.externalId !== undefined) user.externalId = entry.externalId;
-  if (entry.displayName !== undefined) user.displayName = entry.displayName;
-  if (entry.name !== undefined) user.name = entry.name;
-  if (entry.emails !== undefined) user.emails = entry.emails;
-  if (entry.active !== undefined) user.active = entry.active;
+  if (externalId !== undefined) user.externalId = externalId;
+  if (displayName !== undefined) user.displayName = displayName;
+  if (name !== undefined) user.name = name;
+  if (emails !== undefined) user.emails = emails;
+  if (active !== undefined) user.active = active;
   return user;
 }
 

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { Document, Node } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
 import type { MemberSources } from '../model.js';
-import { parseYamlFast, unpackPosition } from './fast-yaml.js';
+import { parseYamlFast, unpackLocation } from './fast-yaml.js';
 
 export type PathSegment = string | number;
 
@@ -73,15 +73,12 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean;
           value: fast.value,
           itemLocation: (sequence, index) => {
             const position = fast.items.get(sequence)?.[index];
-            if (position === undefined) return { file: path, line: 1, column: 1 };
-            // Written out, not spread: a spread puts line and column in a separate property array (~48 bytes per location).
-            const { line, column } = unpackPosition(position);
-            return { file: path, line, column };
+            return position === undefined ? fileStart(path) : unpackLocation(path, position);
           },
           itemLocations: (sequence) => {
             const positions = fast.items.get(sequence);
             // A copy at its exact length: the list lives as long as the plan, and `push` left room for more.
-            return positions ? { file: path, positions: positions.slice() } : sequence.map(() => ({ file: path, line: 1, column: 1 }));
+            return positions ? { file: path, positions: positions.slice() } : sequence.map(() => fileStart(path));
           },
           locate: locator.locate,
           locator,
@@ -101,17 +98,24 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean;
   }
   const items = new WeakMap<object, SourceLocation[]>();
   recordItems(full, path, full.doc.contents, value, items, new Set());
+  const itemLocation = (sequence: readonly unknown[], index: number) => items.get(sequence)?.[index] ?? fileStart(path);
+  const locator: FileLocator = { path, locate: (segments, at) => locateIn(full, path, segments, at) };
   return {
     ok: true,
     file: {
       path,
       value,
-      itemLocation: (sequence, index) => items.get(sequence)?.[index] ?? { file: path, line: 1, column: 1 },
-      itemLocations: (sequence) => sequence.map((_, index) => items.get(sequence)?.[index] ?? { file: path, line: 1, column: 1 }),
-      locate: (segments, at) => locateIn(full, path, segments, at),
-      locator: { path, locate: (segments, at) => locateIn(full, path, segments, at) },
+      itemLocation,
+      itemLocations: (sequence) => sequence.map((_, index) => itemLocation(sequence, index)),
+      locate: locator.locate,
+      locator,
     },
   };
+}
+
+/** Where an item is placed when its own position is not known: the start of its file. */
+function fileStart(path: string): SourceLocation {
+  return { file: path, line: 1, column: 1 };
 }
 
 /**

@@ -146,10 +146,12 @@ export class Emulator {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://emulator');
     const path = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) || '/' : url.pathname;
-    const query = Object.fromEntries(url.searchParams);
+    const keep = this.options.keepRequests !== false;
     const log = (status: number, body: unknown, fault?: string) => {
-      const entry: LoggedRequest = { method, path, query, status, ...(body === undefined ? {} : { body }), time, ...(fault ? { fault } : {}) };
-      if (this.options.keepRequests !== false) this.requests.push(entry);
+      // Nothing records it: no entry to build.
+      if (!keep && this.requestLog === undefined) return;
+      const entry: LoggedRequest = { method, path, query: Object.fromEntries(url.searchParams), status, ...(body === undefined ? {} : { body }), time, ...(fault ? { fault } : {}) };
+      if (keep) this.requests.push(entry);
       // One write per line on a descriptor kept open: each line is in the file as soon as it is logged.
       if (this.requestLog !== undefined) writeSync(this.requestLog, `${JSON.stringify(entry)}\n`);
     };

@@ -25,7 +25,7 @@
  */
 import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveState, LiveUser, Policy } from '../model.js';
 import type { SourceLocation } from '../errors.js';
-import { unpackPosition } from '../config/fast-yaml.js';
+import { unpackLocation } from '../config/fast-yaml.js';
 import { fingerprintOf } from './fingerprint.js';
 import { diffUser, sameUserName } from './normalise.js';
 import {
@@ -468,9 +468,7 @@ function memberSource(group: DesiredGroup, index: number): SourceLocation {
   const sources = group.memberSources;
   if ('positions' in sources) {
     const position = sources.positions[index];
-    if (position === undefined) return group.source;
-    const { line, column } = unpackPosition(position);
-    return { file: sources.file, line, column };
+    return position === undefined ? group.source : unpackLocation(sources.file, position);
   }
   return sources[index] ?? group.source;
 }
@@ -539,7 +537,6 @@ function planGroups(
     }
 
     if (!match) {
-      const members = wantedInOrder;
       if (writable) {
         const externalId = typeof group.externalId === 'string' ? group.externalId : undefined;
         work.operations.push({
@@ -547,12 +544,12 @@ function planGroups(
           key: uniqueKey(work, `group:${group.displayName}`, group.displayName),
           displayName: group.displayName,
           ...(externalId === undefined ? {} : { externalId }),
-          members,
+          members: wantedInOrder,
           provenance,
-          requests: [createGroupRequest(group.displayName, externalId, members)],
+          requests: [createGroupRequest(group.displayName, externalId, wantedInOrder)],
         });
       } else {
-        const list = members.length > 0 ? ` with ${members.map((member) => member.userName).join(', ')}` : '';
+        const list = wantedInOrder.length > 0 ? ` with ${wantedInOrder.map((member) => member.userName).join(', ')}` : '';
         manual(work, `group ${group.displayName}: create${list}`, READ_ONLY_GROUPS, provenance);
       }
       continue;
@@ -593,21 +590,20 @@ function planGroups(
     if (changes.length === 0 && adds.length === 0 && removes.length === 0) continue;
 
     if (writable) {
-      const add = adds;
       work.operations.push({
         kind: 'updateGroupMembers',
         key: uniqueKey(work, `group:${group.displayName}`, match.id),
         id: match.id,
         displayName: group.displayName,
         changes,
-        add,
+        add: adds,
         remove: removes,
         fingerprint: fingerprintOf(match),
         provenance,
         requests:
           capabilities.updateMethod === 'put'
-            ? [replaceGroupRequest(match, changes, add, removes, capabilities)]
-            : updateGroupRequests(match, changes, add, removes, capabilities),
+            ? [replaceGroupRequest(match, changes, adds, removes, capabilities)]
+            : updateGroupRequests(match, changes, adds, removes, capabilities),
       });
     } else {
       for (const change of changes) manual(work, `group ${group.displayName}: ${describeGroupChange(change)}`, READ_ONLY_GROUPS, provenance);
