@@ -27,7 +27,7 @@ export async function applyAndVerify(
   assertPolicyAllows(plan, policy);
   const report = await applyPlan(plan, client, options);
   if (report.interrupted || options.signal?.aborted) return { report };
-  const verification = await verifyConverged(desired, policy, options.capabilities ?? plan.capabilities, client);
+  const verification = await verifyConverged(desired, policy, options.capabilities ?? plan.capabilities, client, plan.plan.operations);
   return { report, verification };
 }
 

@@ -10,25 +10,67 @@ import type { ScimReader } from '../scim/types.js';
 import type { OperationOutcome } from './types.js';
 
 export interface Verification {
-  /** True when nothing but manual items remains. */
+  /** True when nothing remains but manual items and the follow-ups the applied plan announced. */
   converged: boolean;
-  /** Operations a new plan still contains: what the target did not take. Manual items are not here. */
+  /** Operations a new plan still contains: what the target did not take. Manual items and follow-ups are not here. */
   residue: Operation[];
+  /**
+   * What the applied plan left for the next one (its manual items with a `followUp`) and a new
+   * plan can make now: the create or rename of those users, and adding them to groups. Like the
+   * manual items they came from, they do not fail apply.
+   */
+  followUps: Operation[];
   /** Manual items still open; they do not fail apply (SPEC §4). */
   manual: ManualAction[];
   /** What was read back. */
   live: { users: number; groups: number };
 }
 
-/** Reads users (and groups when the desired state or the policy concerns them) and plans again. */
-export async function verifyConverged(desired: DesiredState, policy: Policy, capabilities: Capabilities, reader: ScimReader): Promise<Verification> {
+/**
+ * Whether an operation of the new plan is one the applied plan announced: the create or the
+ * rename of a user its follow-up items name, or adding such users to a group, and nothing more.
+ */
+function isFollowUp(operation: Operation, announced: ReadonlySet<string>): boolean {
+  const named = (userName: string) => announced.has(userName.toLowerCase());
+  switch (operation.kind) {
+    case 'createUser':
+      return named(operation.userName);
+    case 'updateUser':
+      // The rest of the user's changes went with the applied plan: only the rename waited.
+      return operation.renamedFrom !== undefined && named(operation.userName) && operation.changes.every((change) => change.path === 'userName');
+    case 'updateGroupMembers':
+      return operation.changes.length === 0 && operation.remove.length === 0 && operation.add.length > 0 && operation.add.every((member) => named(member.userName));
+    default:
+      return false;
+  }
+}
+
+/**
+ * Reads users (and groups when the desired state or the policy concerns them) and plans again.
+ * `applied` is the plan's operations: its follow-up items say which differences were expected.
+ */
+export async function verifyConverged(
+  desired: DesiredState,
+  policy: Policy,
+  capabilities: Capabilities,
+  reader: ScimReader,
+  applied: readonly Operation[] = [],
+): Promise<Verification> {
   const readGroups = desired.groups.length > 0 || policy.unmanagedGroups === 'delete';
   const [users, groups] = await Promise.all([reader.listUsers(), readGroups ? reader.listGroups() : Promise.resolve([])]);
   const live: LiveState = { users, groups };
   const plan = computePlan(desired, live, policy, capabilities);
-  const residue = plan.operations.filter((operation) => operation.kind !== 'manual');
-  const manual = plan.operations.filter((operation): operation is ManualAction => operation.kind === 'manual');
-  return { converged: residue.length === 0, residue, manual, live: { users: users.length, groups: groups.length } };
+  const announced = new Set<string>();
+  for (const operation of applied) if (operation.kind === 'manual' && operation.followUp) announced.add(operation.followUp.userName.toLowerCase());
+  const residue: Operation[] = [];
+  const followUps: Operation[] = [];
+  const manual: ManualAction[] = [];
+  for (const operation of plan.operations) {
+    if (operation.kind === 'manual') manual.push(operation);
+    else if (announced.size > 0 && isFollowUp(operation, announced)) followUps.push(operation);
+    else residue.push(operation);
+  }
+  return { converged: residue.length === 0, residue, followUps, manual, live: { users: users.length, groups: groups.length } };
 }
 
 function formatEmail(email: Email): string {
@@ -60,6 +102,18 @@ function subjectOf(operation: Operation): string {
       return `group ${operation.displayName}`;
     case 'manual':
       return operation.subject;
+  }
+}
+
+/** A follow-up as the next plan will make it, e.g. `jane@example.com: create` or `group eng: add jane@example.com`. */
+function describeFollowUp(operation: Operation): string {
+  switch (operation.kind) {
+    case 'updateUser':
+      return `${subjectOf(operation)}: rename from ${operation.renamedFrom}`;
+    case 'updateGroupMembers':
+      return `${subjectOf(operation)}: add ${operation.add.map((member) => member.userName).join(', ')}`;
+    default:
+      return `${subjectOf(operation)}: create`;
   }
 }
 
@@ -112,12 +166,19 @@ export function renderVerification(target: string, verification: Verification, o
   const lines: string[] = [];
   const manual = verification.manual.length;
   const listedAbove = manual > 0 && verification.manual.every((operation) => byKey.get(operation.key)?.status === 'manual');
+  const followUps = verification.followUps.length;
   if (verification.converged) {
-    lines.push(manual === 0 ? `${target}: converged.` : `${target}: converged, apart from ${manual} manual ${manual === 1 ? 'item' : 'items'} a person must make${listedAbove ? ' (listed above)' : ''}.`);
+    const apart = manual === 0 ? '' : `, apart from ${manual} manual ${manual === 1 ? 'item' : 'items'} a person must make${listedAbove ? ' (listed above)' : ''}`;
+    lines.push(`${target}: converged${followUps > 0 ? ' as far as this plan goes' : ''}${apart}.`);
   } else {
     const details = verification.residue.flatMap((operation) => describeResidue(operation, byKey.get(operation.key)));
     lines.push(`${target}: not converged, ${details.length} ${details.length === 1 ? 'difference remains' : 'differences remain'} after apply:`);
     lines.push(...details.map((line) => `  ${line}`));
+  }
+  if (followUps > 0) {
+    const what = followUps === 1 ? 'change this plan left for the next one' : 'changes this plan left for the next one';
+    lines.push(`${target}: ${followUps} ${what} can be made now (not a failure): plan and apply again.`);
+    lines.push(...verification.followUps.map((operation) => `  ${describeFollowUp(operation)}`));
   }
   if (manual > 0 && !listedAbove) {
     lines.push(`${target}: ${manual} manual ${manual === 1 ? 'item' : 'items'} still open (not a failure):`);

@@ -157,8 +157,16 @@ function uniqueKey(work: Work, key: string, id: string): string {
   return unique;
 }
 
-function manual(work: Work, subject: string, reason: string, provenance: Provenance): void {
-  const op: ManualAction = { kind: 'manual', key: uniqueKey(work, `manual:${subject}`, String(work.operations.length)), subject, reason, provenance, requests: [] };
+function manual(work: Work, subject: string, reason: string, provenance: Provenance, followUp?: ManualAction['followUp']): void {
+  const op: ManualAction = {
+    kind: 'manual',
+    key: uniqueKey(work, `manual:${subject}`, String(work.operations.length)),
+    subject,
+    reason,
+    ...(followUp ? { followUp } : {}),
+    provenance,
+    requests: [],
+  };
   work.operations.push(op);
 }
 
@@ -307,16 +315,22 @@ function planUsers(
     const holder = liveUsers[position]!;
     return owner && rules.isManageable(owner.userName) && !sameUserName(owner.userName, holder.userName) ? owner.userName : undefined;
   };
-  /** Why a userName cannot be taken now, and what the person should do. */
-  const heldReason = (position: number, self?: LiveUser): string => {
+  /**
+   * The manual item for a desired user whose userName the live user at `position` holds: why it
+   * cannot be taken now, and what the person should do. When this plan renames the holder away,
+   * the next plan can take it: the item is a follow-up.
+   */
+  const held = (subject: string, user: DesiredUser, position: number, self?: LiveUser): void => {
     const holder = liveUsers[position]!;
     const target = renamedTo(position);
+    const provenance = declared(user.source);
     if (target && self && sameUserName(target, self.userName)) {
-      return `live users ${self.id} and ${holder.id} would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again`;
+      manual(work, subject, `live users ${self.id} and ${holder.id} would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again`, provenance);
+    } else if (target) {
+      manual(work, subject, `userName is still held by live user ${holder.id}, which this plan renames to ${target}: apply this plan, then plan again`, provenance, { userName: user.userName });
+    } else {
+      manual(work, subject, `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`, provenance);
     }
-    return target
-      ? `userName is still held by live user ${holder.id}, which this plan renames to ${target}: apply this plan, then plan again`
-      : `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`;
   };
   /** Positions of the live users holding `name`, but `self`. */
   const heldBy = (name: string, self?: LiveUser): number[] => holdersAt(name).filter((position) => liveUsers[position]!.id !== self?.id);
@@ -325,7 +339,7 @@ function planUsers(
     if (!match) {
       const holders = heldBy(name);
       if (holders.length > 0) {
-        manual(work, `user ${user.userName}: create`, heldReason(holders[0]!), declared(user.source));
+        held(`user ${user.userName}: create`, user, holders[0]!);
         continue;
       }
       const body = createUserBody(user);
@@ -346,7 +360,7 @@ function planUsers(
         changes = changes.filter((change) => change !== rename);
         // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
         for (const other of holders) if (claimer[other] === undefined) untouchable.add(liveUsers[other]!.id);
-        manual(work, `user ${user.userName}: rename from ${match.userName}`, heldReason(holder, match), declared(user.source));
+        held(`user ${user.userName}: rename from ${match.userName}`, user, holder, match);
       }
     }
     if (changes.length === 0) continue;

@@ -104,13 +104,22 @@ export interface DeleteGroup extends OperationBase {
   fingerprint: Fingerprint;
 }
 
-/** A difference this target cannot take (group membership on a read-only-groups profile). Never sent. */
+/**
+ * A difference this plan cannot make (group membership on a read-only-groups profile, a userName
+ * another live user holds). Never sent.
+ */
 export interface ManualAction extends OperationBase {
   kind: 'manual';
   /** e.g. `group Admins: add jane@example.com`. */
   subject: string;
   /** e.g. `this target's groups are read-only`. */
   reason: string;
+  /**
+   * Set when this plan itself frees what the item waits for: the userName is held by a live user
+   * that this plan renames away. The next plan can make the change; apply's read-back reports it
+   * as a follow-up, not as a difference the target refused.
+   */
+  followUp?: { userName: string };
 }
 
 export type Operation =

@@ -66,7 +66,7 @@ async function planAndApply(emu: RunningEmulator, client: ScimClient, desired: D
   const mark = emu.requests.length;
   const report = await applyPlan(plan, client, { concurrency: 4, ...options });
   const writes = writesSince(emu, mark);
-  const verification = await verifyConverged(desired, POLICY, plan.capabilities, client);
+  const verification = await verifyConverged(desired, POLICY, plan.capabilities, client, plan.plan.operations);
   return { plan, report, writes, verification };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { renderVerification, verifyConverged } from '../../src/apply/verify.js';
 import type { OperationOutcome } from '../../src/apply/types.js';
 import type { DesiredUser, LiveUser } from '../../src/model.js';
-import { acceptAll, CAPABILITIES, desiredGroup, desiredState, desiredUser, fakeScim, liveUser, POLICY } from './fakes.js';
+import { acceptAll, CAPABILITIES, desiredGroup, desiredState, desiredUser, fakeScim, liveUser, op, POLICY } from './fakes.js';
 
 const work = { value: 'jane@example.com', type: 'work', primary: true };
 const janeLive = (extra: Partial<LiveUser> = {}) => liveUser('u1', 'jane@example.com', { emails: [work], ...extra });
@@ -55,6 +55,60 @@ describe('verifyConverged', () => {
     expect(verification.manual).toHaveLength(1);
     expect(renderVerification('test', verification)).toContain('test: 1 manual item still open (not a failure):');
     expect(fake.reads).toEqual(['listUsers', 'listGroups']);
+  });
+
+  describe('follow-ups the applied plan announced', () => {
+    // Before apply, live user u2 held a@example.com and was declared as b@example.com: the plan
+    // renamed it and left the create of a@example.com to the next plan. This is the target after.
+    const eng = { id: 'g1', displayName: 'eng', members: ['u2'], resource: { id: 'g1' } };
+    const state = (extra: Partial<DesiredUser> = {}) =>
+      desiredState([desiredUser('a@example.com', { externalId: 'E1' }), desiredUser('b@example.com', { externalId: 'E2', ...extra })], [desiredGroup('eng', ['a@example.com', 'b@example.com'])]);
+    const followUp = { ...op.manual(0, 'user a@example.com: create'), followUp: { userName: 'a@example.com' } };
+
+    test('the create and the group add it frees are listed as follow-ups, and apply does not fail', async () => {
+      const fake = fakeScim(acceptAll(), { users: [liveUser('u2', 'b@example.com', { externalId: 'E2' })], groups: [eng] });
+      const verification = await verifyConverged(state(), POLICY, CAPABILITIES, fake.client, [followUp]);
+      expect(verification.converged).toBe(true);
+      expect(verification.residue).toEqual([]);
+      expect(verification.followUps.map((operation) => operation.kind)).toEqual(['createUser', 'updateGroupMembers']);
+      expect(renderVerification('test', verification).trimEnd().split('\n')).toEqual([
+        'test: converged as far as this plan goes.',
+        'test: 2 changes this plan left for the next one can be made now (not a failure): plan and apply again.',
+        '  a@example.com: create',
+        '  group eng: add a@example.com',
+      ]);
+    });
+
+    test('a difference the target refused is still one, beside the follow-ups', async () => {
+      const fake = fakeScim(acceptAll(), { users: [liveUser('u2', 'b@example.com', { externalId: 'E2' })], groups: [eng] });
+      const verification = await verifyConverged(state({ displayName: 'B' }), POLICY, CAPABILITIES, fake.client, [followUp]);
+      expect(verification.converged).toBe(false);
+      expect(renderVerification('test', verification, { outcomes: [done('user:b@example.com')] }).trimEnd().split('\n')).toEqual([
+        'test: not converged, 1 difference remains after apply:',
+        '  b@example.com: the server did not keep displayName (asked "B", has (absent))',
+        'test: 2 changes this plan left for the next one can be made now (not a failure): plan and apply again.',
+        '  a@example.com: create',
+        '  group eng: add a@example.com',
+      ]);
+    });
+
+    test('a rename that waited for its userName', async () => {
+      // u1 was declared as b@example.com; u2 held that name and was renamed to c@example.com.
+      const users = [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
+      const declared = desiredState([desiredUser('b@example.com', { externalId: 'E1' }), desiredUser('c@example.com', { externalId: 'E2' })]);
+      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'b@example.com' } };
+      const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
+      expect(verification.converged).toBe(true);
+      expect(renderVerification('test', verification)).toContain('\n  b@example.com: rename from a@example.com\n');
+    });
+
+    test('without the announcement, the same differences fail apply', async () => {
+      const fake = fakeScim(acceptAll(), { users: [liveUser('u2', 'b@example.com', { externalId: 'E2' })], groups: [eng] });
+      const verification = await verifyConverged(state(), POLICY, CAPABILITIES, fake.client, [op.manual(0, 'user a@example.com: create')]);
+      expect(verification.converged).toBe(false);
+      expect(verification.followUps).toEqual([]);
+      expect(verification.residue).toHaveLength(2);
+    });
   });
 
   test('groups are not read when nothing concerns them', async () => {

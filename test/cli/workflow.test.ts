@@ -93,6 +93,43 @@ describe('a target whose groups are read-only (profile lightstep)', () => {
   });
 });
 
+describe('a userName freed by a rename in the same plan', () => {
+  test('the create that waits for it is a follow-up: apply succeeds and says to apply again, which converges', async () => {
+    expect((await run('apply', '--auto-approve')).code).toBe(0);
+    // Grace Hopper moves to a short userName, and a new Grace Hopper joins with the old one.
+    const file = 'identities/engineering.yaml';
+    await repo.edit(file, (text) =>
+      text
+        .replace('  - userName: grace.hopper@acme.example\n    externalId: E-1002', '  - userName: grace@acme.example\n    externalId: E-1002')
+        .replace('      - grace.hopper@acme.example\n', '      - grace@acme.example\n      - grace.hopper@acme.example\n')
+        .replace('\ngroups:', '  - userName: grace.hopper@acme.example\n    externalId: E-1010\n    name: { givenName: Grace, familyName: Hopper }\n\ngroups:'),
+    );
+    const before = repo.writes();
+
+    const first = await run('apply', '--auto-approve');
+    expect(first.stdout).toContain('! user grace.hopper@acme.example: create');
+    expect(first.stdout).toContain('which this plan renames to grace@acme.example: apply this plan, then plan again');
+    expect(first.code).toBe(0);
+    expect(repo.writes() - before).toBe(1);
+    expect(first.stdout).toContain(
+      [
+        'local: converged as far as this plan goes.',
+        'local: 2 changes this plan left for the next one can be made now (not a failure): plan and apply again.',
+        '  grace.hopper@acme.example: create',
+        '  group Engineering: add grace.hopper@acme.example',
+      ].join('\n'),
+    );
+
+    const second = await run('apply', '--auto-approve');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('local: converged.\n');
+    expect(repo.writes() - before).toBe(3);
+    const hired = repo.emulator.users().find((user) => user.externalId === 'E-1010');
+    expect(hired?.userName).toBe('grace.hopper@acme.example');
+    expect(repo.emulator.groups().find((group) => group.displayName === 'Engineering')?.members).toContainEqual(expect.objectContaining({ value: hired?.id }));
+  });
+});
+
 describe('saved plans', () => {
   test('plan --out writes a plan that apply executes; it holds no token', async () => {
     const planned = await run('plan', '--out', 'plan.json');

@@ -249,12 +249,29 @@ describe('computePlan: users', () => {
     expect(outline(result)).toEqual(['updateUser a@example.com', 'manual user b@example.com: rename from a@example.com']);
     expect(only(result, 'updateUser').changes).toEqual([{ path: 'displayName', new: 'B' }]);
     expect(only(result, 'manual').reason).toBe('userName is held by another live user (id u2, externalId E2): resolve the conflict by hand, then plan again');
+    expect(only(result, 'manual').followUp).toBeUndefined();
   });
 
   test('a create whose userName is still held by a user this plan renames away waits for the next plan', () => {
     const result = plan(desired([user('a@example.com', { externalId: 'E1' }), user('b@example.com', { externalId: 'E2' })]), [liveUser('u2', 'a@example.com', { externalId: 'E2' })]);
     expect(outline(result)).toEqual(['updateUser b@example.com', 'manual user a@example.com: create']);
     expect(only(result, 'manual').reason).toBe('userName is still held by live user u2, which this plan renames to b@example.com: apply this plan, then plan again');
+    // This plan frees the userName: the next plan can create the user.
+    expect(only(result, 'manual').followUp).toEqual({ userName: 'a@example.com' });
+  });
+
+  test('a rename onto a userName a user this plan renames away holds is a follow-up for the next plan', () => {
+    const result = plan(
+      desired([user('b@example.com', { externalId: 'E1', displayName: 'B' }), user('c@example.com', { externalId: 'E2' })]),
+      [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' })],
+    );
+    expect(outline(result)).toEqual(['updateUser a@example.com', 'updateUser c@example.com', 'manual user b@example.com: rename from a@example.com']);
+    // The rest of u1's changes go now; only the rename waits.
+    expect(result.operations.find((operation) => operation.kind === 'updateUser' && operation.id === 'u1')).toMatchObject({ changes: [{ path: 'displayName', new: 'B' }] });
+    expect(only(result, 'manual')).toMatchObject({
+      reason: 'userName is still held by live user u2, which this plan renames to c@example.com: apply this plan, then plan again',
+      followUp: { userName: 'b@example.com' },
+    });
   });
 
   test('two users swapping userNames cannot be done one PATCH at a time: both renames are manual', () => {
@@ -266,6 +283,8 @@ describe('computePlan: users', () => {
     expect(result.operations[0]!.kind === 'manual' && result.operations[0]!.reason).toBe(
       'live users u2 and u1 would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again',
     );
+    // No plan can make a swap: a person must, so neither item is a follow-up.
+    expect(result.operations.filter((operation) => operation.kind === 'manual' && operation.followUp !== undefined)).toEqual([]);
   });
 
   test('two live users whose userNames differ only in case: the exact case is matched, the other is unmanaged, and a note says so', () => {

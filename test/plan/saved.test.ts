@@ -144,6 +144,8 @@ describe('plans computed from desired and live state', () => {
       { userName: 'new@example.com', emails: [{ value: 'new@example.com', type: 'work', primary: true }], source: source(9) },
       { userName: 'back@example.com', source: source(12) },
       { userName: 'leaving@example.com', active: false, source: source(14) },
+      // Held by u2, which this plan renames to b@example.com: a follow-up for the next plan.
+      { userName: 'a@example.com', source: source(16) },
     ],
     groups: [
       { displayName: 'Admins', members: ['jane@example.com', 'new@example.com'], memberSources: [source(21), source(22)], source: source(20) },
@@ -202,6 +204,7 @@ describe('plans computed from desired and live state', () => {
   ])('with %s are valid against the schema and read back', async (name, groupsWritable) => {
     const target = targetPlan(groupsWritable);
     expect(target.plan.operations.length).toBeGreaterThan(5);
+    expect(target.plan.operations).toContainEqual(expect.objectContaining({ kind: 'manual', followUp: { userName: 'a@example.com' } }));
     const saved = savedPlan([target]);
     expect(validate(JSON.parse(renderJson(saved))), JSON.stringify(validate.errors)).toBe(true);
     const path = join(dir, `computed-${groupsWritable ? 'generic' : 'lightstep'}.json`);
