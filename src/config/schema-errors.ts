@@ -61,7 +61,8 @@ function describe(error: SchemaError, file: YamlFile, schema: JsonSchema, root: 
         message:
           // show(): a key can be any YAML node (an explicit `? [...]` key spans lines); keep the message on one line.
           `unknown key ${show(key)} in ${where}` +
-          (suggestion ? `: did you mean \`${suggestion}\`?` : '') +
+          // YAML 1.1's merge key: YAML 1.2, which scimform reads, has none.
+          (key === '<<' ? ': YAML merge keys are not supported, write the keys out' : suggestion ? `: did you mean \`${suggestion}\`?` : '') +
           (allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''),
       };
     }

@@ -33,6 +33,18 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
     'unknown-key.yaml',
     [{ file: 'identities/unknown-key.yaml', line: 3, column: 5, path: '/users/0/emial', message: 'unknown key `emial` in user: did you mean `emails`? (allowed: userName, externalId, displayName, name, emails, active)' }],
   ],
+  [
+    'merge-key.yaml',
+    [
+      {
+        file: 'identities/merge-key.yaml',
+        line: 5,
+        column: 5,
+        path: '/users/1/<<',
+        message: 'unknown key `<<` in user: YAML merge keys are not supported, write the keys out (allowed: userName, externalId, displayName, name, emails, active)',
+      },
+    ],
+  ],
   ['unknown-top-level-key.yaml', [{ file: 'identities/unknown-top-level-key.yaml', line: 1, column: 1, path: '/user', message: 'unknown key `user` in the identity file: did you mean `users`? (allowed: users, groups)' }]],
   ['unknown-name-key.yaml', [{ file: 'identities/unknown-name-key.yaml', line: 3, column: 31, path: '/users/0/name/surname', message: 'unknown key `surname` in `name` of a user (allowed: givenName, familyName)' }]],
   ['bad-email.yaml', [{ file: 'identities/bad-email.yaml', line: 4, column: 18, path: '/users/0/emails/0/value', message: '`carol.example.com` is not an email address' }]],
