@@ -46,11 +46,18 @@ export async function startEmulatorProcess(bin, { dataFile, requestLog, token, f
   let offset = 0;
   return {
     url,
-    /** Requests logged since the previous call, by method, and `fault:KIND:METHOD` for injected faults. */
+    /**
+     * Requests logged since the previous call: `requests` by method, and `fault:KIND:METHOD` for
+     * injected faults; `arrivals` by method, the first and last arrival (ms since the epoch).
+     */
+    takeLog() {
+      const read = readLogFrom(requestLog, offset);
+      offset = read.end;
+      return { requests: read.byMethod, arrivals: read.arrivals };
+    },
+    /** `takeLog()`'s requests alone. */
     takeRequests() {
-      const counts = readLogFrom(requestLog, offset);
-      offset = counts.end;
-      return counts.byMethod;
+      return this.takeLog().requests;
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -66,6 +73,7 @@ export async function startEmulatorProcess(bin, { dataFile, requestLog, token, f
 /** Counts log lines from a byte offset on, without holding the file in memory. */
 function readLogFrom(file, start) {
   const byMethod = {};
+  const arrivals = {};
   const size = statSync(file).size;
   const fd = openSync(file, 'r');
   const buffer = Buffer.alloc(1 << 20);
@@ -82,6 +90,11 @@ function readLogFrom(file, start) {
         if (line === '') continue;
         const entry = JSON.parse(line);
         byMethod[entry.method] = (byMethod[entry.method] ?? 0) + 1;
+        // Lines are written as answers leave, so arrivals are not in order.
+        const at = Date.parse(entry.time);
+        const span = (arrivals[entry.method] ??= { first: at, last: at });
+        span.first = Math.min(span.first, at);
+        span.last = Math.max(span.last, at);
         if (entry.fault) byMethod[`fault:${entry.fault}:${entry.method}`] = (byMethod[`fault:${entry.fault}:${entry.method}`] ?? 0) + 1;
       }
     }
@@ -89,5 +102,5 @@ function readLogFrom(file, start) {
     closeSync(fd);
   }
   // A partial last line (still being written) is counted next time.
-  return { byMethod, end: position - Buffer.byteLength(rest) };
+  return { byMethod, arrivals, end: position - Buffer.byteLength(rest) };
 }

@@ -50,7 +50,7 @@ export async function measurementMethod() {
 }
 
 /**
- * Runs `node [nodeArgs] script ...args`; resolves with { code, wallMs, cpuMs, maxRssBytes, stdout, stderr }.
+ * Runs `node [nodeArgs] script ...args`; resolves with { code, wallMs, startedAtMs, cpuMs, maxRssBytes, stdout, stderr }.
  * Output is kept up to `keep` characters (the end), so a long plan does not pile up in memory.
  */
 export async function measure(script, args, { cwd, env, timeoutMs = 300_000, nodeArgs = [], keep = 64 * 1024 } = {}) {
@@ -61,6 +61,8 @@ export async function measure(script, args, { cwd, env, timeoutMs = 300_000, nod
     ? ['-f', '%e %U %S %M', '-o', usageFile, process.execPath, ...nodeArgs, script, ...args]
     : [...nodeArgs, WRAPPER, usageFile, script, ...args];
   const started = process.hrtime.bigint();
+  // The wall clock at the start too, to place the child against the emulator's request log.
+  const startedAtMs = Date.now();
   const child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
   child.on('close', () => running.delete(child));
@@ -94,5 +96,5 @@ export async function measure(script, args, { cwd, env, timeoutMs = 300_000, nod
       maxRssBytes = usage.maxRSS * 1024;
     }
   }
-  return { code, wallMs, cpuMs, maxRssBytes, stdout, stdoutBytes, stderr, timedOut: wallMs >= timeoutMs };
+  return { code, wallMs, startedAtMs, cpuMs, maxRssBytes, stdout, stdoutBytes, stderr, timedOut: wallMs >= timeoutMs };
 }
