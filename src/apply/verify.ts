@@ -6,6 +6,7 @@
 import type { Capabilities, DesiredState, Email, LiveState, Policy } from '../model.js';
 import { computePlan } from '../plan/index.js';
 import type { ManualAction, Operation } from '../plan/types.js';
+import { plural } from '../render/format.js';
 import type { ScimReader } from '../scim/types.js';
 import type { OperationOutcome } from './types.js';
 
@@ -39,7 +40,13 @@ function isFollowUp(operation: Operation, announced: ReadonlySet<string>): boole
       // The rest of the user's changes went with the applied plan: only the rename waited.
       return operation.renamedFrom !== undefined && named(operation.userName) && operation.changes.every((change) => change.path === 'userName');
     case 'updateGroupMembers':
-      return operation.changes.length === 0 && operation.remove.length === 0 && operation.add.length > 0 && operation.add.every((member) => named(member.userName));
+      // Only members the new plan creates (no id yet) waited: an add by id was sent and not kept.
+      return (
+        operation.changes.length === 0 &&
+        operation.remove.length === 0 &&
+        operation.add.length > 0 &&
+        operation.add.every((member) => member.id === undefined && named(member.userName))
+      );
     default:
       return false;
   }
@@ -168,20 +175,26 @@ export function renderVerification(target: string, verification: Verification, o
   const listedAbove = manual > 0 && verification.manual.every((operation) => byKey.get(operation.key)?.status === 'manual');
   const followUps = verification.followUps.length;
   if (verification.converged) {
-    const apart = manual === 0 ? '' : `, apart from ${manual} manual ${manual === 1 ? 'item' : 'items'} a person must make${listedAbove ? ' (listed above)' : ''}`;
+    // A manual item with a follow-up (the next link of a chain of renames) is for a plan, not a person.
+    const later = verification.manual.filter((item) => item.followUp !== undefined).length;
+    const byHand = manual - later;
+    const parts = [
+      ...(byHand > 0 ? [`${plural(byHand, 'manual item')} a person must make`] : []),
+      ...(later > 0 ? [`${plural(later, 'item')} for a later plan`] : []),
+    ];
+    const apart = parts.length === 0 ? '' : `, apart from ${parts.join(' and ')}${listedAbove ? ' (listed above)' : ''}`;
     lines.push(`${target}: converged${followUps > 0 ? ' as far as this plan goes' : ''}${apart}.`);
   } else {
     const details = verification.residue.flatMap((operation) => describeResidue(operation, byKey.get(operation.key)));
-    lines.push(`${target}: not converged, ${details.length} ${details.length === 1 ? 'difference remains' : 'differences remain'} after apply:`);
+    lines.push(`${target}: not converged, ${plural(details.length, 'difference remains', 'differences remain')} after apply:`);
     lines.push(...details.map((line) => `  ${line}`));
   }
   if (followUps > 0) {
-    const what = followUps === 1 ? 'change this plan left for the next one' : 'changes this plan left for the next one';
-    lines.push(`${target}: ${followUps} ${what} can be made now (not a failure): plan and apply again.`);
+    lines.push(`${target}: ${plural(followUps, 'change waits', 'changes wait')} for the next plan (not a failure); plan and apply again:`);
     lines.push(...verification.followUps.map((operation) => `  ${describeFollowUp(operation)}`));
   }
   if (manual > 0 && !listedAbove) {
-    lines.push(`${target}: ${manual} manual ${manual === 1 ? 'item' : 'items'} still open (not a failure):`);
+    lines.push(`${target}: ${plural(manual, 'manual item')} still open (not a failure):`);
     lines.push(...verification.manual.map((operation) => `  ${operation.subject}: ${operation.reason}`));
   }
   return `${lines.join('\n')}\n`;

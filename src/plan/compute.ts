@@ -157,7 +157,7 @@ function uniqueKey(work: Work, key: string, id: string): string {
   return unique;
 }
 
-function manual(work: Work, subject: string, reason: string, provenance: Provenance, followUp?: ManualAction['followUp']): void {
+function manual(work: Work, subject: string, reason: string, provenance: Provenance, followUp?: ManualAction['followUp']): ManualAction {
   const op: ManualAction = {
     kind: 'manual',
     key: uniqueKey(work, `manual:${subject}`, String(work.operations.length)),
@@ -168,6 +168,7 @@ function manual(work: Work, subject: string, reason: string, provenance: Provena
     requests: [],
   };
   work.operations.push(op);
+  return op;
 }
 
 /** How the desired users map onto live users. */
@@ -316,21 +317,38 @@ function planUsers(
     return owner && rules.isManageable(owner.userName) && !sameUserName(owner.userName, holder.userName) ? owner.userName : undefined;
   };
   /**
-   * The manual item for a desired user whose userName the live user at `position` holds: why it
-   * cannot be taken now, and what the person should do. When this plan renames the holder away,
-   * the next plan can take it: the item is a follow-up.
+   * Items that wait for live users this plan renames away, with those users' ids: a follow-up
+   * only when all those renames are sent by this plan (see below the loop).
    */
-  const held = (subject: string, user: DesiredUser, position: number, self?: LiveUser): void => {
-    const holder = liveUsers[position]!;
-    const target = renamedTo(position);
+  const waiting: { item: ManualAction; holders: string[] }[] = [];
+  /** Live users whose rename this plan sends. */
+  const renamedNow = new Set<string>();
+  /**
+   * The manual item for a desired user whose userName the live users at `positions` hold: why it
+   * cannot be taken now, and what the person should do.
+   */
+  const held = (subject: string, user: DesiredUser, positions: number[], self?: LiveUser): void => {
     const provenance = declared(user.source);
-    if (target && self && sameUserName(target, self.userName)) {
-      manual(work, subject, `live users ${self.id} and ${holder.id} would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again`, provenance);
-    } else if (target) {
-      manual(work, subject, `userName is still held by live user ${holder.id}, which this plan renames to ${target}: apply this plan, then plan again`, provenance, { userName: user.userName });
-    } else {
-      manual(work, subject, `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`, provenance);
+    const partner = self && positions.find((position) => {
+      const target = renamedTo(position);
+      return target !== undefined && sameUserName(target, self.userName);
+    });
+    if (self && partner !== undefined) {
+      const reason = `live users ${self.id} and ${liveUsers[partner]!.id} would swap userNames, which cannot be done one PATCH at a time: rename one of them to a temporary userName by hand, then plan again`;
+      manual(work, subject, reason, provenance);
+      return;
     }
+    const stays = positions.find((position) => renamedTo(position) === undefined);
+    if (stays !== undefined) {
+      const holder = liveUsers[stays]!;
+      const reason = `userName is held by another live user (id ${holder.id}${holder.externalId ? `, externalId ${holder.externalId}` : ''}): resolve the conflict by hand, then plan again`;
+      manual(work, subject, reason, provenance);
+      return;
+    }
+    const first = positions[0]!;
+    const reason = `userName is still held by live user ${liveUsers[first]!.id}, which this plan renames to ${renamedTo(first)}: apply this plan, then plan again`;
+    const item = manual(work, subject, reason, provenance, { userName: user.userName });
+    waiting.push({ item, holders: positions.map((position) => liveUsers[position]!.id) });
   };
   /** Positions of the live users holding `name`, but `self`. */
   const heldBy = (name: string, self?: LiveUser): number[] => holdersAt(name).filter((position) => liveUsers[position]!.id !== self?.id);
@@ -339,7 +357,7 @@ function planUsers(
     if (!match) {
       const holders = heldBy(name);
       if (holders.length > 0) {
-        held(`user ${user.userName}: create`, user, holders[0]!);
+        held(`user ${user.userName}: create`, user, holders);
         continue;
       }
       const body = createUserBody(user);
@@ -355,17 +373,17 @@ function planUsers(
     const rename = changes.find((change) => change.path === 'userName');
     if (rename) {
       const holders = heldBy(name, match);
-      const holder = holders[0];
-      if (holder !== undefined) {
+      if (holders.length > 0) {
         changes = changes.filter((change) => change !== rename);
         // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
         for (const other of holders) if (claimer[other] === undefined) untouchable.add(liveUsers[other]!.id);
-        held(`user ${user.userName}: rename from ${match.userName}`, user, holder, match);
+        held(`user ${user.userName}: rename from ${match.userName}`, user, holders, match);
       }
     }
     if (changes.length === 0) continue;
     const activeChange = changes.find((change) => change.path === 'active');
     const renamed = rename !== undefined && changes.includes(rename);
+    if (renamed) renamedNow.add(match.id);
     const externalId = typeof user.externalId === 'string' ? user.externalId : user.externalId === null ? undefined : match.externalId;
     work.operations.push({
       kind: activeChange === undefined ? 'updateUser' : activeChange.new === false ? 'deactivateUser' : 'reactivateUser',
@@ -380,6 +398,17 @@ function planUsers(
       requests: [updateUserRequest(match, changes, capabilities)],
     });
     if (activeChange?.new === false) work.removals += 1;
+  }
+
+  // A follow-up needs every holder's rename sent by this plan. A holder whose own rename waits
+  // (a chain of renames, or a cycle of three or more) leaves the item to a later plan or a person.
+  if (waiting.length > 0) {
+    for (const { item, holders } of waiting) {
+      const stuck = holders.find((id) => !renamedNow.has(id));
+      if (stuck === undefined) continue;
+      delete item.followUp;
+      item.reason = `userName is still held by live user ${stuck}, whose own rename waits too: once it is made (apply and plan again, or by hand for a cycle of renames), plan again`;
+    }
   }
 
   // Live users in scope that git does not declare: per `unmanagedUsers`.

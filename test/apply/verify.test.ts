@@ -73,7 +73,7 @@ describe('verifyConverged', () => {
       expect(verification.followUps.map((operation) => operation.kind)).toEqual(['createUser', 'updateGroupMembers']);
       expect(renderVerification('test', verification).trimEnd().split('\n')).toEqual([
         'test: converged as far as this plan goes.',
-        'test: 2 changes this plan left for the next one can be made now (not a failure): plan and apply again.',
+        'test: 2 changes wait for the next plan (not a failure); plan and apply again:',
         '  a@example.com: create',
         '  group eng: add a@example.com',
       ]);
@@ -86,7 +86,7 @@ describe('verifyConverged', () => {
       expect(renderVerification('test', verification, { outcomes: [done('user:b@example.com')] }).trimEnd().split('\n')).toEqual([
         'test: not converged, 1 difference remains after apply:',
         '  b@example.com: the server did not keep displayName (asked "B", has (absent))',
-        'test: 2 changes this plan left for the next one can be made now (not a failure): plan and apply again.',
+        'test: 2 changes wait for the next plan (not a failure); plan and apply again:',
         '  a@example.com: create',
         '  group eng: add a@example.com',
       ]);
@@ -100,6 +100,62 @@ describe('verifyConverged', () => {
       const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
       expect(verification.converged).toBe(true);
       expect(renderVerification('test', verification)).toContain('\n  b@example.com: rename from a@example.com\n');
+    });
+
+    test('what the applied plan sent and the server did not keep is a difference, even for a follow-up user', async () => {
+      // u1 (declared b@example.com) waited for its rename, but was added to eng by id: the add was sent.
+      const users = [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
+      const declared = desiredState(
+        [desiredUser('b@example.com', { externalId: 'E1' }), desiredUser('c@example.com', { externalId: 'E2' })],
+        [desiredGroup('eng', ['b@example.com'])],
+      );
+      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'B@example.com' } };
+      const fake = fakeScim(acceptAll(), { users, groups: [{ ...eng, members: [] }] });
+      const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fake.client, [renamed]);
+      expect(verification.converged).toBe(false);
+      expect(verification.residue.map((operation) => operation.kind)).toEqual(['updateGroupMembers']);
+      expect(verification.followUps.map((operation) => operation.kind)).toEqual(['updateUser']);
+    });
+
+    test('a waiting rename that comes back with another change is a difference', async () => {
+      const users = [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
+      const declared = desiredState([desiredUser('b@example.com', { externalId: 'E1', displayName: 'B' }), desiredUser('c@example.com', { externalId: 'E2' })]);
+      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'b@example.com' } };
+      const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
+      expect(verification.residue.map((operation) => operation.kind)).toEqual(['updateUser']);
+      expect(verification.followUps).toEqual([]);
+      expect(verification.converged).toBe(false);
+    });
+
+    test('a group add of a follow-up user together with another user is a difference', async () => {
+      const users = [liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u3', 'k@example.com')];
+      const declared = desiredState(
+        [desiredUser('a@example.com', { externalId: 'E1' }), desiredUser('b@example.com', { externalId: 'E2' }), desiredUser('k@example.com')],
+        [desiredGroup('eng', ['a@example.com', 'b@example.com', 'k@example.com'])],
+      );
+      const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users, groups: [eng] }).client, [followUp]);
+      expect(verification.residue.map((operation) => operation.kind)).toEqual(['updateGroupMembers']);
+      expect(verification.followUps.map((operation) => operation.kind)).toEqual(['createUser']);
+      expect(verification.converged).toBe(false);
+    });
+
+    test('items of a longer chain are for a later plan, not for a person', async () => {
+      // Three renames: c→d went out; b→c is now possible; a→b still waits for it.
+      const users = [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u3', 'd@example.com', { externalId: 'E3' })];
+      const declared = desiredState([
+        desiredUser('b@example.com', { externalId: 'E1' }),
+        desiredUser('c@example.com', { externalId: 'E2' }),
+        desiredUser('d@example.com', { externalId: 'E3' }),
+      ]);
+      const applied = [{ ...op.manual(0, 'user c@example.com: rename from b@example.com'), followUp: { userName: 'c@example.com' } }];
+      const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, applied);
+      expect(verification.converged).toBe(true);
+      expect(verification.manual).toEqual([expect.objectContaining({ subject: 'user b@example.com: rename from a@example.com', followUp: { userName: 'b@example.com' } })]);
+      expect(renderVerification('test', verification).split('\n').slice(0, 3)).toEqual([
+        'test: converged as far as this plan goes, apart from 1 item for a later plan.',
+        'test: 1 change waits for the next plan (not a failure); plan and apply again:',
+        '  c@example.com: rename from b@example.com',
+      ]);
     });
 
     test('without the announcement, the same differences fail apply', async () => {

@@ -106,15 +106,18 @@ describe('a userName freed by a rename in the same plan', () => {
     );
     const before = repo.writes();
 
-    const first = await run('apply', '--auto-approve');
-    expect(first.stdout).toContain('! user grace.hopper@acme.example: create');
-    expect(first.stdout).toContain('which this plan renames to grace@acme.example: apply this plan, then plan again');
+    // Through a saved plan, as a reviewed pull request applies it: the follow-up is in the document.
+    const planned = await run('plan', '--out', 'plan.json');
+    expect(planned.stdout).toContain('! user grace.hopper@acme.example: create');
+    expect(planned.stdout).toContain('which this plan renames to grace@acme.example: apply this plan, then plan again');
+    expect(await readFile(path.join(repo.dir, 'plan.json'), 'utf8')).toContain('"followUp": {\n');
+    const first = await run('apply', 'plan.json');
     expect(first.code).toBe(0);
     expect(repo.writes() - before).toBe(1);
     expect(first.stdout).toContain(
       [
         'local: converged as far as this plan goes.',
-        'local: 2 changes this plan left for the next one can be made now (not a failure): plan and apply again.',
+        'local: 2 changes wait for the next plan (not a failure); plan and apply again:',
         '  grace.hopper@acme.example: create',
         '  group Engineering: add grace.hopper@acme.example',
       ].join('\n'),

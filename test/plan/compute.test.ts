@@ -274,6 +274,42 @@ describe('computePlan: users', () => {
     });
   });
 
+  test('a chain of three renames: the free end goes now, the next waits for it, the last waits for a later plan', () => {
+    const result = plan(
+      desired([user('b@example.com', { externalId: 'E1' }), user('c@example.com', { externalId: 'E2' }), user('d@example.com', { externalId: 'E3' })]),
+      [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u3', 'c@example.com', { externalId: 'E3' })],
+    );
+    expect(outline(result)).toEqual(['updateUser d@example.com', 'manual user b@example.com: rename from a@example.com', 'manual user c@example.com: rename from b@example.com']);
+    const items = result.operations.filter((operation) => operation.kind === 'manual');
+    expect(items[1]).toMatchObject({ followUp: { userName: 'c@example.com' }, reason: expect.stringContaining('which this plan renames to d@example.com: apply this plan, then plan again') });
+    // u2's rename is not sent by this plan: u1's item is no follow-up yet.
+    expect(items[0]!.followUp).toBeUndefined();
+    expect(items[0]!.reason).toBe('userName is still held by live user u2, whose own rename waits too: once it is made (apply and plan again, or by hand for a cycle of renames), plan again');
+  });
+
+  test('a cycle of three renames is never a follow-up', () => {
+    const result = plan(
+      desired([user('b@example.com', { externalId: 'E1' }), user('c@example.com', { externalId: 'E2' }), user('a@example.com', { externalId: 'E3' })]),
+      [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u3', 'c@example.com', { externalId: 'E3' })],
+    );
+    expect(result.operations.map((operation) => operation.kind)).toEqual(['manual', 'manual', 'manual']);
+    expect(result.operations.every((operation) => operation.kind === 'manual' && operation.followUp === undefined && operation.reason.includes('whose own rename waits too'))).toBe(true);
+  });
+
+  test('a userName also held, in another case, by a user the plan leaves alone needs a person', () => {
+    // u1 is to be renamed to a@example.com; u2 holds it and is renamed away, u3 holds it too and stays.
+    const result = plan(
+      desired([user('a@example.com', { externalId: 'E1' }), user('b@example.com', { externalId: 'E2' })]),
+      [liveUser('u1', 'z@example.com', { externalId: 'E1' }), liveUser('u2', 'a@example.com', { externalId: 'E2' }), liveUser('u3', 'A@example.com', { externalId: 'E9' })],
+    );
+    const item = result.operations.find((operation) => operation.kind === 'manual');
+    expect(item).toMatchObject({
+      subject: 'user a@example.com: rename from z@example.com',
+      reason: expect.stringContaining('held by another live user (id u3, externalId E9): resolve the conflict by hand'),
+    });
+    expect(item?.kind === 'manual' && item.followUp).toBeUndefined();
+  });
+
   test('two users swapping userNames cannot be done one PATCH at a time: both renames are manual', () => {
     const result = plan(
       desired([user('a@example.com', { externalId: 'E2' }), user('b@example.com', { externalId: 'E1' })]),
