@@ -3,9 +3,9 @@
  * they do not honour — Lightstep may drop a user whose email domain is not allowed without an
  * error — so only the read-back says whether the target converged.
  */
-import type { Capabilities, DesiredState, Email, LiveState, Policy } from '../model.js';
+import type { Capabilities, DesiredState, DesiredUser, Email, LiveState, Policy } from '../model.js';
 import { computePlan } from '../plan/index.js';
-import type { ManualAction, Operation } from '../plan/types.js';
+import type { AttributeChange, ManualAction, MemberRef, Operation } from '../plan/types.js';
 import { plural } from '../render/format.js';
 import type { ScimReader } from '../scim/types.js';
 import type { OperationOutcome } from './types.js';
@@ -28,27 +28,39 @@ export interface Verification {
 }
 
 /**
- * Whether an operation of the new plan is one the applied plan announced: the create or the
- * rename of a user its follow-up items name, or adding such users to a group, and nothing more.
+ * What of a new plan's operation the applied plan announced, and the rest. Announced: the create
+ * of a user its follow-up items name; the rename of one, with the email that follows the rename
+ * when the user declares no emails; adding such users to a group before they exist (an add by id
+ * was sent, so one still missing was not kept).
  */
-function isFollowUp(operation: Operation, announced: ReadonlySet<string>): boolean {
-  const named = (userName: string) => announced.has(userName.toLowerCase());
+function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, DesiredUser | undefined>): { followUp?: Operation; rest?: Operation } {
   switch (operation.kind) {
     case 'createUser':
-      return named(operation.userName);
+      return announced.has(operation.userName.toLowerCase()) ? { followUp: operation } : { rest: operation };
     case 'updateUser':
-      // The rest of the user's changes went with the applied plan: only the rename waited.
-      return operation.renamedFrom !== undefined && named(operation.userName) && operation.changes.every((change) => change.path === 'userName');
-    case 'updateGroupMembers':
-      // Only members the new plan creates (no id yet) waited: an add by id was sent and not kept.
-      return (
-        operation.changes.length === 0 &&
-        operation.remove.length === 0 &&
-        operation.add.length > 0 &&
-        operation.add.every((member) => member.id === undefined && named(member.userName))
-      );
+    case 'reactivateUser':
+    case 'deactivateUser': {
+      const key = operation.userName.toLowerCase();
+      if (operation.renamedFrom === undefined || !announced.has(key)) return { rest: operation };
+      // The user's other changes went with the applied plan: one still here was not kept.
+      const emailsFollow = announced.get(key)?.emails === undefined;
+      const waited = (change: AttributeChange) => change.path === 'userName' || (change.path === 'emails' && emailsFollow);
+      const others = operation.changes.filter((change) => !waited(change));
+      return {
+        followUp: { ...operation, kind: 'updateUser', changes: operation.changes.filter(waited) },
+        ...(others.length > 0 ? { rest: { ...operation, changes: others } } : {}),
+      };
+    }
+    case 'updateGroupMembers': {
+      const waited = (member: MemberRef) => member.id === undefined && announced.has(member.userName.toLowerCase());
+      const adds = operation.add.filter(waited);
+      if (adds.length === 0) return { rest: operation };
+      const others = operation.add.filter((member) => !waited(member));
+      const more = others.length > 0 || operation.remove.length > 0 || operation.changes.length > 0;
+      return { followUp: { ...operation, changes: [], add: adds, remove: [] }, ...(more ? { rest: { ...operation, add: others } } : {}) };
+    }
     default:
-      return false;
+      return { rest: operation };
   }
 }
 
@@ -67,15 +79,21 @@ export async function verifyConverged(
   const [users, groups] = await Promise.all([reader.listUsers(), readGroups ? reader.listGroups() : Promise.resolve([])]);
   const live: LiveState = { users, groups };
   const plan = computePlan(desired, live, policy, capabilities);
-  const announced = new Set<string>();
-  for (const operation of applied) if (operation.kind === 'manual' && operation.followUp) announced.add(operation.followUp.userName.toLowerCase());
+  // Announced userName (lower-cased) → its declaration.
+  const announced = new Map<string, DesiredUser | undefined>();
+  for (const operation of applied) if (operation.kind === 'manual' && operation.followUp) announced.set(operation.followUp.userName.toLowerCase(), undefined);
+  if (announced.size > 0) for (const user of desired.users) if (announced.has(user.userName.toLowerCase())) announced.set(user.userName.toLowerCase(), user);
   const residue: Operation[] = [];
   const followUps: Operation[] = [];
   const manual: ManualAction[] = [];
   for (const operation of plan.operations) {
-    if (operation.kind === 'manual') manual.push(operation);
-    else if (announced.size > 0 && isFollowUp(operation, announced)) followUps.push(operation);
-    else residue.push(operation);
+    if (operation.kind === 'manual') {
+      manual.push(operation);
+      continue;
+    }
+    const { followUp, rest } = announced.size > 0 ? splitFollowUp(operation, announced) : { rest: operation };
+    if (followUp) followUps.push(followUp);
+    if (rest) residue.push(rest);
   }
   return { converged: residue.length === 0, residue, followUps, manual, live: { users: users.length, groups: groups.length } };
 }
@@ -119,8 +137,10 @@ function describeFollowUp(operation: Operation): string {
       return `${subjectOf(operation)}: rename from ${operation.renamedFrom}`;
     case 'updateGroupMembers':
       return `${subjectOf(operation)}: add ${operation.add.map((member) => member.userName).join(', ')}`;
-    default:
+    case 'createUser':
       return `${subjectOf(operation)}: create`;
+    default:
+      return subjectOf(operation);
   }
 }
 
@@ -175,14 +195,11 @@ export function renderVerification(target: string, verification: Verification, o
   const listedAbove = manual > 0 && verification.manual.every((operation) => byKey.get(operation.key)?.status === 'manual');
   const followUps = verification.followUps.length;
   if (verification.converged) {
-    // A manual item with a follow-up (the next link of a chain of renames) is for a plan, not a person.
+    // A manual item with a follow-up (a link of a chain of renames) is for a later plan, not a person.
     const later = verification.manual.filter((item) => item.followUp !== undefined).length;
     const byHand = manual - later;
-    const parts = [
-      ...(byHand > 0 ? [`${plural(byHand, 'manual item')} a person must make`] : []),
-      ...(later > 0 ? [`${plural(later, 'item')} for a later plan`] : []),
-    ];
-    const apart = parts.length === 0 ? '' : `, apart from ${parts.join(' and ')}${listedAbove ? ' (listed above)' : ''}`;
+    const whose = later === 0 ? ' a person must make' : byHand === 0 ? ' for later plans' : ` (${byHand} for a person, ${later} for later plans)`;
+    const apart = manual === 0 ? '' : `, apart from ${plural(manual, 'manual item')}${whose}${listedAbove ? ' (listed above)' : ''}`;
     lines.push(`${target}: converged${followUps > 0 ? ' as far as this plan goes' : ''}${apart}.`);
   } else {
     const details = verification.residue.flatMap((operation) => describeResidue(operation, byKey.get(operation.key)));

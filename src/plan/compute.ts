@@ -12,8 +12,10 @@
  * - A rename onto a userName another live user holds would be refused by the server (409), so
  *   it is never sent: it becomes a manual item, and the holder is left alone (a person decides
  *   which account is the right one). When the holder is itself renamed away by this plan, the
- *   item says to apply and plan again; the same goes for a create whose userName is still held
- *   by a user this plan renames (creates run before updates).
+ *   item says to apply and plan again, and carries `followUp`; the same goes for a create whose
+ *   userName is still held by a user this plan renames (creates run before updates), and for
+ *   each link of a chain of renames this plan starts. A swap, a cycle, or a holder the plan
+ *   leaves alone needs a person.
  * - Groups match by `externalId`, then by exact `displayName`, then by `displayName` without
  *   case when exactly one unmatched live group fits (then the case is corrected by a rename).
  *   Exact first because RFC 7643 does not make group names unique, and two live groups may
@@ -317,10 +319,10 @@ function planUsers(
     return owner && rules.isManageable(owner.userName) && !sameUserName(owner.userName, holder.userName) ? owner.userName : undefined;
   };
   /**
-   * Items that wait for live users this plan renames away, with those users' ids: a follow-up
-   * only when all those renames are sent by this plan (see below the loop).
+   * Desired users whose userName is held only by live users this plan means to rename away: the
+   * item for each is made once every rename of the plan is known (below the loop).
    */
-  const waiting: { item: ManualAction; holders: string[] }[] = [];
+  const waiting: { subject: string; user: DesiredUser; holders: number[]; self?: string }[] = [];
   /** Live users whose rename this plan sends. */
   const renamedNow = new Set<string>();
   /**
@@ -345,10 +347,7 @@ function planUsers(
       manual(work, subject, reason, provenance);
       return;
     }
-    const first = positions[0]!;
-    const reason = `userName is still held by live user ${liveUsers[first]!.id}, which this plan renames to ${renamedTo(first)}: apply this plan, then plan again`;
-    const item = manual(work, subject, reason, provenance, { userName: user.userName });
-    waiting.push({ item, holders: positions.map((position) => liveUsers[position]!.id) });
+    waiting.push({ subject, user, holders: positions, ...(self ? { self: self.id } : {}) });
   };
   /** Positions of the live users holding `name`, but `self`. */
   const heldBy = (name: string, self?: LiveUser): number[] => holdersAt(name).filter((position) => liveUsers[position]!.id !== self?.id);
@@ -374,7 +373,9 @@ function planUsers(
     if (rename) {
       const holders = heldBy(name, match);
       if (holders.length > 0) {
-        changes = changes.filter((change) => change !== rename);
+        // The rename waits, and so does the email that follows it when emails are not declared
+        // (the holder may still use that address).
+        changes = changes.filter((change) => change !== rename && !(change.path === 'emails' && user.emails === undefined));
         // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
         for (const other of holders) if (claimer[other] === undefined) untouchable.add(liveUsers[other]!.id);
         held(`user ${user.userName}: rename from ${match.userName}`, user, holders, match);
@@ -400,14 +401,41 @@ function planUsers(
     if (activeChange?.new === false) work.removals += 1;
   }
 
-  // A follow-up needs every holder's rename sent by this plan. A holder whose own rename waits
-  // (a chain of renames, or a cycle of three or more) leaves the item to a later plan or a person.
-  if (waiting.length > 0) {
-    for (const { item, holders } of waiting) {
-      const stuck = holders.find((id) => !renamedNow.has(id));
-      if (stuck === undefined) continue;
-      delete item.followUp;
-      item.reason = `userName is still held by live user ${stuck}, whose own rename waits too: once it is made (apply and plan again, or by hand for a cycle of renames), plan again`;
+  // Each waiting user's item, now that the renames this plan sends are known. A holder whose own
+  // rename waits is followed to the user it waits for: the chain ends at a rename this plan sends
+  // (later plans finish it), at an item a person must resolve, or comes back round (a cycle).
+  const waitingFor = new Map(waiting.filter((entry) => entry.self !== undefined).map((entry) => [entry.self!, entry]));
+  for (const entry of waiting) {
+    const { subject, user, holders } = entry;
+    const provenance = declared(user.source);
+    const waitsFor = (position: number) => !renamedNow.has(liveUsers[position]!.id);
+    const stuckAt = holders.find(waitsFor);
+    if (stuckAt === undefined) {
+      const first = holders[0]!;
+      const reason = `userName is still held by live user ${liveUsers[first]!.id}, which this plan renames to ${renamedTo(first)}: apply this plan, then plan again`;
+      manual(work, subject, reason, provenance, { userName: user.userName });
+      continue;
+    }
+    const stuck = liveUsers[stuckAt]!.id;
+    const seen = new Set([entry]);
+    let end: 'sent' | 'person' | 'cycle' | undefined;
+    for (let link = waitingFor.get(stuck); end === undefined; ) {
+      if (link === undefined) end = 'person';
+      else if (seen.has(link)) end = 'cycle';
+      else {
+        seen.add(link);
+        const next = link.holders.find(waitsFor);
+        if (next === undefined) end = 'sent';
+        else link = waitingFor.get(liveUsers[next]!.id);
+      }
+    }
+    if (end === 'sent') {
+      const reason = `userName is still held by live user ${stuck}, whose own rename waits for a chain of renames this plan starts: apply and plan again until the chain is done`;
+      manual(work, subject, reason, provenance, { userName: user.userName });
+    } else if (end === 'cycle') {
+      manual(work, subject, `userName is still held by live user ${stuck}, and the renames waiting for each other go round in a cycle: rename one of these users to a temporary userName by hand, then plan again`, provenance);
+    } else {
+      manual(work, subject, `userName is still held by live user ${stuck}, whose own rename needs a person (see its item): plan again once it is made`, provenance);
     }
   }
 

@@ -115,9 +115,9 @@ export interface ManualAction extends OperationBase {
   /** e.g. `this target's groups are read-only`. */
   reason: string;
   /**
-   * Set when this plan itself frees what the item waits for: the userName is held by a live user
-   * that this plan renames away. The next plan can make the change; apply's read-back reports it
-   * as a follow-up, not as a difference the target refused.
+   * Set when later plans can make the change without a person: the live users holding the
+   * userName are renamed away by this plan, or by a chain of renames it starts. Apply's read-back
+   * reports such a change as a follow-up, not as a difference the target refused.
    */
   followUp?: { userName: string };
 }

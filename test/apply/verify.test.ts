@@ -117,26 +117,50 @@ describe('verifyConverged', () => {
       expect(verification.followUps.map((operation) => operation.kind)).toEqual(['updateUser']);
     });
 
-    test('a waiting rename that comes back with another change is a difference', async () => {
+    test('a waiting rename beside a change the server did not keep: the rename waits, the change is a difference', async () => {
       const users = [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
       const declared = desiredState([desiredUser('b@example.com', { externalId: 'E1', displayName: 'B' }), desiredUser('c@example.com', { externalId: 'E2' })]);
       const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'b@example.com' } };
       const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
-      expect(verification.residue.map((operation) => operation.kind)).toEqual(['updateUser']);
-      expect(verification.followUps).toEqual([]);
       expect(verification.converged).toBe(false);
+      expect(renderVerification('test', verification, { outcomes: [done('user:b@example.com')] }).trimEnd().split('\n')).toEqual([
+        'test: not converged, 1 difference remains after apply:',
+        '  b@example.com: the server did not keep displayName (asked "B", has (absent))',
+        'test: 1 change waits for the next plan (not a failure); plan and apply again:',
+        '  b@example.com: rename from a@example.com',
+      ]);
     });
 
-    test('a group add of a follow-up user together with another user is a difference', async () => {
+    test('a group add of a follow-up user together with another user: the first waits, the second is a difference', async () => {
       const users = [liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u3', 'k@example.com')];
       const declared = desiredState(
         [desiredUser('a@example.com', { externalId: 'E1' }), desiredUser('b@example.com', { externalId: 'E2' }), desiredUser('k@example.com')],
         [desiredGroup('eng', ['a@example.com', 'b@example.com', 'k@example.com'])],
       );
       const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users, groups: [eng] }).client, [followUp]);
-      expect(verification.residue.map((operation) => operation.kind)).toEqual(['updateGroupMembers']);
-      expect(verification.followUps.map((operation) => operation.kind)).toEqual(['createUser']);
       expect(verification.converged).toBe(false);
+      expect(renderVerification('test', verification).trimEnd().split('\n')).toEqual([
+        'test: not converged, 1 difference remains after apply:',
+        '  group eng: members still missing: k@example.com',
+        'test: 2 changes wait for the next plan (not a failure); plan and apply again:',
+        '  a@example.com: create',
+        '  group eng: add a@example.com',
+      ]);
+    });
+
+    test('the email that follows a waiting rename waits with it, unless emails are declared', async () => {
+      const users = [liveUser('u1', 'a@example.com', { externalId: 'E1', emails: [{ value: 'a@example.com', primary: true }] }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
+      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'b@example.com' } };
+      const undeclared = desiredState([desiredUser('b@example.com', { externalId: 'E1' }), desiredUser('c@example.com', { externalId: 'E2' })]);
+      const waits = await verifyConverged(undeclared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
+      expect(waits.converged).toBe(true);
+      expect(waits.followUps).toEqual([expect.objectContaining({ changes: [expect.objectContaining({ path: 'userName' }), expect.objectContaining({ path: 'emails' })] })]);
+
+      const emails = [{ value: 'b@example.com', type: 'work', primary: true }];
+      const declared = desiredState([desiredUser('b@example.com', { externalId: 'E1', emails }), desiredUser('c@example.com', { externalId: 'E2' })]);
+      const kept = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
+      expect(kept.converged).toBe(false);
+      expect(kept.residue).toEqual([expect.objectContaining({ changes: [expect.objectContaining({ path: 'emails' })] })]);
     });
 
     test('items of a longer chain are for a later plan, not for a person', async () => {
@@ -152,7 +176,7 @@ describe('verifyConverged', () => {
       expect(verification.converged).toBe(true);
       expect(verification.manual).toEqual([expect.objectContaining({ subject: 'user b@example.com: rename from a@example.com', followUp: { userName: 'b@example.com' } })]);
       expect(renderVerification('test', verification).split('\n').slice(0, 3)).toEqual([
-        'test: converged as far as this plan goes, apart from 1 item for a later plan.',
+        'test: converged as far as this plan goes, apart from 1 manual item for later plans.',
         'test: 1 change waits for the next plan (not a failure); plan and apply again:',
         '  c@example.com: rename from b@example.com',
       ]);

@@ -274,26 +274,63 @@ describe('computePlan: users', () => {
     });
   });
 
-  test('a chain of three renames: the free end goes now, the next waits for it, the last waits for a later plan', () => {
+  test('a chain of three renames: the free end goes now, the next waits for it, the last for the chain', () => {
     const result = plan(
       desired([user('b@example.com', { externalId: 'E1' }), user('c@example.com', { externalId: 'E2' }), user('d@example.com', { externalId: 'E3' })]),
       [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u3', 'c@example.com', { externalId: 'E3' })],
     );
     expect(outline(result)).toEqual(['updateUser d@example.com', 'manual user b@example.com: rename from a@example.com', 'manual user c@example.com: rename from b@example.com']);
-    const items = result.operations.filter((operation) => operation.kind === 'manual');
-    expect(items[1]).toMatchObject({ followUp: { userName: 'c@example.com' }, reason: expect.stringContaining('which this plan renames to d@example.com: apply this plan, then plan again') });
-    // u2's rename is not sent by this plan: u1's item is no follow-up yet.
-    expect(items[0]!.followUp).toBeUndefined();
-    expect(items[0]!.reason).toBe('userName is still held by live user u2, whose own rename waits too: once it is made (apply and plan again, or by hand for a cycle of renames), plan again');
+    const [last, next] = result.operations.filter((operation) => operation.kind === 'manual');
+    expect(next).toMatchObject({ followUp: { userName: 'c@example.com' }, reason: 'userName is still held by live user u3, which this plan renames to d@example.com: apply this plan, then plan again' });
+    // Later plans make it without a person: a follow-up too, with a reason that says how many plans.
+    expect(last).toMatchObject({
+      followUp: { userName: 'b@example.com' },
+      reason: 'userName is still held by live user u2, whose own rename waits for a chain of renames this plan starts: apply and plan again until the chain is done',
+    });
   });
 
-  test('a cycle of three renames is never a follow-up', () => {
+  test('a cycle of three renames needs a person', () => {
     const result = plan(
       desired([user('b@example.com', { externalId: 'E1' }), user('c@example.com', { externalId: 'E2' }), user('a@example.com', { externalId: 'E3' })]),
       [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u3', 'c@example.com', { externalId: 'E3' })],
     );
     expect(result.operations.map((operation) => operation.kind)).toEqual(['manual', 'manual', 'manual']);
-    expect(result.operations.every((operation) => operation.kind === 'manual' && operation.followUp === undefined && operation.reason.includes('whose own rename waits too'))).toBe(true);
+    for (const operation of result.operations) {
+      expect(operation).toMatchObject({ reason: expect.stringContaining('go round in a cycle: rename one of these users to a temporary userName by hand') });
+      expect(operation.kind === 'manual' && operation.followUp).toBeUndefined();
+    }
+  });
+
+  test('a rename that waits for a holder whose own rename needs a person is no follow-up', () => {
+    // u2 would move to c@example.com, which a user the plan leaves alone holds.
+    const result = plan(
+      desired([user('b@example.com', { externalId: 'E1' }), user('c@example.com', { externalId: 'E2' })]),
+      [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'b@example.com', { externalId: 'E2' }), liveUser('u9', 'c@example.com', { externalId: 'E9' })],
+      [],
+      policy({ unmanagedUsers: 'ignore' }),
+    );
+    const items = result.operations.filter((operation) => operation.kind === 'manual');
+    expect(items.map((item) => [item.subject, item.followUp])).toEqual([
+      ['user b@example.com: rename from a@example.com', undefined],
+      ['user c@example.com: rename from b@example.com', undefined],
+    ]);
+    expect(items[0]!.reason).toBe('userName is still held by live user u2, whose own rename needs a person (see its item): plan again once it is made');
+  });
+
+  test('a waiting rename holds back the email that follows it', () => {
+    const result = plan(
+      desired([user('b@example.com', { externalId: 'E1', displayName: 'B' }), user('c@example.com', { externalId: 'E2' })]),
+      [
+        liveUser('u1', 'a@example.com', { externalId: 'E1', emails: [{ value: 'a@example.com', primary: true }] }),
+        liveUser('u2', 'b@example.com', { externalId: 'E2', emails: [{ value: 'b@example.com', primary: true }] }),
+      ],
+    );
+    const u1 = result.operations.find((operation) => operation.kind === 'updateUser' && operation.id === 'u1');
+    expect(u1).toMatchObject({ changes: [{ path: 'displayName', new: 'B' }] });
+    // The holder's own email goes with its rename, now.
+    expect(result.operations.find((operation) => operation.kind === 'updateUser' && operation.id === 'u2')).toMatchObject({
+      changes: expect.arrayContaining([expect.objectContaining({ path: 'userName' }), expect.objectContaining({ path: 'emails' })]),
+    });
   });
 
   test('a userName also held, in another case, by a user the plan leaves alone needs a person', () => {
