@@ -405,10 +405,12 @@ function planUsers(
   // rename waits is followed to the user it waits for: the chain ends at a rename this plan sends
   // (later plans finish it), at an item a person must resolve, or comes back round (a cycle).
   const waitingFor = new Map(waiting.filter((entry) => entry.self !== undefined).map((entry) => [entry.self!, entry]));
+  const waitsFor = (position: number) => !renamedNow.has(liveUsers[position]!.id);
+  // Where each link's chain ends, once known: a long chain is followed once, not once per link.
+  const ends = new Map<(typeof waiting)[number], 'sent' | 'person' | 'cycle'>();
   for (const entry of waiting) {
     const { subject, user, holders } = entry;
     const provenance = declared(user.source);
-    const waitsFor = (position: number) => !renamedNow.has(liveUsers[position]!.id);
     const stuckAt = holders.find(waitsFor);
     if (stuckAt === undefined) {
       const first = holders[0]!;
@@ -422,6 +424,7 @@ function planUsers(
     for (let link = waitingFor.get(stuck); end === undefined; ) {
       if (link === undefined) end = 'person';
       else if (seen.has(link)) end = 'cycle';
+      else if (ends.has(link)) end = ends.get(link);
       else {
         seen.add(link);
         const next = link.holders.find(waitsFor);
@@ -429,6 +432,7 @@ function planUsers(
         else link = waitingFor.get(liveUsers[next]!.id);
       }
     }
+    for (const link of seen) ends.set(link, end);
     if (end === 'sent') {
       const reason = `userName is still held by live user ${stuck}, whose own rename waits for a chain of renames this plan starts: apply and plan again until the chain is done`;
       manual(work, subject, reason, provenance, { userName: user.userName });

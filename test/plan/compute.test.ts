@@ -289,6 +289,20 @@ describe('computePlan: users', () => {
     });
   });
 
+  test('a chain of 5,000 renames: the free end goes now, and every other link is a follow-up', () => {
+    const n = 5000;
+    const name = (i: number) => `u${String(i).padStart(5, '0')}@example.com`;
+    // Live user i holds name(i) and is declared as name(i + 1): each rename waits for the next.
+    const result = plan(
+      desired(Array.from({ length: n }, (_, i) => user(name(i + 1), { externalId: `E${i}` }))),
+      Array.from({ length: n }, (_, i) => liveUser(`id${i}`, name(i), { externalId: `E${i}` })),
+    );
+    expect(outline(result).filter((line) => line.startsWith('updateUser'))).toEqual([`updateUser ${name(n)}`]);
+    const items = result.operations.filter((operation) => operation.kind === 'manual');
+    expect(items).toHaveLength(n - 1);
+    expect(items.every((item) => item.followUp !== undefined)).toBe(true);
+  });
+
   test('a cycle of three renames needs a person', () => {
     const result = plan(
       desired([user('b@example.com', { externalId: 'E1' }), user('c@example.com', { externalId: 'E2' }), user('a@example.com', { externalId: 'E3' })]),
