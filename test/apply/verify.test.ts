@@ -63,6 +63,8 @@ describe('verifyConverged', () => {
     const eng = { id: 'g1', displayName: 'eng', members: ['u2'], resource: { id: 'g1' } };
     const state = (extra: Partial<DesiredUser> = {}) =>
       desiredState([desiredUser('a@example.com', { externalId: 'E1' }), desiredUser('b@example.com', { externalId: 'E2', ...extra })], [desiredGroup('eng', ['a@example.com', 'b@example.com'])]);
+    /** The applied plan's item for a rename onto `to` that waited (`announced`: the userName as it named it). */
+    const waitingRename = (from: string, to: string, announced = to) => ({ ...op.manual(0, `user ${to}: rename from ${from}`), followUp: { userName: announced } });
     const followUp = { ...op.manual(0, 'user a@example.com: create'), followUp: { userName: 'a@example.com' } };
 
     test('the create and the group add it frees are listed as follow-ups, and apply does not fail', async () => {
@@ -96,7 +98,7 @@ describe('verifyConverged', () => {
       // u1 was declared as b@example.com; u2 held that name and was renamed to c@example.com.
       const users = [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
       const declared = desiredState([desiredUser('b@example.com', { externalId: 'E1' }), desiredUser('c@example.com', { externalId: 'E2' })]);
-      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'b@example.com' } };
+      const renamed = waitingRename('a@example.com', 'b@example.com');
       const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
       expect(verification.converged).toBe(true);
       expect(renderVerification('test', verification)).toContain('\n  b@example.com: rename from a@example.com\n');
@@ -109,7 +111,7 @@ describe('verifyConverged', () => {
         [desiredUser('b@example.com', { externalId: 'E1' }), desiredUser('c@example.com', { externalId: 'E2' })],
         [desiredGroup('eng', ['b@example.com'])],
       );
-      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'B@example.com' } };
+      const renamed = waitingRename('a@example.com', 'b@example.com', 'B@example.com');
       const fake = fakeScim(acceptAll(), { users, groups: [{ ...eng, members: [] }] });
       const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fake.client, [renamed]);
       expect(verification.converged).toBe(false);
@@ -120,7 +122,7 @@ describe('verifyConverged', () => {
     test('a waiting rename beside a change the server did not keep: the rename waits, the change is a difference', async () => {
       const users = [liveUser('u1', 'a@example.com', { externalId: 'E1' }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
       const declared = desiredState([desiredUser('b@example.com', { externalId: 'E1', displayName: 'B' }), desiredUser('c@example.com', { externalId: 'E2' })]);
-      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'b@example.com' } };
+      const renamed = waitingRename('a@example.com', 'b@example.com');
       const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
       expect(verification.converged).toBe(false);
       expect(renderVerification('test', verification, { outcomes: [done('user:b@example.com')] }).trimEnd().split('\n')).toEqual([
@@ -150,7 +152,7 @@ describe('verifyConverged', () => {
 
     test('the email that follows a waiting rename waits with it, unless emails are declared', async () => {
       const users = [liveUser('u1', 'a@example.com', { externalId: 'E1', emails: [{ value: 'a@example.com', primary: true }] }), liveUser('u2', 'c@example.com', { externalId: 'E2' })];
-      const renamed = { ...op.manual(0, 'user b@example.com: rename from a@example.com'), followUp: { userName: 'b@example.com' } };
+      const renamed = waitingRename('a@example.com', 'b@example.com');
       const undeclared = desiredState([desiredUser('b@example.com', { externalId: 'E1' }), desiredUser('c@example.com', { externalId: 'E2' })]);
       const waits = await verifyConverged(undeclared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, [renamed]);
       expect(waits.converged).toBe(true);
@@ -171,7 +173,7 @@ describe('verifyConverged', () => {
         desiredUser('c@example.com', { externalId: 'E2' }),
         desiredUser('d@example.com', { externalId: 'E3' }),
       ]);
-      const applied = [{ ...op.manual(0, 'user c@example.com: rename from b@example.com'), followUp: { userName: 'c@example.com' } }];
+      const applied = [waitingRename('b@example.com', 'c@example.com')];
       const verification = await verifyConverged(declared, POLICY, CAPABILITIES, fakeScim(acceptAll(), { users }).client, applied);
       expect(verification.converged).toBe(true);
       expect(verification.manual).toEqual([expect.objectContaining({ subject: 'user b@example.com: rename from a@example.com', followUp: { userName: 'b@example.com' } })]);
