@@ -43,7 +43,8 @@ function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, Desi
       const key = operation.userName.toLowerCase();
       if (operation.renamedFrom === undefined || !announced.has(key)) return { rest: operation };
       // The user's other changes went with the applied plan: one still here was not kept.
-      const emailsFollow = announced.get(key)?.emails === undefined;
+      const declaration = announced.get(key);
+      const emailsFollow = declaration !== undefined && declaration.emails === undefined;
       const waited = (change: AttributeChange) => change.path === 'userName' || (change.path === 'emails' && emailsFollow);
       const others = operation.changes.filter((change) => !waited(change));
       return {
@@ -82,7 +83,12 @@ export async function verifyConverged(
   // Announced userName (lower-cased) → its declaration.
   const announced = new Map<string, DesiredUser | undefined>();
   for (const operation of applied) if (operation.kind === 'manual' && operation.followUp) announced.set(operation.followUp.userName.toLowerCase(), undefined);
-  if (announced.size > 0) for (const user of desired.users) if (announced.has(user.userName.toLowerCase())) announced.set(user.userName.toLowerCase(), user);
+  if (announced.size > 0) {
+    for (const user of desired.users) {
+      const key = user.userName.toLowerCase();
+      if (announced.has(key)) announced.set(key, user);
+    }
+  }
   const residue: Operation[] = [];
   const followUps: Operation[] = [];
   const manual: ManualAction[] = [];
