@@ -18,7 +18,9 @@ export interface Verification {
   /**
    * What the applied plan left for the next one (its manual items with a `followUp`) and a new
    * plan can make now: the create or rename of those users, and adding them to groups. Like the
-   * manual items they came from, they do not fail apply.
+   * manual items they came from, they do not fail apply. An operation of the new plan that holds
+   * both is split between `followUps` and `residue`: for reporting, its `requests` are the whole
+   * operation's.
    */
   followUps: Operation[];
   /** Manual items still open; they do not fail apply (SPEC §4). */
@@ -33,7 +35,7 @@ export interface Verification {
  * when the user declares no emails; adding such users to a group before they exist (an add by id
  * was sent, so one still missing was not kept).
  */
-function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, DesiredUser | undefined>): { followUp?: Operation; rest?: Operation } {
+function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, DesiredUser>): { followUp?: Operation; rest?: Operation } {
   switch (operation.kind) {
     case 'createUser':
       return announced.has(operation.userName.toLowerCase()) ? { followUp: operation } : { rest: operation };
@@ -43,8 +45,7 @@ function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, Desi
       const key = operation.userName.toLowerCase();
       if (operation.renamedFrom === undefined || !announced.has(key)) return { rest: operation };
       // The user's other changes went with the applied plan: one still here was not kept.
-      const declaration = announced.get(key);
-      const emailsFollow = declaration !== undefined && declaration.emails === undefined;
+      const emailsFollow = announced.get(key)!.emails === undefined;
       const waited = (change: AttributeChange) => change.path === 'userName' || (change.path === 'emails' && emailsFollow);
       const others = operation.changes.filter((change) => !waited(change));
       return {
@@ -80,13 +81,14 @@ export async function verifyConverged(
   const [users, groups] = await Promise.all([reader.listUsers(), readGroups ? reader.listGroups() : Promise.resolve([])]);
   const live: LiveState = { users, groups };
   const plan = computePlan(desired, live, policy, capabilities);
-  // Announced userName (lower-cased) → its declaration.
-  const announced = new Map<string, DesiredUser | undefined>();
-  for (const operation of applied) if (operation.kind === 'manual' && operation.followUp) announced.set(operation.followUp.userName.toLowerCase(), undefined);
-  if (announced.size > 0) {
+  const names = new Set<string>();
+  for (const operation of applied) if (operation.kind === 'manual' && operation.followUp) names.add(operation.followUp.userName.toLowerCase());
+  // Announced userName (lower-cased) → its declaration; a name no longer declared announces nothing.
+  const announced = new Map<string, DesiredUser>();
+  if (names.size > 0) {
     for (const user of desired.users) {
       const key = user.userName.toLowerCase();
-      if (announced.has(key)) announced.set(key, user);
+      if (names.has(key)) announced.set(key, user);
     }
   }
   const residue: Operation[] = [];

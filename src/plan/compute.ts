@@ -159,7 +159,7 @@ function uniqueKey(work: Work, key: string, id: string): string {
   return unique;
 }
 
-function manual(work: Work, subject: string, reason: string, provenance: Provenance, followUp?: ManualAction['followUp']): ManualAction {
+function manual(work: Work, subject: string, reason: string, provenance: Provenance, followUp?: ManualAction['followUp']): void {
   const op: ManualAction = {
     kind: 'manual',
     key: uniqueKey(work, `manual:${subject}`, String(work.operations.length)),
@@ -170,8 +170,20 @@ function manual(work: Work, subject: string, reason: string, provenance: Provena
     requests: [],
   };
   work.operations.push(op);
-  return op;
 }
+
+/** A desired user whose userName only live users this plan means to rename away hold. */
+interface Waiting {
+  subject: string;
+  user: DesiredUser;
+  /** Positions of the holders in the sorted live users. */
+  holders: number[];
+  /** The live user the desired user is matched to (a rename), absent for a create. */
+  self?: string;
+}
+
+/** Where a chain of waiting renames leads: a rename this plan sends, an item for a person, or round in a cycle. */
+type ChainEnd = 'sent' | 'person' | 'cycle';
 
 /** How the desired users map onto live users. */
 interface UserMatching {
@@ -322,7 +334,7 @@ function planUsers(
    * Desired users whose userName is held only by live users this plan means to rename away: the
    * item for each is made once every rename of the plan is known (below the loop).
    */
-  const waiting: { subject: string; user: DesiredUser; holders: number[]; self?: string }[] = [];
+  const waiting: Waiting[] = [];
   /** Live users whose rename this plan sends. */
   const renamedNow = new Set<string>();
   /**
@@ -401,45 +413,77 @@ function planUsers(
     if (activeChange?.new === false) work.removals += 1;
   }
 
-  // Each waiting user's item, now that the renames this plan sends are known. A holder whose own
-  // rename waits is followed to the user it waits for: the chain ends at a rename this plan sends
-  // (later plans finish it), at an item a person must resolve, or comes back round (a cycle).
-  const waitingFor = new Map(waiting.filter((entry) => entry.self !== undefined).map((entry) => [entry.self!, entry]));
-  const waitsFor = (position: number) => !renamedNow.has(liveUsers[position]!.id);
-  // Where each link's chain ends, once known: a long chain is followed once, not once per link.
-  const ends = new Map<(typeof waiting)[number], 'sent' | 'person' | 'cycle'>();
+  // Each waiting user's item, now that the renames this plan sends are known. A holder that keeps
+  // its userName after this plan is followed to the user whose rename it waits for in turn: the
+  // chain ends at a rename this plan sends (later plans finish it), at an item a person must
+  // resolve, or comes back round (a cycle).
+  const waitingOf = new Map(waiting.filter((entry) => entry.self !== undefined).map((entry) => [entry.self!, entry]));
+  const keepsName = (position: number) => !renamedNow.has(liveUsers[position]!.id);
+  // Where each entry's chain ends, once known: a long chain is followed once, not once per link.
+  const ends = new Map<Waiting, ChainEnd>();
+  const worse = (a: ChainEnd, b: ChainEnd): ChainEnd => (a === 'cycle' || b === 'cycle' ? 'cycle' : a === 'person' || b === 'person' ? 'person' : 'sent');
+  /**
+   * Depth first, without recursion (a chain may be as long as the users are many): every holder
+   * that keeps the name must be freed, and the worst of their chains decides.
+   */
+  const chainEnd = (start: Waiting): ChainEnd => {
+    const known = ends.get(start);
+    if (known !== undefined) return known;
+    const stack: { entry: Waiting; next: number; end: ChainEnd }[] = [{ entry: start, next: 0, end: 'sent' }];
+    const onPath = new Set([start]);
+    let finished: ChainEnd = 'sent';
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      if (frame.end === 'cycle' || frame.next === frame.entry.holders.length) {
+        stack.pop();
+        onPath.delete(frame.entry);
+        ends.set(frame.entry, frame.end);
+        finished = frame.end;
+        const parent = stack[stack.length - 1];
+        if (parent) parent.end = worse(parent.end, frame.end);
+        continue;
+      }
+      const position = frame.entry.holders[frame.next++]!;
+      if (!keepsName(position)) continue;
+      const next = waitingOf.get(liveUsers[position]!.id);
+      if (next === undefined) frame.end = worse(frame.end, 'person');
+      else if (onPath.has(next)) frame.end = 'cycle';
+      else if (ends.has(next)) frame.end = worse(frame.end, ends.get(next)!);
+      else {
+        stack.push({ entry: next, next: 0, end: 'sent' });
+        onPath.add(next);
+      }
+    }
+    return finished;
+  };
+  /** Where the chain of the holder at `position` ends, once `chainEnd` has followed it. */
+  const endOf = (position: number): ChainEnd => {
+    const next = waitingOf.get(liveUsers[position]!.id);
+    return next === undefined ? 'person' : (ends.get(next) ?? 'sent');
+  };
   for (const entry of waiting) {
     const { subject, user, holders } = entry;
     const provenance = declared(user.source);
-    const stuckAt = holders.find(waitsFor);
-    if (stuckAt === undefined) {
+    const keptAt = holders.find(keepsName);
+    const followUp = { userName: user.userName };
+    if (keptAt === undefined) {
       const first = holders[0]!;
       const reason = `userName is still held by live user ${liveUsers[first]!.id}, which this plan renames to ${renamedTo(first)}: apply this plan, then plan again`;
-      manual(work, subject, reason, provenance, { userName: user.userName });
+      manual(work, subject, reason, provenance, followUp);
       continue;
     }
-    const stuck = liveUsers[stuckAt]!.id;
-    const seen = new Set([entry]);
-    let end: 'sent' | 'person' | 'cycle' | undefined;
-    for (let link = waitingFor.get(stuck); end === undefined; ) {
-      if (link === undefined) end = 'person';
-      else if (seen.has(link)) end = 'cycle';
-      else if (ends.has(link)) end = ends.get(link);
-      else {
-        seen.add(link);
-        const next = link.holders.find(waitsFor);
-        if (next === undefined) end = 'sent';
-        else link = waitingFor.get(liveUsers[next]!.id);
-      }
-    }
-    for (const link of seen) ends.set(link, end);
+    const end = chainEnd(entry);
+    // The reason names a holder whose chain ends as the entry's does.
+    const holder = liveUsers[holders.find((position) => keepsName(position) && endOf(position) === end) ?? keptAt]!.id;
     if (end === 'sent') {
-      const reason = `userName is still held by live user ${stuck}, whose own rename waits for a chain of renames this plan starts: apply and plan again until the chain is done`;
-      manual(work, subject, reason, provenance, { userName: user.userName });
+      const reason = `userName is still held by live user ${holder}, whose own rename waits for a chain of renames this plan starts: apply and plan again until the chain is done`;
+      manual(work, subject, reason, provenance, followUp);
     } else if (end === 'cycle') {
-      manual(work, subject, `userName is still held by live user ${stuck}, and the renames waiting for each other go round in a cycle: rename one of these users to a temporary userName by hand, then plan again`, provenance);
+      const reason = `userName is still held by live user ${holder}, and the renames waiting for each other go round in a cycle: rename one of these users to a temporary userName by hand, then plan again`;
+      manual(work, subject, reason, provenance);
     } else {
-      manual(work, subject, `userName is still held by live user ${stuck}, whose own rename needs a person (see its item): plan again once it is made`, provenance);
+      const reason = `userName is still held by live user ${holder}, whose own rename needs a person (see its item): plan again once it is made`;
+      manual(work, subject, reason, provenance);
     }
   }
 

@@ -303,6 +303,27 @@ describe('computePlan: users', () => {
     expect(items.every((item) => item.followUp !== undefined)).toBe(true);
   });
 
+  test.each([
+    ['u1', 'u2'],
+    ['u2', 'u1'],
+  ])('two holders of a userName in different case: every one must be freed, whatever their ids (%s, %s)', (first, second) => {
+    // x@e.com is held by x@e.com and X@e.com; X@e.com's own rename waits for d2@e.com, which a user the plan leaves alone holds.
+    const result = plan(
+      desired([user('x@e.com'), user('d1@e.com', { externalId: 'E1' }), user('d2@e.com', { externalId: 'E2' }), user('d3@e.com', { externalId: 'E3' })]),
+      [
+        liveUser(first, 'x@e.com', { externalId: 'E1' }),
+        liveUser(second, 'X@e.com', { externalId: 'E2' }),
+        liveUser('u3', 'd1@e.com', { externalId: 'E3' }),
+        liveUser('u4', 'd2@e.com', { externalId: 'E9' }),
+      ],
+      [],
+      policy({ unmanagedUsers: 'ignore' }),
+    );
+    const create = result.operations.find((operation) => operation.kind === 'manual' && operation.subject === 'user x@e.com: create');
+    expect(create).toMatchObject({ reason: `userName is still held by live user ${second}, whose own rename needs a person (see its item): plan again once it is made` });
+    expect(create?.kind === 'manual' && create.followUp).toBeUndefined();
+  });
+
   test('a cycle of three renames needs a person', () => {
     const result = plan(
       desired([user('b@example.com', { externalId: 'E1' }), user('c@example.com', { externalId: 'E2' }), user('a@example.com', { externalId: 'E3' })]),
