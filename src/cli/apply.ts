@@ -19,6 +19,7 @@ import {
 import { assertDigestMatches, computeDigest, readSavedPlan } from '../plan/saved.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { planTarget } from '../reconcile.js';
+import { VERSION } from '../version.js';
 import { renderText } from '../render/index.js';
 import { createScimClient, resolveToken } from '../scim/index.js';
 import { loadRepository, planAll, reportFailures, type PlanningResult, type TargetFailure } from './planning.js';
@@ -82,7 +83,9 @@ async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: bo
   for (const plan of selected) {
     const fresh = await planTarget(config, desired, targets.get(plan.target.name)!, { env: ctx.env, allowMassRemoval, signal: ctx.signal });
     if (canonicalJson(fresh.plan.operations) !== canonicalJson(plan.plan.operations)) {
-      throw new ScimformError(`saved plan is stale: its operations for target ${plan.target.name} are not what the files and the live state call for now (was it edited?), re-run plan`, {
+      // Another version may plan the same state differently: say so rather than suspect an edit.
+      const why = saved.scimformVersion === VERSION ? 'was it edited?' : `it was made by scimform ${saved.scimformVersion}, this is ${VERSION}`;
+      throw new ScimformError(`saved plan is stale: its operations for target ${plan.target.name} are not what the files and the live state call for now (${why}), re-run plan`, {
         hint: 'Run `scimform plan --out <file>` again and apply the new plan, or run `scimform apply` without a plan file.',
       });
     }

@@ -2,7 +2,7 @@
  * The commands end to end, in-process, against an emulator over loopback: what a user sees and
  * what reaches the server, including the refusals that must write nothing.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { exampleRepository, TOKEN, type TestRepository } from '../helpers/repo.js';
@@ -154,6 +154,28 @@ describe('saved plans', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('saved plan is stale: identities/engineering.yaml changed');
     expect(repo.writes()).toBe(0);
+  });
+
+  test('a plan another version made: applied when it plans the same, else stale, saying which version made it', async () => {
+    await run('plan', '--out', 'plan.json');
+    const file = path.join(repo.dir, 'plan.json');
+    const original = await readFile(file, 'utf8');
+    type Saved = { scimformVersion: string; targets: { plan: { operations: { kind: string; changes?: { path: string }[] }[] } }[] };
+    const older = JSON.parse(original) as Saved;
+    older.scimformVersion = '0.0.9';
+    // An older version that did not plan the created users' displayName.
+    const create = older.targets[0]!.plan.operations.find((operation) => operation.kind === 'createUser')!;
+    create.changes = create.changes!.filter((change) => change.path !== 'displayName');
+    await writeFile(file, JSON.stringify(older, null, 2));
+    const stale = await run('apply', 'plan.json');
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/saved plan is stale: its operations for target local are not what the files and the live state call for now \(it was made by scimform 0\.0\.9, this is \d+\.\d+\.\d+\S*\)/);
+    expect(repo.writes()).toBe(0);
+
+    await writeFile(file, original.replace(/"scimformVersion": "[^"]*"/, '"scimformVersion": "0.0.9"'));
+    const applied = await run('apply', 'plan.json');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('local: converged.');
   });
 
   test('a live user changed after plan makes the saved plan stale: nothing more is written', async () => {
