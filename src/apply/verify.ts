@@ -4,7 +4,7 @@
  * error — so only the read-back says whether the target converged.
  */
 import type { Capabilities, DesiredState, DesiredUser, Email, LiveState, Policy } from '../model.js';
-import { computePlan } from '../plan/index.js';
+import { computePlan, partOfRename } from '../plan/index.js';
 import type { AttributeChange, ManualAction, MemberRef, Operation } from '../plan/types.js';
 import { plural } from '../render/format.js';
 import type { ScimReader } from '../scim/types.js';
@@ -45,8 +45,8 @@ function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, Desi
       const key = operation.userName.toLowerCase();
       if (operation.renamedFrom === undefined || !announced.has(key)) return { rest: operation };
       // The user's other changes went with the applied plan: one still here was not kept.
-      const emailsFollow = announced.get(key)!.emails === undefined;
-      const waited = (change: AttributeChange) => change.path === 'userName' || (change.path === 'emails' && emailsFollow);
+      const declaration = announced.get(key)!;
+      const waited = (change: AttributeChange) => partOfRename(change, declaration);
       const others = operation.changes.filter((change) => !waited(change));
       return {
         followUp: { ...operation, kind: 'updateUser', changes: operation.changes.filter(waited) },

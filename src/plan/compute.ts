@@ -29,7 +29,7 @@ import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, 
 import type { SourceLocation } from '../errors.js';
 import { unpackLocation } from '../config/fast-yaml.js';
 import { fingerprintOf } from './fingerprint.js';
-import { diffUser, sameUserName } from './normalise.js';
+import { diffUser, partOfRename, sameUserName } from './normalise.js';
 import {
   createGroupRequest,
   createChanges,
@@ -387,7 +387,7 @@ function planUsers(
       if (holders.length > 0) {
         // The rename waits, and so does the email that follows it when emails are not declared
         // (the holder may still use that address).
-        changes = changes.filter((change) => change !== rename && !(change.path === 'emails' && user.emails === undefined));
+        changes = changes.filter((change) => !partOfRename(change, user));
         // An unclaimed holder is left alone: which of the two accounts is right is for a person to say.
         for (const other of holders) if (claimer[other] === undefined) untouchable.add(liveUsers[other]!.id);
         held(`user ${user.userName}: rename from ${match.userName}`, user, holders, match);

@@ -70,6 +70,14 @@ function hasValue(value: unknown): boolean {
 }
 
 /**
+ * Whether `change` is part of a rename of `desired`: the userName itself, or the email that follows
+ * it when emails are not declared (the only emails change `diffUser` makes for such a user).
+ */
+export function partOfRename(change: AttributeChange, desired: DesiredUser): boolean {
+  return change.path === 'userName' || (change.path === 'emails' && desired.emails === undefined);
+}
+
+/**
  * The attribute changes that make `live` match `desired`, one per path, in `USER_PATHS` order.
  * `new` absent means "remove". An empty list means the user has converged.
  */
