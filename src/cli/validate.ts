@@ -35,7 +35,10 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
   const located = issues.map((issue) => ({ ...issue, file: relative(ctx.cwd, resolve(configDir, issue.file)).split(sep).join('/') }));
 
   if (ctx.env.GITHUB_ACTIONS === 'true') {
-    for (const issue of located) ctx.out(annotation(issue, issue.file));
+    // The runner reads workflow commands from both streams: with JSON on stdout they go to
+    // stderr, so what a step captures from stdout stays one JSON document.
+    const emit = options.format === 'json' ? ctx.warn : ctx.out;
+    for (const issue of located) emit(annotation(issue, issue.file));
   }
 
   if (options.format === 'json') {

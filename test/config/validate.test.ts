@@ -340,6 +340,14 @@ describe('inside GitHub Actions', () => {
     ]);
   });
 
+  test('with --format json the annotations go to stderr, so stdout is one JSON document', async () => {
+    const dir = await repository({ identities: ['wrong-type-active.yaml'] });
+    const { code, stdout, stderr } = await runCli(['validate', '--format', 'json'], { GITHUB_ACTIONS: 'true' }, dir);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ valid: false, errors: [{ file: 'identities/wrong-type-active.yaml', line: 3, column: 13 }] });
+    expect(stderr).toContain('::error file=identities/wrong-type-active.yaml,line=3,col=13::`active` must be true or false (got `yes`)');
+  });
+
   test('paths in annotations are relative to where scimform runs, not to the config folder', async () => {
     const dir = await repository({ identities: ['bad-email.yaml'] });
     const { stdout } = await runCli(['validate', '--config', join(dir, 'scimform.yaml')], { GITHUB_ACTIONS: 'true' }, join(dir, '..'));
