@@ -4,6 +4,7 @@
  * renderer for a diff block in a pull-request comment.
  */
 import type { AttributeChange, MemberRef, Operation, TargetPlan } from '../plan/types.js';
+import { MAX_REMOVALS_FLOOR } from '../plan/guards.js';
 import { displayWidth, formatCount, formatDuration, formatProvenance, formatValue, plural, safeText, shortId } from './format.js';
 import { type Palette, plainPalette } from './style.js';
 
@@ -190,11 +191,15 @@ export function summaryLine(plan: TargetPlan): string {
   return `Plan: ${formatCount(create)} to create, ${formatCount(update)} to update, ${formatCount(deactivate)} to deactivate, ${formatCount(deletions)} to delete, ${formatCount(manual)} manual.`;
 }
 
-/** `Removals: 1 of 1,204 live users (limit 25%).`; absent when nothing is removed. */
+/**
+ * `Removals: 1 of 1,204 live users (limit 25%).`; absent when nothing is removed. Below the floor
+ * the limit is not checked, and the line says so rather than suggest it was.
+ */
 export function removalsLine(plan: TargetPlan): string | undefined {
   const { removals, liveUsersInScope, limit } = plan.plan.removals;
   if (removals === 0) return undefined;
-  return `Removals: ${formatCount(removals)} of ${plural(liveUsersInScope, 'live user')} (limit ${safeText(limit.text)}).`;
+  const floor = liveUsersInScope < MAX_REMOVALS_FLOOR ? `, checked from ${MAX_REMOVALS_FLOOR} live users in scope` : '';
+  return `Removals: ${formatCount(removals)} of ${plural(liveUsersInScope, 'live user')} (limit ${safeText(limit.text)}${floor}).`;
 }
 
 /** `Note: user x is protected: left alone`, for things a reviewer should know that are not operations. */

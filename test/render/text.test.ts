@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Operation, SavedPlan, TargetPlan } from '../../src/plan/types.js';
 import { formatProvenance, formatValue, renderJson, renderMarkdown, renderPlan, renderText, shortId, summaryLine } from '../../src/render/index.js';
-import { PROVENANCE_COLUMN } from '../../src/render/blocks.js';
+import { PROVENANCE_COLUMN, removalsLine } from '../../src/render/blocks.js';
 import { formatCount } from '../../src/render/format.js';
 import { createUser, emptyPlan, genericPlan, largePlan, lightstepPlan, summarize } from './fixtures.js';
 
@@ -36,6 +36,26 @@ describe('summaryLine', () => {
     ['thousands', largePlan('big', 5000), 'Plan: 2,500 to create, 2,500 to update, 0 to deactivate, 0 to delete, 0 manual.'],
   ])('%s', (_name, plan, expected) => {
     expect(summaryLine(plan)).toBe(expected);
+  });
+});
+
+describe('removalsLine', () => {
+  const withRemovals = (removals: number, liveUsersInScope: number): TargetPlan => {
+    const plan = lightstepPlan();
+    return { ...plan, plan: { ...plan.plan, removals: { ...plan.plan.removals, removals, liveUsersInScope } } };
+  };
+
+  test('states the limit it was checked against', () => {
+    expect(removalsLine(withRemovals(1, 1204))).toBe('Removals: 1 of 1,204 live users (limit 25%).');
+    expect(removalsLine(withRemovals(3, 10))).toBe('Removals: 3 of 10 live users (limit 25%).');
+  });
+
+  test('below 10 live users in scope it says the limit was not checked, not that it was', () => {
+    expect(removalsLine(withRemovals(3, 9))).toBe('Removals: 3 of 9 live users (limit 25%, checked from 10 live users in scope).');
+  });
+
+  test('is absent when nothing is removed', () => {
+    expect(removalsLine(withRemovals(0, 9))).toBeUndefined();
   });
 });
 
