@@ -44,10 +44,13 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
     ctx.note(`Saved the plan to ${opts.out}; apply it with: scimform apply ${opts.out}`);
   }
   reportFailures(ctx, result.failures);
-  // The plan shows each refusal in context (stdout); stderr still says the run failed, and why.
+  // The plan shows each refusal in context (stdout, which CI may send to a file); stderr still
+  // says the run failed, and why, so a job log has the reason too.
   for (const plan of result.plans) {
     const count = plan.violations.length;
-    if (count > 0) ctx.warn(`error: target ${plan.target.name}: ${count === 1 ? 'a guard refuses' : `${count} guards refuse`} this plan (see Error: above); apply would write nothing.`);
+    if (count === 0) continue;
+    ctx.warn(`error: target ${plan.target.name}: ${count === 1 ? 'a guard refuses' : `${count} guards refuse`} this plan; apply would write nothing:`);
+    for (const violation of plan.violations) ctx.warn(`  ${violation.message}`);
   }
   return planExitCode(result, opts.detailedExitcode === true);
 }

@@ -208,7 +208,7 @@ describe('guards and errors', () => {
     const planned = await run('plan');
     expect(planned.code).toBe(1);
     expect(planned.stdout).toContain('--allow-mass-removal');
-    expect(planned.stderr).toContain('error: target local: a guard refuses this plan');
+    expect(planned.stderr).toContain('error: target local: a guard refuses this plan; apply would write nothing:\n  refusing to plan from an empty desired state');
     const applied = await run('apply', '--auto-approve');
     expect(applied.code).toBe(1);
     expect(applied.stderr).toContain('--allow-mass-removal');
