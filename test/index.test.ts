@@ -43,3 +43,14 @@ test('load → fetch → computePlan → checkGuards → applyPlan → re-plan i
     await client.close();
   }
 });
+
+test('examples/library/plan-and-apply.ts, importing the package by its name, plans, applies and converges', async () => {
+  const { planAndApply } = await import('../examples/library/plan-and-apply.js');
+  let output = '';
+  const converged = await planAndApply(path.join(repo.dir, 'scimform.yaml'), repo.env, (text) => (output += text));
+  expect(converged).toBe(true);
+  expect(output).toContain('Plan: 12 to create');
+  expect(output).toMatch(/12 created/);
+  expect(repo.emulator.requests.filter((request) => request.method === 'POST')).toHaveLength(12);
+  expect(output).not.toContain(repo.env.SCIMFORM_TOKEN);
+});
