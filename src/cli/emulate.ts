@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CliContext } from './context.js';
 import { ScimformError } from '../errors.js';
+import { isLoopbackHost } from '../config/config.js';
 import type { EmulatorFaults, EmulatorOptions } from '../emulator/index.js';
 
 function number(options: Record<string, unknown>, key: string, flag: string, check: (n: number) => boolean, expected: string): number | undefined {
@@ -74,6 +75,11 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
   const { emulator, description } = started;
   ctx.out(emulator.url);
   ctx.note(`SCIM emulator: ${description}${settings.dataFile ? `, data in ${settings.dataFile}` : ''}. Stop with Ctrl-C.`);
+  if (!isLoopbackHost(settings.host ?? '127.0.0.1')) {
+    ctx.warn(
+      `warning: the emulator listens on ${settings.host}, not on loopback: other machines can reach it${settings.token === undefined ? ', and it checks no token (set SCIMFORM_EMULATOR_TOKEN to require one)' : ''}.`,
+    );
+  }
   if (!ctx.signal.aborted) await new Promise<void>((done) => ctx.signal.addEventListener('abort', () => done(), { once: true }));
   await emulator.close();
   ctx.note('SCIM emulator stopped.');

@@ -94,7 +94,13 @@ function buildPolicy(document: PolicyDocument, file: YamlFile): Policy {
   return policy;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1']);
+
+/** Whether a host name or address (IPv6 with or without brackets) is this machine's loopback. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return LOOPBACK_HOSTS.has(name) || name.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(name);
+}
 
 /** https only: a bearer token must not cross the network in clear. http is fine for an emulator on loopback. */
 export function checkUrl(url: string): string | undefined {
@@ -108,8 +114,7 @@ export function checkUrl(url: string): string | undefined {
   if (parsed.search !== '' || parsed.hash !== '') return '`url` must be the base URL of the SCIM API, without a query or fragment';
   if (parsed.protocol === 'https:') return undefined;
   if (parsed.protocol === 'http:') {
-    const host = parsed.hostname.toLowerCase();
-    if (LOOPBACK_HOSTS.has(host) || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host)) return undefined;
+    if (isLoopbackHost(parsed.hostname)) return undefined;
     return `\`url\` must use https: http is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]), not ${show(parsed.hostname)}, because the bearer token would travel in clear`;
   }
   return `\`url\` must be an https URL, not ${show(parsed.protocol.replace(/:$/, ''))}`;

@@ -121,4 +121,19 @@ describe('scimform emulate', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  test.skipIf(!existsSync(bin)).each([
+    ['and checks no token', {}, 'other machines can reach it, and it checks no token (set SCIMFORM_EMULATOR_TOKEN to require one).'],
+    ['with a token', { SCIMFORM_EMULATOR_TOKEN: 'emulator-token-1234' }, 'other machines can reach it.'],
+  ])('listening beyond loopback %s, it warns', async (_name, env, expected) => {
+    const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', '--host', '0.0.0.0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const warning = await waitFor(() => err.split('\n').find((line) => line.startsWith('warning:')));
+    expect(warning).toBe(`warning: the emulator listens on 0.0.0.0, not on loopback: ${expected}`);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).not.toContain('emulator-token-1234');
+  });
 });
