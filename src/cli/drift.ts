@@ -14,15 +14,17 @@ function failureText(error: unknown): string {
 }
 
 function planLine(plan: TargetPlan): string {
-  if (!hasChanges(plan)) return `${plan.target.name}: in sync`;
-  // A refused guard is still drift to report (the check worked); the line says apply would refuse it.
-  const refused = plan.violations.length > 0 ? ` Apply would be refused: ${plan.violations.map((violation) => violation.message).join('; ')}` : '';
-  return `${plan.target.name}: drift: ${summaryLine(plan)}${refused}`;
+  // A plan a guard refuses is never "in sync", even with no operations (an emptied desired state
+  // under `unmanagedUsers: ignore` plans nothing): the files need a person's attention.
+  if (plan.violations.length > 0) {
+    return `${plan.target.name}: refused: ${plan.violations.map((violation) => violation.message).join('; ')} (${summaryLine(plan)})`;
+  }
+  return hasChanges(plan) ? `${plan.target.name}: drift: ${summaryLine(plan)}` : `${plan.target.name}: in sync`;
 }
 
 /**
  * One line per selected target, in the order they were selected: `NAME: in sync`,
- * `NAME: drift: Plan: …`, `NAME: failed: …`, or `NAME: not checked (interrupted)`.
+ * `NAME: drift: Plan: …`, `NAME: refused: …`, `NAME: failed: …`, or `NAME: not checked (interrupted)`.
  */
 export function driftLines(names: readonly string[], result: Pick<PlanningResult, 'plans' | 'failures'>): string[] {
   return names.map((name) => {
@@ -33,9 +35,13 @@ export function driftLines(names: readonly string[], result: Pick<PlanningResult
   });
 }
 
-/** 1 when any target could not be checked; else 2 when any drifted (manual items count, SPEC §4); else 0. */
+/**
+ * 1 when any target could not be checked or a guard refuses its plan (as `plan --detailed-exitcode`,
+ * SPEC §3); else 2 when any drifted (manual items count, SPEC §4); else 0.
+ */
 export function driftExitCode(names: readonly string[], result: Pick<PlanningResult, 'plans' | 'failures'>): number {
   if (result.failures.length > 0 || result.plans.length < names.length) return 1;
+  if (result.plans.some((plan) => plan.violations.length > 0)) return 1;
   return result.plans.some(hasChanges) ? 2 : 0;
 }
 

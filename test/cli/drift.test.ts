@@ -101,11 +101,18 @@ describe('driftLines and driftExitCode', () => {
     ],
     ['a target not reached before an interruption', [plan('a', 0)], [], ['a: in sync', 'b: not checked (interrupted)'], 1],
     [
-      'a refused guard is drift, and says apply would refuse it',
+      'a refused guard fails the check, as plan --detailed-exitcode does, and says why',
       [plan('a', 1, ['removals over the limit']), plan('b', 0)],
       [],
-      ['a: drift: Plan: 1 to create, 0 to update, 0 to deactivate, 0 to delete, 0 manual. Apply would be refused: removals over the limit', 'b: in sync'],
-      2,
+      ['a: refused: removals over the limit (Plan: 1 to create, 0 to update, 0 to deactivate, 0 to delete, 0 manual.)', 'b: in sync'],
+      1,
+    ],
+    [
+      'a refused plan with no operations is not in sync',
+      [plan('a', 0, ['refusing to plan from an empty desired state']), plan('b', 0)],
+      [],
+      ['a: refused: refusing to plan from an empty desired state (No changes. a matches the files.)', 'b: in sync'],
+      1,
     ],
   ])('%s', (_name, plans, failures, lines, code) => {
     const result = { plans, failures };
