@@ -57,7 +57,16 @@ async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: bo
   // First the files: a plan made from other files (another commit, another repository) is stale, whatever its targets.
   assertDigestMatches(saved, desired.files);
   const selected = ctx.target.length > 0 ? saved.targets.filter((plan) => ctx.target.includes(plan.target.name)) : saved.targets;
-  const unknown = ctx.target.filter((name) => !saved.targets.some((plan) => plan.target.name === name));
+  // A target whose planning failed has no operations in the file: it is reported as failed (the
+  // plan run exited 1 for it), so applying the others never passes for applying everything.
+  const unplanned = (saved.failedTargets ?? []).filter(({ name }) => ctx.target.length === 0 || ctx.target.includes(name));
+  const missing: TargetFailure[] = unplanned.map(({ name, message }) => ({
+    target: name,
+    error: new ScimformError(`not in the saved plan: its plan failed (${message}), so nothing is applied to it`, {
+      hint: 'Plan again once the target can be read, and apply that plan.',
+    }),
+  }));
+  const unknown = ctx.target.filter((name) => !saved.targets.some((plan) => plan.target.name === name) && !unplanned.some((failed) => failed.name === name));
   if (unknown.length > 0) {
     throw new ScimformError(`the saved plan has no target named ${unknown.join(', ')}`, {
       hint: `It holds: ${saved.targets.map((plan) => plan.target.name).join(', ')}.`,
@@ -91,7 +100,7 @@ async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: bo
     }
     assertGuards([fresh], { allowMassRemoval });
   }
-  return { config, desired, plans: selected, targets, clientFor };
+  return { input: { config, desired, plans: selected, targets, clientFor }, missing };
 }
 
 async function applyTargets(
@@ -139,7 +148,7 @@ async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: strin
   let input: Parameters<typeof applyTargets>[1];
   let planningFailures: TargetFailure[] = [];
   if (planFile) {
-    input = await loadSavedPlan(ctx, planFile, allowMassRemoval, clients);
+    ({ input, missing: planningFailures } = await loadSavedPlan(ctx, planFile, allowMassRemoval, clients));
     ctx.note(`Saved plan ${planFile} still matches the files and the live state.`);
     ctx.stdout.write(renderText(input.plans, { color: ctx.color, notes: !ctx.quiet }));
   } else {

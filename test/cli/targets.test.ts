@@ -66,6 +66,20 @@ describe('two targets, one of them down', () => {
     expect(JSON.parse(await repo.read('plan.json'))).toEqual(document);
   }, DOWN_TIMEOUT);
 
+  test('apply of a saved plan that a failed target is missing from applies the rest, names it, and exits 1', async () => {
+    const repo = await twoTargetsOneDown();
+    expect((await repo.run('plan', '--out', 'plan.json')).code).toBe(1);
+    const result = await repo.run('apply', 'plan.json');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('up: converged.');
+    expect(result.stderr).toMatch(/^target down failed:\nerror: not in the saved plan: its plan failed \(could not connect to http:\/\/127\.0\.0\.1:\d+/m);
+    expect(result.stderr).toContain('Plan again once the target can be read, and apply that plan.');
+
+    const selected = await repo.run('apply', 'plan.json', '--target', 'down');
+    expect(selected.code).toBe(1);
+    expect(selected.stderr).toContain('error: not in the saved plan: its plan failed');
+  }, DOWN_TIMEOUT);
+
   test('apply still applies the reachable target, converges it, and exits 1', async () => {
     const repo = await twoTargetsOneDown();
     const result = await repo.run('apply', '--auto-approve');
