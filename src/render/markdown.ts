@@ -3,7 +3,8 @@
  * sight, and per target the text plan in a collapsed `diff` block. The whole comment is kept under
  * GitHub's 65,536-character limit by cutting operations fairly across targets.
  */
-import type { TargetPlan } from '../plan/types.js';
+import type { Operation, TargetPlan } from '../plan/types.js';
+import { summarise } from '../plan/compute.js';
 import {
   blockFor,
   blockHeadLines,
@@ -56,19 +57,58 @@ interface TargetSection {
   plan: TargetPlan;
   /** One string per operation, each line ending with `\n`. */
   blocks: string[];
+  /** Operation indexes in the order a cut comment keeps them (see `reviewRank`). */
+  keep: number[];
   /** A code fence longer than any backtick run in the content, so a name can't close it. */
   fence: string;
 }
 
-function sectionOf(plan: TargetPlan): TargetSection {
-  const blocks = plan.plan.operations.map((operation) => `${blockDiffLines(blockFor(operation)).join('\n')}\n`);
-  let longest = 2;
-  for (const block of blocks) for (const run of block.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
-  return { plan, blocks, fence: '`'.repeat(longest + 1) };
+/**
+ * What a reviewer must see first when the comment is cut: what takes access away, then what a
+ * person must do, then changes, then additions. Plan order puts removals last (apply order), so
+ * cutting in plan order would hide exactly those.
+ */
+function reviewRank(operation: Operation): number {
+  switch (operation.kind) {
+    case 'deleteUser':
+    case 'deleteGroup':
+    case 'deactivateUser':
+      return 0;
+    case 'updateGroupMembers':
+      return operation.remove.length > 0 ? 0 : 2;
+    case 'manual':
+      return 1;
+    case 'updateUser':
+    case 'reactivateUser':
+      return 2;
+    case 'createUser':
+    case 'createGroup':
+      return 3;
+  }
 }
 
-function truncationNote(hidden: number): string {
-  return `… ${plural(hidden, 'more operation')} not shown; the full plan is in the saved plan artifact`;
+function sectionOf(plan: TargetPlan): TargetSection {
+  const { operations } = plan.plan;
+  const blocks = operations.map((operation) => `${blockDiffLines(blockFor(operation)).join('\n')}\n`);
+  const ranks = operations.map(reviewRank);
+  const keep = operations.map((_, index) => index).sort((a, b) => ranks[a]! - ranks[b]! || a - b);
+  let longest = 2;
+  for (const block of blocks) for (const run of block.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  return { plan, blocks, keep, fence: '`'.repeat(longest + 1) };
+}
+
+/** `… 1,726 more operations not shown (1,721 to create, 5 to update); …`: what was cut, by kind. */
+function truncationNote(hidden: readonly Operation[]): string {
+  const { create, update, deactivate, delete: deletions, manual } = summarise(hidden);
+  const kinds = [
+    [create, 'to create'],
+    [update, 'to update'],
+    [deactivate, 'to deactivate'],
+    [deletions, 'to delete'],
+    [manual, 'manual'],
+  ] as const;
+  const counted = kinds.filter(([count]) => count > 0).map(([count, label]) => `${formatCount(count)} ${label}`);
+  return `… ${plural(hidden.length, 'more operation')} not shown (${counted.join(', ')}); the full plan is in the saved plan artifact`;
 }
 
 function summaryTable(plans: TargetPlan[]): string {
@@ -114,8 +154,10 @@ function targetSection(section: TargetSection, shown: number): string {
   const total = section.blocks.length;
   const changes = plural(changeCount(plan), 'change');
   const title = shown < total ? `${name}: ${changes} (${formatCount(shown)} shown)` : `${name}: ${changes}`;
-  let body = `${targetHeader(plan).join('\n')}\n\n${section.blocks.slice(0, shown).join('')}`;
-  if (shown < total) body += `${truncationNote(total - shown)}\n`;
+  // The operations kept are shown in plan order, so the comment reads like the full plan with gaps.
+  const kept = new Set(section.keep.slice(0, shown));
+  let body = `${targetHeader(plan).join('\n')}\n\n${section.blocks.filter((_, index) => kept.has(index)).join('')}`;
+  if (shown < total) body += `${truncationNote(plan.plan.operations.filter((_, index) => !kept.has(index)))}\n`;
   body += `\n${summaryLine(plan)}`;
   const removals = removalsLine(plan);
   if (removals !== undefined) body += `\n${removals}`;
@@ -151,7 +193,7 @@ function assemble(plans: TargetPlan[], sections: TargetSection[], shown: number[
 }
 
 /**
- * How many leading operations of each target fit in `budget` characters. Fair by water-filling:
+ * How many operations of each target, in `keep` order, fit in `budget` characters. Fair by water-filling:
  * targets are visited smallest first, each may use an equal share of what is left, and what a
  * small target does not use goes to the larger ones.
  */
@@ -165,7 +207,8 @@ function allocate(sections: TargetSection[], budget: number): number[] {
     const share = Math.floor(remaining / (order.length - position));
     let used = 0;
     let count = 0;
-    for (const block of section.blocks) {
+    for (const index of section.keep) {
+      const block = section.blocks[index]!;
       if (used + block.length > share) break;
       used += block.length;
       count += 1;

@@ -121,19 +121,40 @@ describe('renderMarkdown', () => {
 });
 
 describe('renderMarkdown within the comment limit', () => {
-  const note = (hidden: number) =>
-    `… ${hidden.toLocaleString('en-US')} more ${hidden === 1 ? 'operation' : 'operations'} not shown; the full plan is in the saved plan artifact`;
+  const count = (n: number) => n.toLocaleString('en-US');
+  /** The note for what `largePlan(size)` (creates and updates, alternating) lost in `text`. */
+  const noteFor = (size: number, text: string) => {
+    const create = Math.ceil(size / 2) - text.split('\n').filter((line) => line.startsWith('+   user ')).length;
+    const update = Math.floor(size / 2) - text.split('\n').filter((line) => line.startsWith('~   user ')).length;
+    const kinds = [create > 0 ? `${count(create)} to create` : '', update > 0 ? `${count(update)} to update` : ''].filter(Boolean).join(', ');
+    const hidden = create + update;
+    return `… ${count(hidden)} more ${hidden === 1 ? 'operation' : 'operations'} not shown (${kinds}); the full plan is in the saved plan artifact`;
+  };
 
-  test('5,000 changes fit under 65,536 characters and say exactly what was cut', () => {
+  test('5,000 changes fit under 65,536 characters and say exactly what was cut, by kind', () => {
     const plan = largePlan('big', 5000);
     const markdown = renderMarkdown([plan]);
     expect(markdown.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     const shown = shownOperations(markdown);
     expect(shown).toBeGreaterThan(100);
-    expect(markdown).toContain(`<details><summary>big: 5,000 changes (${shown.toLocaleString('en-US')} shown)</summary>`);
-    expect(markdown).toContain(note(5000 - shown));
+    expect(markdown).toContain(`<details><summary>big: 5,000 changes (${count(shown)} shown)</summary>`);
+    expect(markdown).toContain(noteFor(5000, markdown));
     // The totals stay whole even when operations are cut.
     expect(markdown).toContain('Plan: 2,500 to create, 2,500 to update, 0 to deactivate, 0 to delete, 0 manual.');
+  });
+
+  test('a cut comment keeps every removal, however late in the plan, and shows what it keeps in plan order', () => {
+    const big = largePlan('big', 4000);
+    const template = lightstepPlan().plan.operations.find((operation) => operation.kind === 'deactivateUser')!;
+    const leavers = [1, 2, 3, 4, 5].map((n) => ({ ...template, key: `user:left${n}@example.com`, userName: `left${n}@example.com`, id: `left-${n}` }));
+    const operations = [...big.plan.operations, ...leavers];
+    const plan = { ...big, plan: { ...big.plan, operations, summary: summarize(operations) } };
+    const markdown = renderMarkdown([plan]);
+    expect(markdown.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+    for (const n of [1, 2, 3, 4, 5]) expect(markdown).toContain(`-   user left${n}@example.com`);
+    expect(markdown).toMatch(/not shown \([\d,]+ to create, [\d,]+ to update\);/);
+    // In plan order: the updates kept come before the deactivations, as apply sends them.
+    expect(markdown.indexOf('~   user ')).toBeLessThan(markdown.indexOf('-   user left1@example.com'));
   });
 
   test('a small target is shown whole next to a huge one', () => {
@@ -161,7 +182,7 @@ describe('renderMarkdown within the comment limit', () => {
           if (size === 0) return;
           const body = section(markdown, `t${index}`);
           const shown = shownOperations(body);
-          if (shown < size) expect(body).toContain(note(size - shown));
+          if (shown < size) expect(body).toContain(noteFor(size, body));
           else expect(body).not.toContain('not shown');
         });
       }),
