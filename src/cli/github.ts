@@ -169,7 +169,7 @@ function teeStdout(ctx: CliContext): { ctx: CliContext; text(): string } {
 }
 
 async function freshnessOf(ctx: CliContext, file: string | undefined, clients: ScimClient[]): Promise<{ freshness: Freshness; file?: string; saved?: SavedPlan }> {
-  const none = 'no saved plan of a merged pull request was found for this commit (the step that looks for it says why)';
+  const none = 'no saved plan of a merged pull request was found for this commit (the step "Find the reviewed plan" says why)';
   if (!file) return { freshness: { fresh: false, reason: none } };
   const saved = await readPlanIfPresent(path.resolve(ctx.cwd, file));
   if (!saved) return { freshness: { fresh: false, reason: none } };
@@ -221,7 +221,8 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
   if (checked.freshness.fresh) {
     ctx.note(`The plan reviewed on ${reviewedOn} still holds for this commit: applying it.`);
     heading = `The plan reviewed on ${reviewedOn} still holds for this commit (the files and the live state are as it saw them): it is the plan applied.`;
-  } else if (pr === undefined) {
+  } else if (pr === undefined || checked.saved === undefined) {
+    // Without a saved plan there is nothing reviewed to differ from, whether or not a pull request was found.
     ctx.warn(`Applying a fresh plan of this commit: ${checked.freshness.reason}.`);
     heading =
       `> [!WARNING]\n> **No reviewed plan to apply**: ${checked.freshness.reason}. ` +

@@ -201,6 +201,16 @@ describe('pull request → merge → schedule', () => {
     expect(repo.writes()).toBe(12);
   });
 
+  test('a merged pull request whose plan never ran is a merge with no reviewed plan, not one that differs from it', async () => {
+    merge();
+    const applied = await job('apply', 201);
+    expect(outcomes(applied)).toMatchObject({ 'Find the reviewed plan': 'success', 'Download the reviewed plan': 'skipped', Apply: 'success' });
+    expect(applied.step('Find the reviewed plan').cli?.stdout).toContain(`No reviewed plan: pull request #${PR}`);
+    expect(applied.summary).toContain('**No reviewed plan to apply**: no saved plan of a merged pull request was found for this commit (the step "Find the reviewed plan" says why)');
+    expect(applied.summary).not.toContain('differs from the plan reviewed');
+    expect(repo.writes()).toBe(12);
+  });
+
   test('an error while checking the reviewed plan stops the apply instead of falling back to a fresh plan', async () => {
     await job('plan', 101);
     merge();
