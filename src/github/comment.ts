@@ -30,6 +30,8 @@ export interface CommentInput {
 function footer(input: CommentInput): string {
   const where = input.runUrl ? `[workflow run](${input.runUrl})` : 'workflow run';
   const commit = input.sha ? ` for ${input.sha.slice(0, 7)}` : '';
+  // Without a plan there is no artifact to apply: merging as it stands applies a fresh plan.
+  if (!input.plan) return `\n---\n<sub>Checked by scimform${commit}. With no saved plan, merging applies a fresh plan of the merged commit (the guards still hold).</sub>\n`;
   return `\n---\n<sub>Planned by scimform${commit}. The saved plan is an artifact of the ${where}; merging applies it if it is still valid, else a fresh plan.</sub>\n`;
 }
 

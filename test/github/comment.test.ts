@@ -161,6 +161,9 @@ describe('buildComment', () => {
     const text = buildComment({ target: 'lightstep', plan: undefined, runUrl });
     expect(text).toContain(markerFor('lightstep'));
     expect(text).toContain('**No plan for target lightstep in this run**');
+    // No artifact to apply: the footer does not promise one.
+    expect(text).toContain('With no saved plan, merging applies a fresh plan of the merged commit (the guards still hold).');
+    expect(text).not.toContain('The saved plan is an artifact');
     expect(findSticky([comment(3, text)], markerFor('lightstep'))?.id).toBe(3);
   });
 
