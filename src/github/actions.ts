@@ -40,11 +40,13 @@ interface EventPayload {
   pull_request?: { number?: unknown; head?: { repo?: { full_name?: unknown } | null }; base?: { repo?: { full_name?: unknown } } };
 }
 
-async function readEvent(file: string | undefined): Promise<EventPayload> {
+/** The event payload; with `needed` false (--repo and --pr given) one that cannot be read is none. */
+async function readEvent(file: string | undefined, needed: boolean): Promise<EventPayload> {
   if (!file) return {};
   try {
     return JSON.parse(await readFile(file, 'utf8')) as EventPayload;
   } catch (error) {
+    if (!needed) return {};
     throw new ScimformError(`could not read the event payload ${file} named by GITHUB_EVENT_PATH`, {
       hint: 'Run this inside GitHub Actions, or pass --repo and --pr.',
       cause: error,
@@ -54,7 +56,7 @@ async function readEvent(file: string | undefined): Promise<EventPayload> {
 
 /** The Actions context of this run, flags first, then the environment, then the event payload. */
 export async function readActionsContext(env: NodeJS.ProcessEnv, overrides: ContextOverrides = {}): Promise<ActionsContext> {
-  const event = await readEvent(env.GITHUB_EVENT_PATH || undefined);
+  const event = await readEvent(env.GITHUB_EVENT_PATH || undefined, overrides.repo === undefined || overrides.pr === undefined);
   const repoText = overrides.repo ?? (env.GITHUB_REPOSITORY || undefined);
   const repository = repoText === undefined ? undefined : parseRepository(repoText, overrides.repo ? '--repo' : 'GITHUB_REPOSITORY');
   let pullRequest: number | undefined;

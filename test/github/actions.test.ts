@@ -74,6 +74,11 @@ describe('readActionsContext', () => {
     expect(error).toBeInstanceOf(ScimformError);
     expect((error as Error).message).toMatch(message);
   });
+
+  test('with --repo and --pr given, as its hint says, an event payload that cannot be read is not needed', async () => {
+    const context = await readActionsContext({ GITHUB_EVENT_PATH: '/nonexistent/event.json' }, { repo: 'acme/identities', pr: '3' });
+    expect(context).toMatchObject({ repository: { owner: 'acme', repo: 'identities' }, pullRequest: 3, fromFork: false });
+  });
 });
 
 describe('job summary, outputs and annotations', () => {
