@@ -4,7 +4,7 @@
  * file is an error (an identity file must declare `users:` and/or `groups:`).
  */
 import { createRequire } from 'node:module';
-import type { Document, Node } from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
 import type { MemberSources } from '../model.js';
 import { parseYamlFast, unpackLocation } from './fast-yaml.js';
@@ -153,7 +153,13 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
   const { doc } = full;
   if (doc.errors.length > 0) {
     return doc.errors.map((error) => {
-      const position = error.linePos?.[0] ?? full.lineCounter.linePos(error.pos[0]);
+      // yaml notices an unclosed quote only where the file ends: point at the quote that opens the string.
+      const quoted = error.code === 'MISSING_CHAR' ? unclosedQuote(full, error.pos[0]) : undefined;
+      const position = onRealLine(text, full.lineCounter.linePos(quoted?.range?.[0] ?? error.pos[0]));
+      if (quoted) {
+        const quote = quoted.type === 'QUOTE_SINGLE' ? "'" : '"';
+        return { file, line: position.line, column: position.col, path: '', message: `YAML syntax error: the string that starts here with \`${quote}\` has no closing \`${quote}\`: add one where the value ends` };
+      }
       // yaml points a duplicate-key error at the repeated key itself: name it.
       const key = error.code === 'DUPLICATE_KEY' ? (/^("[^"\n]*"|'[^'\n]*'|[^:,{}\n]+?)\s*:/.exec(text.slice(error.pos[0]))?.[1] ?? '') : '';
       return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message, key) };
@@ -163,6 +169,31 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
     return [{ file, line: 1, column: 1, path: '', message: EMPTY_FILE[kind] }];
   }
   return [];
+}
+
+/** The quoted scalar that runs on to `end`, where yaml found its closing quote missing. */
+function unclosedQuote(full: FullParse, end: number): Scalar | undefined {
+  let found: Scalar | undefined;
+  yaml().visit(full.doc, {
+    Scalar(_, node) {
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range?.[1] === end) {
+        found = node;
+        return yaml().visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * A position on a line the file has: yaml places an error found at the very end after the last
+ * line break, on a line no editor shows as part of the file; the end of the last line is meant.
+ */
+function onRealLine(text: string, position: { line: number; col: number }): { line: number; col: number } {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const lines = body.split('\n').length;
+  return position.line <= lines ? position : { line: lines, col: body.length - body.lastIndexOf('\n') };
 }
 
 /** yaml's messages end in " at line L, column C:" and a code frame; we print the location ourselves. */

@@ -17,6 +17,20 @@ interface Expected {
 /** Every bad identity fixture, checked against `fixtures/repo/scimform.yaml` (scope *@example.com, domain example.com). */
 const badIdentities: [fixture: string, expected: Expected[]][] = [
   ['syntax-unclosed-flow.yaml', [{ file: 'identities/syntax-unclosed-flow.yaml', line: 4, column: 5, path: '', message: 'YAML syntax error: flow sequence in block collection must be sufficiently indented and end with a ]' }]],
+  // A quoted string left open runs to the end of the file; the error is where it starts.
+  [
+    'syntax-unclosed-quote.yaml',
+    [{ file: 'identities/syntax-unclosed-quote.yaml', line: 3, column: 18, path: '', message: 'YAML syntax error: the string that starts here with `"` has no closing `"`: add one where the value ends' }],
+  ],
+  [
+    'syntax-unclosed-quote-at-end.yaml',
+    [{ file: 'identities/syntax-unclosed-quote-at-end.yaml', line: 3, column: 18, path: '', message: "YAML syntax error: the string that starts here with `'` has no closing `'`: add one where the value ends" }],
+  ],
+  // An error yaml finds only at the end of the file is placed at the end of its last line, not on the line after it.
+  [
+    'syntax-unclosed-flow-at-end.yaml',
+    [{ file: 'identities/syntax-unclosed-flow-at-end.yaml', line: 3, column: 25, path: '', message: 'YAML syntax error: flow map in block collection must be sufficiently indented and end with a }' }],
+  ],
   ['syntax-bad-indentation.yaml', [{ file: 'identities/syntax-bad-indentation.yaml', line: 5, column: 1, path: '', message: 'YAML syntax error: all mapping items must start at the same column' }]],
   ['tab-indentation.yaml', [{ file: 'identities/tab-indentation.yaml', line: 2, column: 1, path: '', message: 'YAML syntax error: tabs are not allowed as indentation' }]],
   ['duplicate-key.yaml', [{ file: 'identities/duplicate-key.yaml', line: 4, column: 5, path: '', message: 'duplicate key `displayName`: each key may appear only once in a mapping' }]],
