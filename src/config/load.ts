@@ -38,9 +38,47 @@ async function readSource(absolute: string, path: string): Promise<SourceFile | 
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return whole(path, 'the file is not valid UTF-8 text');
+    return invalidUtf8(path, bytes);
   }
   return { path, sha256: createHash('sha256').update(bytes).digest('hex'), text };
+}
+
+/** Whether `bytes` decode as UTF-8; with `more`, a character cut off at the end is taken as one that continues. */
+function decodes(bytes: Uint8Array, more: boolean): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: more });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where the first byte sequence that is not UTF-8 starts, as a line and column an editor shows. */
+function invalidUtf8(path: string, bytes: Uint8Array): ValidationIssue {
+  // The decoder is the judge: the longest prefix it reads without complaint (a prefix of a valid
+  // prefix is valid, so a binary search finds it), less the start of a character it still waits on.
+  let good = 0;
+  let bad = bytes.length + 1;
+  while (bad - good > 1) {
+    const middle = (good + bad) >>> 1;
+    if (decodes(bytes.subarray(0, middle), true)) good = middle;
+    else bad = middle;
+  }
+  let start = good;
+  while (start > 0 && !decodes(bytes.subarray(0, start), false)) start--;
+  // (A negative `fromIndex` would count from the end.)
+  const lineStart = start === 0 ? 0 : bytes.lastIndexOf(0x0a, start - 1) + 1;
+  let line = 1;
+  for (let i = 0; i < lineStart; i++) if (bytes[i] === 0x0a) line++;
+  const column = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, start)).length + 1;
+  const byte = bytes[start]!.toString(16).padStart(2, '0');
+  return {
+    file: path,
+    line,
+    column,
+    path: '',
+    message: `the file is not valid UTF-8 text: the character here (byte 0x${byte}) is not UTF-8; save the file with the UTF-8 encoding (files saved as Latin-1 or Windows-1252 have such bytes)`,
+  };
 }
 
 export interface ConfigStage {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ScimformError, ValidationError } from '../../src/errors.js';
@@ -196,6 +196,19 @@ describe('validateRepository', () => {
     const report = await validateRepository('scimform.yaml', { cwd: dir });
     expect(report.issues).toEqual([]);
     expect(report.desired?.files.map((f) => f.path)).toEqual(['identities/base.yaml', 'scimform.yaml']);
+  });
+
+  const utf8 = (text: string) => [...Buffer.from(text, 'utf8')];
+  test.each([
+    ['in the first byte', [0xff, ...utf8('users: []\n')], '1:1 byte 0xff'],
+    ['after a byte-order mark, which is no column', [0xef, 0xbb, 0xbf, ...utf8('users: '), 0x80, 0x0a], '1:8 byte 0x80'],
+    ['after characters of several bytes, counted as an editor counts them', [...utf8('users: []\n# 😀é'), 0xe2, 0x82, 0x41, 0x0a], '2:6 byte 0xe2'],
+    ['a character cut off at the end of the file', [...utf8('users: []\n# é'), 0xc3], '2:4 byte 0xc3'],
+  ])('a file that is not UTF-8 is reported at the first byte that is not: %s', async (_name, bytes, expected) => {
+    const dir = await repository({});
+    await writeFile(join(dir, 'identities', 'latin1.yaml'), Buffer.from(bytes));
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(report.issues.map((i) => `${i.line}:${i.column} ${/byte 0x[0-9a-f]{2}/.exec(i.message)?.[0]}`)).toEqual([expected]);
   });
 
   test('returns the config and desired state when everything is valid', async () => {

@@ -33,6 +33,19 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
   ],
   ['syntax-bad-indentation.yaml', [{ file: 'identities/syntax-bad-indentation.yaml', line: 5, column: 1, path: '', message: 'YAML syntax error: all mapping items must start at the same column' }]],
   ['tab-indentation.yaml', [{ file: 'identities/tab-indentation.yaml', line: 2, column: 1, path: '', message: 'YAML syntax error: tabs are not allowed as indentation' }]],
+  // Written as Latin-1: the é is the one byte 0xe9.
+  [
+    'not-utf8.yaml',
+    [
+      {
+        file: 'identities/not-utf8.yaml',
+        line: 3,
+        column: 21,
+        path: '',
+        message: 'the file is not valid UTF-8 text: the character here (byte 0xe9) is not UTF-8; save the file with the UTF-8 encoding (files saved as Latin-1 or Windows-1252 have such bytes)',
+      },
+    ],
+  ],
   ['duplicate-key.yaml', [{ file: 'identities/duplicate-key.yaml', line: 4, column: 5, path: '', message: 'duplicate key `displayName`: each key may appear only once in a mapping' }]],
   ['empty.yaml', [{ file: 'identities/empty.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
   ['comments-only.yaml', [{ file: 'identities/comments-only.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
