@@ -160,6 +160,7 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
         const quote = quoted.type === 'QUOTE_SINGLE' ? "'" : '"';
         return { file, line: position.line, column: position.col, path: '', message: `YAML syntax error: the string that starts here with \`${quote}\` has no closing \`${quote}\`: add one where the value ends` };
       }
+      if (error.code === 'MULTIPLE_DOCS') return { file, line: position.line, column: position.col, path: '', message: secondDocument(text.startsWith('---', error.pos[0]), kind) };
       // yaml points a duplicate-key error at the repeated key itself: name it.
       const key = error.code === 'DUPLICATE_KEY' ? (/^("[^"\n]*"|'[^'\n]*'|[^:,{}\n]+?)\s*:/.exec(text.slice(error.pos[0]))?.[1] ?? '') : '';
       return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message, key) };
@@ -169,6 +170,15 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
     return [{ file, line: 1, column: 1, path: '', message: EMPTY_FILE[kind] }];
   }
   return [];
+}
+
+/** yaml points at where the second document starts: its `---`, or its first line after a `...`. */
+function secondDocument(marker: boolean, kind: 'config' | 'identities'): string {
+  const what = kind === 'config' ? 'the configuration file holds' : 'an identity file holds';
+  const rest = kind === 'config' ? 'merge the two into one' : 'merge the two into one (one `users:` list and one `groups:` list), or move the second to a file of its own';
+  return marker
+    ? `${what} one YAML document, and this \`---\` starts a second: remove it and ${rest}`
+    : `${what} one YAML document, and a second starts here, after a \`...\`: remove the \`...\` and ${rest}`;
 }
 
 /** The quoted scalar that runs on to `end`, where yaml found its closing quote missing. */

@@ -46,6 +46,18 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
       },
     ],
   ],
+  [
+    'two-documents.yaml',
+    [
+      {
+        file: 'identities/two-documents.yaml',
+        line: 3,
+        column: 1,
+        path: '',
+        message: 'an identity file holds one YAML document, and this `---` starts a second: remove it and merge the two into one (one `users:` list and one `groups:` list), or move the second to a file of its own',
+      },
+    ],
+  ],
   ['duplicate-key.yaml', [{ file: 'identities/duplicate-key.yaml', line: 4, column: 5, path: '', message: 'duplicate key `displayName`: each key may appear only once in a mapping' }]],
   ['empty.yaml', [{ file: 'identities/empty.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
   ['comments-only.yaml', [{ file: 'identities/comments-only.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
@@ -197,6 +209,11 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
     ],
   ],
   ['empty.yaml', [{ file: 'scimform.yaml', line: 1, column: 1, path: '', message: 'the configuration file is empty: it needs `version: 1`, `desired:` and `targets:` (see examples/basic/scimform.yaml)' }]],
+  // A document ended by `...` and followed by another: the second starts on the line after the marker.
+  [
+    'two-documents.yaml',
+    [{ file: 'scimform.yaml', line: 5, column: 1, path: '', message: 'the configuration file holds one YAML document, and a second starts here, after a `...`: remove the `...` and merge the two into one' }],
+  ],
   ['wrong-version.yaml', [{ file: 'scimform.yaml', line: 1, column: 10, path: '/version', message: '`version` must be 1' }]],
   ['bad-max-removals.yaml', [{ file: 'scimform.yaml', line: 8, column: 16, path: '/policy/maxRemovals', message: '`maxRemovals` must be a count such as "20" or a percentage such as "25%" (got `lots`)' }]],
   ['bad-scope-glob.yaml', [{ file: 'scimform.yaml', line: 8, column: 10, path: '/policy/scope', message: '`scope` is not a valid glob: Missing closing: "]" - use "\\\\]" to match literal characters' }]],
