@@ -28,5 +28,13 @@ export function resolveToken(target: TargetConfig, env: NodeJS.ProcessEnv): stri
       hint: `Set ${target.tokenEnv} to the token alone, on one line.`,
     });
   }
+  // Only ASCII goes in a header (RFC 9110 §5.5; an RFC 6750 bearer token is ASCII anyway): typographic
+  // quotes, a non-breaking or zero-width space come with a copy-and-paste. Neither the character nor
+  // its place is named, as both would tell something of the token.
+  if (/[^\x20-\x7e]/.test(token)) {
+    throw new ScimformError(`environment variable ${target.tokenEnv} holds a token with characters that cannot be sent in an HTTP header (target ${target.name})`, {
+      hint: `A token is plain ASCII; typographic quotes or a zero-width or non-breaking space often come with a copy-and-paste. Paste the token into ${target.tokenEnv} again, as plain text.`,
+    });
+  }
   return token;
 }

@@ -227,6 +227,17 @@ describe('guards and errors', () => {
     expect(repo.writes()).toBe(0);
   });
 
+  test.each([['plan'], ['apply', '--auto-approve'], ['drift']])('%s with a pasted token an HTTP header cannot carry: one clear error naming the variable, never the token', async (...command) => {
+    const token = '\u201cs3cr3tTOKEN\u20ac\u200b\u201d';
+    const failed = await runCli(command, { SCIMFORM_TOKEN: token }, repo.dir);
+    seen.push(failed.stdout, failed.stderr);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('error: environment variable SCIMFORM_TOKEN holds a token with characters that cannot be sent in an HTTP header (target local)');
+    expect(failed.stderr).toContain('Paste the token into SCIMFORM_TOKEN again, as plain text.');
+    expect(failed.stdout + failed.stderr).not.toMatch(/s3cr3t|internal error|bug/);
+    expect(repo.emulator.requests).toEqual([]);
+  });
+
   test.each([
     ['a target that is down', async () => repo.emulator.close()],
     ['a token the server rejects', async () => undefined],

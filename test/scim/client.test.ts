@@ -545,6 +545,27 @@ describe('resolveToken', () => {
     expect(resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: ` ${TOKEN}\n` })).toBe(TOKEN);
   });
 
+  test.each([
+    ['a euro sign', 'zq9s3cr3t\u20ac'],
+    ['a zero-width space', 'zq9s3\u200bcr3t'],
+    ['typographic quotes', '\u201czq9s3cr3t\u201d'],
+    ['a non-breaking space inside', 'zq9s3\u00a0cr3t'],
+    ['a Latin-1 letter', 'zq9s3cr\u00f6t'],
+  ])('a token with %s, which an HTTP header cannot carry, is refused without being shown', (_name, token) => {
+    const error = (() => {
+      try {
+        resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: token });
+      } catch (e) {
+        return e as ScimformError;
+      }
+      throw new Error('expected a failure');
+    })();
+    expect(error).toBeInstanceOf(ScimformError);
+    expect(error.message).toBe('environment variable LIGHTSTEP_SCIM_TOKEN holds a token with characters that cannot be sent in an HTTP header (target lightstep)');
+    expect(error.hint).toContain('Paste the token into LIGHTSTEP_SCIM_TOKEN again');
+    expect(`${error.message} ${error.hint}`).not.toMatch(/zq9|s3|cr3t/);
+  });
+
   test('a token with a control character inside is refused without being shown', () => {
     expect(() => resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: 'abc\u0007def' })).toThrow(/control characters/);
     expect(() => resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: 'abc\u0007def' })).not.toThrow(/abc/);
