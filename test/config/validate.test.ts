@@ -336,6 +336,12 @@ describe('valid repositories', () => {
     expect(JSON.parse(stdout)).toEqual({ valid: true, errors: [], users: 2, groups: 0, files: 1, targets: 1 });
   });
 
+  test('a userName with `/` is inside the scope `*@example.com`', async () => {
+    const dir = await repository({ files: { 'identities/base.yaml': 'users:\n  - userName: a/b@example.com\n' } });
+    const { code, stdout, stderr } = await runCli(['validate'], {}, dir);
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'OK: 1 user, 0 groups in 1 file, 1 target\n', stderr: '' });
+  });
+
   test('an unknown --target is an error that lists the known ones', async () => {
     const dir = await repository({});
     const { code, stderr } = await runCli(['validate', '--target', 'prod'], {}, dir);

@@ -461,6 +461,11 @@ describe('computePlan: users', () => {
     expect(result.operations).toEqual([]);
     expect(result.removals.liveUsersInScope).toBe(0);
   });
+  test('userNames with `/` are in a scope whose `*` covers them: declared ones are created, undeclared ones deactivated', () => {
+    const result = plan(desired([user('a/b@example.com')]), [liveUser('u1', 'c/d@example.com'), liveUser('u2', 'e/f@other.org')], [], policy({ unmanagedUsers: 'deactivate', scope: '*@example.com' }));
+    expect(outline(result)).toEqual(['createUser a/b@example.com', 'deactivateUser c/d@example.com']);
+    expect(result.removals.liveUsersInScope).toBe(1);
+  });
 });
 
 describe('computePlan: notes', () => {
