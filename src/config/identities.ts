@@ -78,11 +78,19 @@ function toUser(entry: UserDocument, source: DesiredUser['source']): DesiredUser
   return user;
 }
 
+/**
+ * The pattern schemas/identities.schema.json gives an email `value` (a test holds them equal): a
+ * userName that becomes an email must pass what an email written out passes.
+ */
+export const EMAIL_ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/u;
+
 /** What the identity checks need from the configuration. */
 export type IdentityRules = Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>> & {
   /** The name of a target whose profile requires emails on every user (lightstep), if any. */
   emailsRequiredBy?: string;
 };
+
+const DOMAIN_ADVICE = 'use an address in one of them, or add its domain to `allowedEmailDomains`';
 
 export function checkIdentities(
   users: readonly Declared<DesiredUser>[],
@@ -164,11 +172,21 @@ export function checkIdentities(
         message: `user ${show(user.userName)} is outside the policy \`scope\` ${show(policy.scope)}, so it would never be created or updated (widen the scope or remove the user)`,
       });
     }
-    if (allowedDomains && !domainAllowed(user.userName)) {
+    // SPEC §2: a user declared without `emails` gets its userName as its email, on every profile
+    // (sent on create, and carried along by a rename), so the userName is checked as that email.
+    const derived = user.emails === undefined;
+    if (derived && !EMAIL_ADDRESS.test(user.userName)) {
+      const none = policy.emailsRequiredBy ? '' : ', or `emails: null` for a user with none';
       issues.push({
         file: declared.file,
         path: userPath(declared, 'userName'),
-        message: `userName ${show(user.userName)} is not in an allowed email domain (${[...allowedDomains].join(', ')})`,
+        message: `userName ${show(user.userName)} is not an email address, but the user declares no \`emails\`, so its email would be derived from the userName: fix the userName, or declare the user's addresses under \`emails:\`${none}`,
+      });
+    } else if (allowedDomains && !domainAllowed(user.userName)) {
+      issues.push({
+        file: declared.file,
+        path: userPath(declared, 'userName'),
+        message: `userName ${show(user.userName)} is not in an allowed email domain (${[...allowedDomains].join(', ')})${derived ? ", and the user's email would be derived from it (no `emails` declared)" : ''}: ${DOMAIN_ADVICE}`,
       });
     }
     let primary: number | undefined;
@@ -177,7 +195,7 @@ export function checkIdentities(
         issues.push({
           file: declared.file,
           path: userPath(declared, 'emails', e, 'value'),
-          message: `email ${show(email.value)} is not in an allowed email domain (${[...allowedDomains].join(', ')})`,
+          message: `email ${show(email.value)} is not in an allowed email domain (${[...allowedDomains].join(', ')}): ${DOMAIN_ADVICE}`,
         });
       }
       if (email.primary !== true) return;

@@ -6,6 +6,7 @@ import { ScimformError, ValidationError } from '../../src/errors.js';
 import { inScope, loadConfig, loadDesiredState, selectTargets, validateRepository } from '../../src/config/index.js';
 import { checkUrl, globProblem, parseRemovalLimit } from '../../src/config/config.js';
 import { unpackPosition } from '../../src/config/fast-yaml.js';
+import { EMAIL_ADDRESS } from '../../src/config/identities.js';
 import type { MemberSources } from '../../src/model.js';
 import { repository } from './repo.js';
 
@@ -216,6 +217,11 @@ describe('validateRepository', () => {
     expect(report.issues).toEqual([]);
     expect([report.config?.targets.length, report.desired?.users.length, report.desired?.groups.length]).toEqual([1, 10, 3]);
   });
+});
+
+test('a userName that becomes an email is checked with the pattern the schema gives an email', async () => {
+  const schema = JSON.parse(await readFile(new URL('../../schemas/identities.schema.json', import.meta.url), 'utf8'));
+  expect(EMAIL_ADDRESS.source).toBe(schema.$defs.email.properties.value.pattern);
 });
 
 describe('selectTargets', () => {

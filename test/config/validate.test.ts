@@ -124,7 +124,15 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
   ],
   [
     'disallowed-email-domain.yaml',
-    [{ file: 'identities/disallowed-email-domain.yaml', line: 5, column: 18, path: '/users/0/emails/1/value', message: 'email `carol@gmail.com` is not in an allowed email domain (example.com)' }],
+    [
+      {
+        file: 'identities/disallowed-email-domain.yaml',
+        line: 5,
+        column: 18,
+        path: '/users/0/emails/1/value',
+        message: 'email `carol@gmail.com` is not in an allowed email domain (example.com): use an address in one of them, or add its domain to `allowedEmailDomains`',
+      },
+    ],
   ],
   [
     'outside-scope.yaml',
@@ -136,7 +144,36 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
         path: '/users/1/userName',
         message: 'user `contractor@partner.example` is outside the policy `scope` `*@example.com`, so it would never be created or updated (widen the scope or remove the user)',
       },
-      { file: 'identities/outside-scope.yaml', line: 3, column: 15, path: '/users/1/userName', message: 'userName `contractor@partner.example` is not in an allowed email domain (example.com)' },
+      {
+        file: 'identities/outside-scope.yaml',
+        line: 3,
+        column: 15,
+        path: '/users/1/userName',
+        message:
+          "userName `contractor@partner.example` is not in an allowed email domain (example.com), and the user's email would be derived from it (no `emails` declared): use an address in one of them, or add its domain to `allowedEmailDomains`",
+      },
+    ],
+  ],
+  // Declared without `emails`, a user's email is its userName (SPEC §2): the userName is checked as that email would be.
+  [
+    'username-not-an-email.yaml',
+    [
+      {
+        file: 'identities/username-not-an-email.yaml',
+        line: 2,
+        column: 15,
+        path: '/users/0/userName',
+        message:
+          "userName `jo hn@example.com` is not an email address, but the user declares no `emails`, so its email would be derived from the userName: fix the userName, or declare the user's addresses under `emails:`, or `emails: null` for a user with none",
+      },
+      {
+        file: 'identities/username-not-an-email.yaml',
+        line: 3,
+        column: 15,
+        path: '/users/1/userName',
+        message:
+          "userName `a@b@example.com` is not an email address, but the user declares no `emails`, so its email would be derived from the userName: fix the userName, or declare the user's addresses under `emails:`, or `emails: null` for a user with none",
+      },
     ],
   ],
 ];
@@ -369,6 +406,31 @@ describe('rules of a target profile', () => {
         message: 'user `b@example.com` declares no emails, but target `ls` (profile lightstep) requires them: remove `emails:` to use the userName, or list one',
       },
     ]);
+  });
+
+  test.each([
+    ['lightstep', lightstepConfig, ''],
+    ['generic', lightstepConfig.replace('profile: lightstep', 'profile: generic'), ', or `emails: null` for a user with none'],
+  ])('a %s target refuses a userName that is not an email address when the email is derived from it', async (_profile, config, none) => {
+    const identities = ['users:', '  - userName: jdoe', '  - userName: rdoe', '    emails: [{ value: rdoe@example.com }]', ''].join('\n');
+    const dir = await repository({ files: { 'scimform.yaml': config, 'identities/base.yaml': identities } });
+    const { code, stdout } = await runCli(['validate', '--format', 'json'], {}, dir);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).errors).toEqual([
+      {
+        file: 'identities/base.yaml',
+        line: 2,
+        column: 15,
+        path: '/users/0/userName',
+        message: `userName \`jdoe\` is not an email address, but the user declares no \`emails\`, so its email would be derived from the userName: fix the userName, or declare the user's addresses under \`emails:\`${none}`,
+      },
+    ]);
+  });
+
+  test('a generic target accepts a userName that is not an email address for a user declared with no emails', async () => {
+    const identities = ['users:', '  - userName: jdoe', '    emails: null', ''].join('\n');
+    const dir = await repository({ files: { 'scimform.yaml': lightstepConfig.replace('profile: lightstep', 'profile: generic'), 'identities/base.yaml': identities } });
+    expect((await runCli(['validate'], {}, dir)).code).toBe(0);
   });
 
   test('a generic target accepts a user with no emails', async () => {
