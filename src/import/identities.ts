@@ -15,9 +15,12 @@
  * - Users outside the policy `scope` are skipped: `validate` refuses declarations outside it,
  *   and plan never touches those users anyway. Protected users are kept: declaring them is
  *   allowed, plan leaves them alone, and groups can then list them as members.
+ * - A userName that is not an email address gets its emails declared, `[]` when it has none: a
+ *   user declared without them gets its userName as its email, which validate refuses.
  * - A user in scope that cannot be declared (a userName `validate` would refuse, a domain not in
- *   `allowedEmailDomains`, a second account whose userName differs only in case) is skipped
- *   with a warning: plan will treat it as an undeclared user (`unmanagedUsers`).
+ *   `allowedEmailDomains`, a userName that is not an email address with emails that cannot be
+ *   declared, a second account whose userName differs only in case) is skipped with a warning:
+ *   plan will treat it as an undeclared user (`unmanagedUsers`).
  * - Group members are written by userName and only for imported users; other members (out of
  *   scope, nested groups, unknown ids) are left out, and plan never removes those.
  */
@@ -107,6 +110,9 @@ function importUser(user: LiveUser, allowed: Set<string> | undefined, externalId
     const problem = emailProblem(user, allowed);
     if (problem) notes.push(`user ${user.userName}: emails left out (unmanaged): ${problem}`);
     else result.emails = importedEmails(emails);
+  } else if (emails.length === 0 && !EMAIL.test(user.userName)) {
+    // Left out, the emails would be derived from a userName that is no address: "none" is what is live.
+    result.emails = [];
   }
   if (!user.active) result.active = false;
   return result;
@@ -145,6 +151,12 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
     }
     if (allowed && !allowed.has(domainOf(user.userName) ?? '')) {
       skip(`the userName is not in an allowed email domain (${[...allowed].join(', ')})`);
+      continue;
+    }
+    // Declared without emails, the user's email would be its userName, which validate then checks as one.
+    const emailsProblem = EMAIL.test(user.userName) ? undefined : emailProblem(user, allowed);
+    if (emailsProblem) {
+      skip(`the userName is not an email address, and its emails cannot be declared in its place (${emailsProblem})`);
       continue;
     }
     const holder = taken.get(lower(user.userName));

@@ -24,6 +24,9 @@ describe('selectIdentities: attributes of a user', () => {
       { userName: 'a@x.example', emails: [{ value: 'a@x.example', primary: true }, { value: 'b@x.example', type: 'other', primary: false }] },
     ],
     ['empty strings are not declared (validate refuses them)', user('1', 'a@x.example', { externalId: '', displayName: '' }), { userName: 'a@x.example' }],
+    // Without `emails`, the email would be derived from a userName that is no address, which validate refuses.
+    ['no emails, declared as none, for a userName that is not an email address', user('1', 'jdoe'), { userName: 'jdoe', emails: [] }],
+    ['the emails of a userName that is not an email address', user('1', 'jdoe', { emails: [{ value: 'jdoe@x.example', type: 'work' }] }), { userName: 'jdoe', emails: [{ value: 'jdoe@x.example', type: 'work' }] }],
   ])('%s', (_name, live, expected) => {
     const selection = selectIdentities({ users: [live], groups: [] }, policy());
     expect(selection.users).toEqual([expected]);
@@ -53,6 +56,11 @@ describe('selectIdentities: which users', () => {
   test.each([
     ['a userName outside allowedEmailDomains', [user('1', 'a@gmail.example')], 'the userName is not in an allowed email domain (x.example)'],
     ['a userName with edge white space', [user('1', ' a@x.example')], 'the userName is empty or starts or ends with white space, which validate refuses'],
+    [
+      'a userName that is not an email address, whose emails cannot be declared',
+      [user('1', 'j doe@x.example', { emails: [{ value: 'jdoe@x.example', primary: true }] })],
+      'the userName is not an email address, and its emails cannot be declared in its place (the primary email "jdoe@x.example" differs from the userName)',
+    ],
     ['a second userName that differs only in case (the lower id is kept)', [user('2', 'A@x.example'), user('1', 'a@x.example')], 'live user 1 has the same userName but for case (a@x.example); userNames are unique without case'],
   ])('skips %s, with a warning that plan will act on it', (_name, users, reason) => {
     const selection = selectIdentities({ users, groups: [] }, policy({ allowedEmailDomains: ['x.example'] }));

@@ -155,6 +155,21 @@ describe('import refuses what it must not do', () => {
 });
 
 describe('live data that cannot be declared as it is', () => {
+  test('userNames that are not email addresses get their emails declared, so the files validate and the next plan is empty', async () => {
+    const users = [
+      { id: 'b1', userName: 'jdoe' },
+      { id: 'b2', userName: 'rdoe', emails: [{ value: 'rdoe@acme.example', type: 'work' }] },
+    ];
+    repo = await multiTargetRepository({ old: { emulator: { initial: { users, groups: [] } } } }, { policy: 'policy:\n  unmanagedUsers: deactivate\n' });
+    const result = await repo.run('import', '--target', 'old');
+    expect([result.code, result.stderr]).toEqual([0, expect.not.stringContaining('warning')]);
+    const text = await repo.read('identities/identities.yaml');
+    expect(text).toContain('  - userName: jdoe\n    emails: []\n');
+    expect((await repo.run('validate')).code).toBe(0);
+    const planned = await repo.run('plan', '--detailed-exitcode');
+    expect([planned.code, planned.stdout]).toEqual([0, expect.stringContaining('No changes.')]);
+  });
+
   test('is left out or made unmanaged, with a note or warning, and the files still validate', async () => {
     const users = [
       { id: 'a1', userName: 'ok@acme.example', externalId: 'DUP', emails: [{ value: 'ok@acme.example', primary: true }] },
