@@ -7,6 +7,11 @@
  * - Users match by `externalId` first (exact, RFC 7643 §3.1 caseExact) over all desired users,
  *   then by `userName` without case among the live users still unmatched. A desired user that
  *   is protected or outside `scope`, or whose match is, is left alone entirely (a note says so).
+ * - Servers need not keep `externalId` unique. When several live users share the declared one,
+ *   the one whose userName is also the declared one (without case; exact case, then the lowest
+ *   id) is the match, and a note names the others. When none is, which account is meant is for
+ *   a person to say: a manual item names them all, and none of them is renamed, created again,
+ *   matched by another declaration's userName, deactivated, deleted or removed from a group.
  * - Two live users whose userNames differ only in case (a dirty target): the one whose case
  *   equals the declaration wins, else the lowest id; the other is an unmanaged user.
  * - A rename onto a userName another live user holds would be refused by the server (409), so
@@ -185,10 +190,22 @@ interface Waiting {
 /** Where a chain of waiting renames leads: a rename this plan sends, an item for a person, or round in a cycle. */
 type ChainEnd = 'sent' | 'person' | 'cycle';
 
+/** A desired user and its live match, if any, with its lower-cased userName. */
+interface UserEntry {
+  desired: DesiredUser;
+  live: LiveUser | undefined;
+  name: string;
+  /**
+   * Positions of the live users that share the declared externalId, when several do: with `live`,
+   * the others (for a note); without, the users a person must choose between.
+   */
+  sharing?: number[];
+}
+
 /** How the desired users map onto live users. */
 interface UserMatching {
   /** Desired users scimform may act on, each with its live match (if any) and its lower-cased userName. */
-  matched: { desired: DesiredUser; live: LiveUser | undefined; name: string }[];
+  matched: UserEntry[];
   /**
    * The desired user that claimed each live user (manageable or not), by position in the
    * sorted live users: an array read, where a map by id cost ~60 MB at 1,000,000 users.
@@ -213,7 +230,7 @@ interface LiveIndex {
 function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUser[], index: LiveIndex, rules: ScopeRules, work: Work): UserMatching {
   // Each userName is lower-cased once, here, and the result reused for every lookup below; each
   // entry becomes the user's match (`live` set as it is found), so no second list is built.
-  const sorted: UserMatching['matched'] = desired.map((user) => ({ desired: user, live: undefined, name: lower(user.userName) }));
+  const sorted: UserEntry[] = desired.map((user) => ({ desired: user, live: undefined, name: lower(user.userName) }));
   sorted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // stable: equal names keep file order
   const byExternalId = groupPositions(liveUsers, (user) => user.externalId);
   const { byUserName } = index;
@@ -222,24 +239,41 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   const unclaimedAt = (position: number): boolean => claimer[position] === undefined;
   const liveManageable = index.unmanageable.size === 0 ? () => true : (user: LiveUser): boolean => !index.unmanageable.has(user.id);
 
+  /** Live users sharing a declared externalId, none with the declared userName: left for a person, so no declaration takes them by userName either. */
+  const contested = new Set<number>();
+  /** Of `positions` (sorted in place), the exact case first, then the lowest id: deterministic on a target holding case-only duplicates. */
+  const bestFor = (user: DesiredUser, positions: number[]): number | undefined => {
+    if (positions.length < 2) return positions[0];
+    const exact = (position: number): number => Number(liveUsers[position]!.userName === user.userName);
+    return positions.sort((a, b) => exact(b) - exact(a) || byId(liveUsers[a]!, liveUsers[b]!))[0];
+  };
+
   // Live users are known by position: whether one is claimed is an array read.
   for (const entry of sorted) {
     const user = entry.desired;
     if (typeof user.externalId !== 'string') continue;
-    const position = firstOf(byExternalId, user.externalId, unclaimedAt);
+    let position: number | undefined;
+    if (!byExternalId.more.has(user.externalId)) {
+      position = firstOf(byExternalId, user.externalId, unclaimedAt);
+    } else {
+      // The server need not keep externalIds unique: of several live users sharing it, the one that
+      // also has the declared userName is the match; without one, which is meant is for a person.
+      const sharing = groupOf(byExternalId, user.externalId).filter(unclaimedAt);
+      position = bestFor(user, sharing.filter((at) => lower(liveUsers[at]!.userName) === entry.name)) ?? (sharing.length === 1 ? sharing[0] : undefined);
+      if (sharing.length > 1) entry.sharing = sharing;
+      if (position === undefined) for (const at of sharing) contested.add(at);
+    }
     if (position === undefined) continue;
     claimer[position] = user;
     claims++;
     entry.live = liveUsers[position]!;
   }
+  const free = contested.size === 0 ? unclaimedAt : (position: number): boolean => unclaimedAt(position) && !contested.has(position);
   for (const entry of sorted) {
-    if (entry.live) continue;
+    if (entry.live || entry.sharing) continue;
     const user = entry.desired;
-    const candidates = groupOf(byUserName, entry.name).filter(unclaimedAt);
-    // Exact case first, then the lowest id: deterministic on a target holding case-only duplicates.
-    const exact = (position: number): number => Number(liveUsers[position]!.userName === user.userName);
-    candidates.sort((a, b) => exact(b) - exact(a) || byId(liveUsers[a]!, liveUsers[b]!));
-    const position = candidates[0];
+    const candidates = groupOf(byUserName, entry.name).filter(free);
+    const position = bestFor(user, candidates);
     if (position === undefined) continue;
     claimer[position] = user;
     claims++;
@@ -262,8 +296,23 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
   // The entries kept are moved to the front of `sorted`, which becomes the result: no second array of every user.
   let kept = 0;
   const leftAlone = new Set<string>();
+  const idsAt = (positions: readonly number[]): string[] => positions.map((position) => liveUsers[position]!.id);
   for (const entry of sorted) {
-    const { desired: user, live } = entry;
+    const { desired: user, live, sharing } = entry;
+    if (sharing && !live) {
+      // No rename, no create, and no removal of any of them: which account is meant is for a person to say.
+      const ids = idsAt(sharing);
+      for (const id of ids) leftAlone.add(id);
+      if (!rules.isManageable(user.userName)) {
+        work.notes.push(`user ${user.userName} is ${rules.isProtected(user.userName) ? 'protected' : 'outside scope'}: left alone (live users ${ids.join(', ')} share its externalId)`);
+        continue;
+      }
+      const reason =
+        `live users ${ids.slice(0, -1).join(', ')} and ${ids.at(-1)} share externalId ${user.externalId}, and ${ids.length === 2 ? 'neither' : 'none'} has this userName, so which one is meant is for a person to say: ` +
+        "on the server, change or remove the externalId of every account but this user's (or correct the declared externalId), then plan again";
+      manual(work, `user ${user.userName}: match by externalId`, reason, declared(user.source));
+      continue;
+    }
     // The same string gets the same answer: most matches spare the glob.
     const manageable = live !== undefined && live.userName === user.userName ? liveManageable(live) : rules.isManageable(user.userName);
     if (live && !(manageable && liveManageable(live))) leftAlone.add(live.id);
@@ -281,6 +330,10 @@ function matchUsers(desired: readonly DesiredUser[], liveUsers: readonly LiveUse
         `user ${user.userName} matches live user ${live.userName} (id ${live.id}) by externalId, which is ${rules.isProtected(live.userName) ? 'protected' : 'outside scope'}: left alone`,
       );
       continue;
+    }
+    if (sharing && live) {
+      const others = idsAt(sharing.filter((position) => liveUsers[position] !== live)).join(', ');
+      work.notes.push(`live users ${idsAt(sharing).join(', ')} share externalId ${user.externalId}: matched id ${live.id}, which has the declared userName; ${others} not matched by externalId`);
     }
     sorted[kept++] = entry;
   }

@@ -410,6 +410,57 @@ describe('computePlan: users', () => {
     expect(result.notes).toEqual(['live users u1, u2 share userName jane@example.com (differing only in case): matched id u2, the others are treated as unmanaged']);
   });
 
+  describe('live users sharing the declared externalId (servers need not keep it unique)', () => {
+    const sharing = [liveUser('u1', 'jane@example.com', { externalId: 'E1' }), liveUser('u2', 'jane2@example.com', { externalId: 'E1' })];
+    const rules = policy({ unmanagedUsers: 'deactivate' });
+    const ambiguous = "live users u1 and u2 share externalId E1, and neither has this userName, so which one is meant is for a person to say: on the server, change or remove the externalId of every account but this user's (or correct the declared externalId), then plan again";
+
+    test.each([
+      [
+        'the one with the declared userName is the match; the other is an undeclared user',
+        [user('Jane2@example.com', { externalId: 'E1', displayName: 'J' })],
+        ['updateUser jane2@example.com u2', 'deactivateUser jane@example.com u1'],
+        ['live users u1, u2 share externalId E1: matched id u2, which has the declared userName; u1 not matched by externalId'],
+      ],
+      ['without one with the declared userName: a manual item, and neither is renamed or deactivated', [user('jane3@example.com', { externalId: 'E1' })], ['manual user jane3@example.com: match by externalId'], undefined],
+      [
+        'a declaration of a shared account by userName alone waits for the person too',
+        [user('jane3@example.com', { externalId: 'E1' }), user('jane@example.com', { displayName: 'J' })],
+        ['manual user jane3@example.com: match by externalId', 'manual user jane@example.com: create'],
+        undefined,
+      ],
+    ])('%s', (_name, users, expected, notes) => {
+      const result = plan(desired(users), sharing, [], rules);
+      const withIds = outline(result).map((line, i) => {
+        const op = result.operations[i]!;
+        return 'id' in op ? `${line} ${op.id}` : line;
+      });
+      expect(withIds).toEqual(expected);
+      expect(result.notes).toEqual(notes);
+    });
+
+    test('the manual item names every account, and the removals count none of them', () => {
+      const result = plan(desired([user('jane3@example.com', { externalId: 'E1' })], [group('Staff', [])]), sharing, [liveGroup('g1', 'Staff', ['u1', 'u2'])], rules);
+      expect(result.operations).toHaveLength(1);
+      expect(only(result, 'manual')).toMatchObject({ reason: ambiguous, provenance: { kind: 'declaration', location: at(1) } });
+      expect(result.removals.removals).toBe(0);
+    });
+
+    test('the plan is the same whatever order the server lists them in', () => {
+      const third = liveUser('u3', 'jane3@example.com', { externalId: 'E1' });
+      const orders = [
+        [...sharing, third],
+        [third, ...sharing],
+        [sharing[1]!, third, sharing[0]!],
+      ];
+      for (const users of [[user('jane3@example.com', { externalId: 'E1' })], [user('jane4@example.com', { externalId: 'E1' })]]) {
+        const plans = orders.map((live) => plan(desired(users), live, [], rules));
+        for (const other of plans.slice(1)) expect(other).toEqual(plans[0]);
+      }
+      expect(only(plan(desired([user('jane4@example.com', { externalId: 'E1' })]), orders[2]!, [], rules), 'manual').reason).toMatch(/^live users u1, u2 and u3 share externalId E1, and none has this userName/);
+    });
+  });
+
   test('case-only duplicates without an exact match: the lowest id is matched', () => {
     const result = plan(desired([user('JANE@example.com', { displayName: 'J' })]), [liveUser('u2', 'jane@example.com'), liveUser('u1', 'Jane@example.com')]);
     expect(only(result, 'updateUser').id).toBe('u1');
