@@ -4,7 +4,8 @@
  * can be re-keyed after a migration. Pure: tested with plain objects.
  *
  * Users are joined as plan matches them (SPEC §4): by `externalId` when both sides have the
- * same one, else by `userName` without case. A user found on one side only keeps an empty id
+ * same one (of several old users sharing it, the one with the same userName), else by `userName`
+ * without case. A user found on one side only keeps an empty id
  * on the other, so nothing silently drops out of the map.
  */
 import type { LiveUser } from '../model.js';
@@ -43,16 +44,23 @@ export function idMap(users: readonly LiveUser[]): IdEntry[] {
 /** Joins the users of the old target onto those of the new one; one row per user of either side. */
 export function joinIds(oldUsers: readonly LiveUser[], newUsers: readonly LiveUser[]): JoinedEntry[] {
   const remaining = new Set(oldUsers);
-  const oldByExternalId = new Map<string, LiveUser>();
-  for (const user of oldUsers) if (user.externalId && !oldByExternalId.has(user.externalId)) oldByExternalId.set(user.externalId, user);
+  const oldByExternalId = new Map<string, LiveUser[]>();
+  for (const user of oldUsers) {
+    if (!user.externalId) continue;
+    const sharing = oldByExternalId.get(user.externalId);
+    if (sharing) sharing.push(user);
+    else oldByExternalId.set(user.externalId, [user]);
+  }
   const pairs: [LiveUser | undefined, LiveUser][] = [];
   const unpaired: LiveUser[] = [];
 
   // externalId first over every new user, then userName among what is left: a renamed user
   // keeps its externalId, and must not be claimed by a newcomer that took its old userName.
   for (const user of newUsers) {
-    const match = user.externalId ? oldByExternalId.get(user.externalId) : undefined;
-    if (match && remaining.has(match)) {
+    const sharing = (user.externalId ? (oldByExternalId.get(user.externalId) ?? []) : []).filter((old) => remaining.has(old));
+    // A server need not keep externalIds unique: of several, the one with this userName, as plan matches.
+    const match = sharing.length === 1 ? sharing[0] : sharing.find((old) => lower(old.userName) === lower(user.userName));
+    if (match) {
       remaining.delete(match);
       pairs.push([match, user]);
     } else {

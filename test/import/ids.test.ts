@@ -36,6 +36,15 @@ describe('joinIds', () => {
         { userName: 'new@x.example', newId: 'n3' },
       ],
     ],
+    [
+      'of old users sharing an externalId, the one with the same userName, as plan matches; the other pairs by its own userName',
+      [user('o1', 'jane@x.example', 'E1'), user('o2', 'jane2@x.example', 'E1')],
+      [user('n2', 'jane2@x.example', 'E1'), user('n1', 'jane@x.example')],
+      [
+        { userName: 'jane2@x.example', externalId: 'E1', oldId: 'o2', newId: 'n2' },
+        { userName: 'jane@x.example', externalId: 'E1', oldId: 'o1', newId: 'n1' },
+      ],
+    ],
     ['the old externalId is kept when the new side has none', [user('o1', 'a@x.example', 'E1')], [user('n1', 'a@x.example')], [{ userName: 'a@x.example', externalId: 'E1', oldId: 'o1', newId: 'n1' }]],
   ])('%s', (_name, oldUsers, newUsers, expected) => {
     expect(joinIds(oldUsers, newUsers)).toEqual(expected);
