@@ -8,7 +8,7 @@ import { createUserKey } from '../plan/index.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
 import { updateLanded } from './confirm.js';
 import { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
-import { dependenciesOf, resolveRefs } from './refs.js';
+import { resolveRefs } from './refs.js';
 import type { ApplyCounts, ApplyOptions, ApplyReport, AuditEntry, OperationOutcome } from './types.js';
 
 /** SPEC §5: create users → update/reactivate users → create groups → membership → deactivate → delete. */
@@ -111,6 +111,7 @@ export function countOutcomes(outcomes: readonly OperationOutcome[]): ApplyCount
     switch (outcome.status) {
       case 'done':
       case 'adopted':
+      case 'partial':
         if (outcome.kind === 'createUser' || outcome.kind === 'createGroup') counts.created++;
         else if (outcome.kind === 'deactivateUser') counts.deactivated++;
         else if (outcome.kind === 'deleteUser' || outcome.kind === 'deleteGroup') counts.deleted++;
@@ -200,10 +201,9 @@ function outcomeOf(operation: Operation, status: OperationOutcome['status'], ext
 }
 
 async function executeOperation(run: Run, operation: Operation): Promise<OperationOutcome> {
-  if (operation.kind === 'manual') return outcomeOf(operation, 'manual', { message: `${operation.subject}: ${operation.reason}` });
-  const blocked = unmetDependency(run, operation.requests);
-  if (blocked) return outcomeOf(operation, 'skipped', { message: blocked });
   switch (operation.kind) {
+    case 'manual':
+      return outcomeOf(operation, 'manual', { message: `${operation.subject}: ${operation.reason}` });
     case 'createUser':
     case 'createGroup':
       return createResource(run, operation);
@@ -215,27 +215,45 @@ async function executeOperation(run: Run, operation: Operation): Promise<Operati
   }
 }
 
-function unmetDependency(run: Run, requests: readonly WriteRequest[]): string | undefined {
-  for (const dependency of dependenciesOf(requests)) {
-    if (run.createdIds.has(dependency)) continue;
-    const outcome = run.outcomes.get(dependency);
-    const why =
-      outcome === undefined
-        ? run.plan.plan.operations.some((operation) => operation.key === dependency)
-          ? 'has not run'
-          : 'is not in this plan'
-        : outcome.status === 'failed'
-          ? 'failed'
-          : outcome.status === 'skipped'
-            ? 'was skipped'
-            : outcome.status === 'not-started'
-              ? 'was not started'
-              : outcome.status === 'stale'
-                ? 'is stale'
-                : 'left no id to refer to';
-    return `depends on ${dependency}, which ${why}`;
+/** Why a create this plan depends on left no id, e.g. `its create failed`. */
+function whyNoId(run: Run, dependency: string): string {
+  const outcome = run.outcomes.get(dependency);
+  if (outcome === undefined) {
+    return run.plan.plan.operations.some((operation) => operation.key === dependency) ? 'its create has not run' : 'its create is not in this plan';
   }
-  return undefined;
+  switch (outcome.status) {
+    case 'failed':
+      return 'its create failed';
+    case 'skipped':
+      return 'its create was skipped';
+    case 'not-started':
+      return 'its create was not started';
+    default:
+      return 'its create left no id to refer to';
+  }
+}
+
+/** The userName a member ref stands for: the group's member whose create is `dependency`. */
+function memberName(operation: Operation, dependency: string): string {
+  const members = operation.kind === 'createGroup' ? operation.members : operation.kind === 'updateGroupMembers' ? operation.add : [];
+  return members.find((member) => member.id === undefined && createUserKey(member.userName) === dependency)?.userName ?? dependency.replace(/^user:/, '');
+}
+
+/**
+ * The outcome of a group operation some of whose members were left out because their create left
+ * no id (SPEC §5: only what depends on a failed create is held back): `partial` when the rest was
+ * sent, `skipped` when adding them was all it had to do.
+ */
+function withoutMembers(run: Run, operation: Operation, sent: OperationOutcome, dropped: ReadonlySet<string>, anySent: boolean): OperationOutcome {
+  if (dropped.size === 0 || (sent.status !== 'done' && sent.status !== 'adopted')) return sent;
+  const members = [...dropped].map((dependency) => ({ userName: memberName(operation, dependency), why: whyNoId(run, dependency) }));
+  const notAdded = members.map((member) => member.userName);
+  // `newbie@example.com (its create failed), …`
+  const listed = members.map((member) => `${member.userName} (${member.why})`).join(', ');
+  if (!anySent) return outcomeOf(operation, 'skipped', { notAdded, message: `not sent: its only change was adding ${listed}` });
+  const message = `not added: ${listed}; the group's other changes were sent, and a re-run adds the missing members once they exist`;
+  // An adoption (a create whose answer was lost) keeps saying so.
+  return { ...sent, status: 'partial', notAdded, message: sent.status === 'adopted' && sent.message ? `${sent.message}; ${message}` : message };
 }
 
 /** One write call, with its audit entry. */
@@ -306,8 +324,29 @@ async function sendRequests(
   notFound: 'done' | 'stale',
   extra: Partial<OperationOutcome> = {},
 ): Promise<OperationOutcome> {
+  const tally: Tally = { dropped: new Set(), applied: 0 };
+  const outcome = await sendInOrder(run, operation, requests, notFound, extra, tally);
+  return withoutMembers(run, operation, outcome, tally.dropped, tally.applied > 0 || extra.createdId !== undefined);
+}
+
+/** How far `sendInOrder` got: requests the server accepted, creates whose members were left out. */
+interface Tally {
+  dropped: Set<string>;
+  applied: number;
+}
+
+async function sendInOrder(
+  run: Run,
+  operation: Operation,
+  requests: readonly WriteRequest[],
+  notFound: 'done' | 'stale',
+  extra: Partial<OperationOutcome>,
+  tally: Tally,
+): Promise<OperationOutcome> {
   let httpStatus: number | undefined;
   let version: string | undefined;
+  // The If-Match of a request left with nothing to send goes with the first one that is sent.
+  let carried: string | undefined;
   for (const [index, planned] of requests.entries()) {
     if (index > 0 && run.options.signal?.aborted) {
       run.cut = true;
@@ -315,19 +354,29 @@ async function sendRequests(
     }
     const resolved = resolveRefs(planned, run.createdIds);
     if (!resolved.ok) return outcomeOf(operation, 'skipped', { ...extra, message: `depends on ${resolved.operation}, which left no id to refer to` });
+    for (const dependency of resolved.dropped) tally.dropped.add(dependency);
+    if (resolved.request === undefined) {
+      if (tally.applied === 0) carried ??= planned.ifMatch;
+      continue;
+    }
     // The plan saw one version; after our own first chunk the resource has the version we made.
-    const request = version !== undefined && resolved.request.ifMatch !== undefined ? { ...resolved.request, ifMatch: version } : resolved.request;
+    let request = resolved.request;
+    if (version !== undefined && request.ifMatch !== undefined) request = { ...request, ifMatch: version };
+    else if (tally.applied === 0 && carried !== undefined && request.ifMatch === undefined) request = { ...request, ifMatch: carried };
     const sent = await send(run, operation, request);
     if (sent.ok) {
+      tally.applied++;
       httpStatus = sent.result.status;
       version = versionAfter(sent.result);
       continue;
     }
     const failure = sent.failure;
     if (mayHaveLanded(operation, failure) && (await updateLanded(run.client, operation, (userName) => run.createdIds.get(createUserKey(userName))))) {
+      tally.applied++;
       return outcomeOf(operation, 'done', { ...extra, message: 'an earlier attempt landed (its answer was lost): confirmed by reading it back' });
     }
-    const where = requests.length > 1 ? ` (request ${index + 1} of ${requests.length}${index > 0 ? `; the first ${index} were applied` : ''})` : '';
+    const applied = tally.applied;
+    const where = requests.length > 1 ? ` (request ${index + 1} of ${requests.length}${applied > 0 ? `; the first ${applied} were applied` : ''})` : '';
     const status = failure.kind === 'other' ? {} : failure.status === undefined ? {} : { httpStatus: failure.status };
     if (failure.kind === 'http' && failure.status === 412) {
       return outcomeOf(operation, 'stale', { ...extra, ...status, message: `changed on the server since the plan (HTTP 412), not forced; re-run plan${where}` });
@@ -383,7 +432,13 @@ async function createResource(run: Run, operation: CreateUser | CreateGroup): Pr
   if (!planned) return outcomeOf(operation, 'failed', { message: 'the plan holds no request for this create' });
   const resolved = resolveRefs(planned, run.createdIds);
   if (!resolved.ok) return outcomeOf(operation, 'skipped', { message: `depends on ${resolved.operation}, which left no id to refer to` });
-  const request = resolved.request;
+  const dropped = new Set(resolved.dropped);
+  if (resolved.request === undefined) return withoutMembers(run, operation, outcomeOf(operation, 'done'), dropped, false);
+  const outcome = await createWith(run, operation, resolved.request, rest);
+  return withoutMembers(run, operation, outcome, dropped, true);
+}
+
+async function createWith(run: Run, operation: CreateUser | CreateGroup, request: WriteRequest, rest: readonly WriteRequest[]): Promise<OperationOutcome> {
   const externalId = bodyField(request, 'externalId');
   const maxAttempts = Math.max(1, run.options.maxCreateAttempts ?? DEFAULT_MAX_CREATE_ATTEMPTS);
 

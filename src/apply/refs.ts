@@ -5,7 +5,11 @@
  */
 import type { WriteRequest } from '../plan/types.js';
 
-export type ResolvedRequest = { ok: true; request: WriteRequest } | { ok: false; operation: string };
+/**
+ * `request` is what to send, or undefined when nothing is left of it; `dropped` names the creates
+ * whose members were left out. `ok: false` names a create the request cannot do without.
+ */
+export type ResolvedRequest = { ok: true; request: WriteRequest | undefined; dropped: string[] } | { ok: false; operation: string };
 
 function pointerTokens(pointer: string): string[] {
   if (pointer === '') return [];
@@ -35,25 +39,78 @@ function setAtPointer(document: unknown, pointer: string, value: unknown): unkno
   return document;
 }
 
+function valueAt(document: unknown, tokens: readonly string[]): unknown {
+  let value = document;
+  for (const token of tokens) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[token];
+  }
+  return value;
+}
+
 /**
- * Puts the ids of created users into the request. When a referenced create produced no id (it
- * failed, was skipped, or is not in this plan) the request cannot be sent: the answer names that
- * operation so the caller can report the dependency.
+ * Where a ref sits when it is the `value` of a member entry `{ value }` in a list (all the planner
+ * writes: a group's `members`, or the values of a PatchOp `add`): the list and the entry's index.
+ */
+function memberEntry(body: unknown, pointer: string): { list: string[]; index: number } | undefined {
+  const tokens = pointerTokens(pointer);
+  if (tokens.length < 3 || tokens.at(-1) !== 'value' || !/^\d+$/.test(tokens.at(-2)!)) return undefined;
+  const list = tokens.slice(0, -2);
+  return Array.isArray(valueAt(body, list)) ? { list, index: Number(tokens.at(-2)) } : undefined;
+}
+
+/**
+ * Leaves out the member entries at `entries` (list pointer → indices). A PatchOp `add` left with
+ * no value goes too (RFC 7644 §3.5.2.1 requires one); false when the body keeps no operation.
+ */
+function dropEntries(body: unknown, entries: ReadonlyMap<string, { list: string[]; indices: Set<number> }>): boolean {
+  const emptiedOperations = new Set<number>();
+  let operationsKey: string | undefined;
+  for (const { list, indices } of entries.values()) {
+    const holder = valueAt(body, list.slice(0, -1)) as Record<string, unknown>;
+    const kept = (holder[list.at(-1)!] as unknown[]).filter((_, index) => !indices.has(index));
+    holder[list.at(-1)!] = kept;
+    const [key, position, last] = list;
+    if (kept.length === 0 && list.length === 3 && last === 'value' && /^operations$/i.test(key!)) {
+      operationsKey = key;
+      emptiedOperations.add(Number(position));
+    }
+  }
+  if (operationsKey === undefined) return true;
+  const record = body as Record<string, unknown>;
+  const operations = (record[operationsKey] as unknown[]).filter((_, index) => !emptiedOperations.has(index));
+  record[operationsKey] = operations;
+  return operations.length > 0;
+}
+
+/**
+ * Puts the ids of created users into the request. A member whose create left no id (it failed,
+ * or is not in this plan) is left out, and the rest of the request still goes (SPEC §5: only what
+ * depends on a failed create is held back); `dropped` names those creates. A ref anywhere else
+ * cannot be left out: the answer names its create, and the request cannot be sent.
  */
 export function resolveRefs(request: WriteRequest, createdIds: ReadonlyMap<string, string>): ResolvedRequest {
   const { refs, ...rest } = request;
-  if (!refs || refs.length === 0) return { ok: true, request: rest };
+  if (!refs || refs.length === 0) return { ok: true, request: rest, dropped: [] };
   // One copy for all refs: a large group create may carry hundreds of them.
   let body: unknown = structuredClone(rest.body);
+  const dropped = new Set<string>();
+  // Entries are removed after every id is in place: removing shifts the indices the pointers name.
+  const entries = new Map<string, { list: string[]; indices: Set<number> }>();
   for (const ref of refs) {
     const id = createdIds.get(ref.operation);
-    if (id === undefined) return { ok: false, operation: ref.operation };
-    body = setAtPointer(body, ref.pointer, id);
+    if (id !== undefined) {
+      body = setAtPointer(body, ref.pointer, id);
+      continue;
+    }
+    const entry = memberEntry(body, ref.pointer);
+    if (!entry) return { ok: false, operation: ref.operation };
+    const key = JSON.stringify(entry.list);
+    const found = entries.get(key) ?? { list: entry.list, indices: new Set<number>() };
+    found.indices.add(entry.index);
+    entries.set(key, found);
+    dropped.add(ref.operation);
   }
-  return { ok: true, request: { ...rest, body } };
-}
-
-/** The create operations a request depends on. */
-export function dependenciesOf(requests: readonly WriteRequest[]): string[] {
-  return [...new Set(requests.flatMap((request) => (request.refs ?? []).map((ref) => ref.operation)))];
+  const sendable = entries.size === 0 || dropEntries(body, entries);
+  return { ok: true, request: sendable ? { ...rest, body } : undefined, dropped: [...dropped] };
 }

@@ -31,6 +31,7 @@ export function formatCounts(counts: ApplyCounts): string {
 const LISTED: { status: OutcomeStatus; label: string; colour: keyof typeof ANSI }[] = [
   { status: 'failed', label: 'failed', colour: 'red' },
   { status: 'stale', label: 'stale', colour: 'yellow' },
+  { status: 'partial', label: 'partial', colour: 'yellow' },
   { status: 'skipped', label: 'skipped', colour: 'yellow' },
   { status: 'adopted', label: 'adopted', colour: 'cyan' },
   { status: 'manual', label: 'manual', colour: 'cyan' },

@@ -6,21 +6,25 @@ import type { OperationKind } from '../plan/types.js';
  * - `done`: every request was accepted. `adopted`: a create found the resource already there (a
  *   lost response or a 409) and took it over instead of making a duplicate.
  * - `stale`: the resource changed since the plan (412, or it is gone); not forced.
+ * - `partial`: a group create or update sent without the members whose create left no id (it
+ *   failed, or was not made); everything else it holds was accepted.
  * - `skipped`: not sent because an operation it depends on did not succeed.
  * - `manual`: never sent by design (SPEC §4). `not-started`: apply was interrupted first.
  */
-export type OutcomeStatus = 'done' | 'adopted' | 'failed' | 'skipped' | 'stale' | 'manual' | 'not-started';
+export type OutcomeStatus = 'done' | 'adopted' | 'partial' | 'failed' | 'skipped' | 'stale' | 'manual' | 'not-started';
 
 export interface OperationOutcome {
   key: string;
   kind: OperationKind;
   status: OutcomeStatus;
-  /** Why, for anything but `done`: the server's detail, the dependency, the stale reason. */
+  /** Why, for anything but `done`: the server's detail, the members left out, the stale reason. */
   message?: string;
   /** The last HTTP status seen for this operation, when there was one. */
   httpStatus?: number;
   /** The id of the user or group a create made or adopted. */
   createdId?: string;
+  /** userNames a group operation left out of its members because their create left no id (`partial`, or `skipped` when that was all it had to do). */
+  notAdded?: string[];
 }
 
 export interface ApplyCounts {

@@ -157,8 +157,13 @@ function describeFollowUp(operation: Operation): string {
  * through (then the apply summary above already says why).
  */
 function cause(outcome: OperationOutcome | undefined): { accepted: boolean; note: string } {
-  if (!outcome || outcome.status === 'done' || outcome.status === 'adopted') return { accepted: outcome !== undefined, note: '' };
-  const what: Record<string, string> = { 'not-started': 'was not started', failed: 'failed', skipped: 'was skipped', stale: 'was stale' };
+  if (!outcome || outcome.status === 'done' || outcome.status === 'adopted' || outcome.status === 'partial') return { accepted: outcome !== undefined, note: '' };
+  const what: Record<string, string> = {
+    'not-started': 'was not started',
+    failed: 'failed',
+    skipped: 'was skipped',
+    stale: 'was stale',
+  };
   return { accepted: false, note: ` (its operation ${what[outcome.status] ?? `ended ${outcome.status}`})` };
 }
 
@@ -183,7 +188,12 @@ export function describeResidue(operation: Operation, outcome?: OperationOutcome
       });
     case 'updateGroupMembers': {
       const lines = operation.changes.map((change) => `${subject}: ${change.path} still differs (asked ${formatValue(change.path, change.new)}, has ${formatValue(change.path, change.old)})${note}`);
-      if (operation.add.length > 0) lines.push(`${subject}: members still missing: ${operation.add.map((member) => member.userName).join(', ')}${note}`);
+      // Members apply left out because their create did not succeed: the summary above says why.
+      const leftOut = new Set((outcome?.notAdded ?? []).map((userName) => userName.toLowerCase()));
+      const notAdded = operation.add.filter((member) => leftOut.has(member.userName.toLowerCase()));
+      const missing = operation.add.filter((member) => !leftOut.has(member.userName.toLowerCase()));
+      if (notAdded.length > 0) lines.push(`${subject}: members not added, as their create did not succeed: ${notAdded.map((member) => member.userName).join(', ')}`);
+      if (missing.length > 0) lines.push(`${subject}: members still missing: ${missing.map((member) => member.userName).join(', ')}${note}`);
       if (operation.remove.length > 0) lines.push(`${subject}: members still present: ${operation.remove.map((member) => member.userName).join(', ')}${note}`);
       return lines;
     }

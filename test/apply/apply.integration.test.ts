@@ -11,7 +11,7 @@ import { applyPlan, assertPlanFresh, openAuditLog, renderApplyReport, renderVeri
 import type { ApplyOptions, ApplyReport, AuditEntry } from '../../src/apply/index.js';
 import { loadConfig, loadDesiredState } from '../../src/config/index.js';
 import { startEmulator, type EmulatorOptions, type LoggedRequest, type RunningEmulator } from '../../src/emulator/index.js';
-import type { DesiredState, DesiredUser, ProfileName, TargetConfig } from '../../src/model.js';
+import type { Capabilities, DesiredState, DesiredUser, ProfileName, TargetConfig } from '../../src/model.js';
 import { checkGuards, computePlan } from '../../src/plan/index.js';
 import { computeDigest } from '../../src/plan/saved.js';
 import type { SavedPlan, TargetPlan } from '../../src/plan/types.js';
@@ -42,8 +42,8 @@ function clientFor(emu: RunningEmulator, concurrency = 4, retry: { maxAttempts?:
 }
 
 /** What `scimform plan` computes for one target. */
-async function planTarget(emu: RunningEmulator, client: ScimClient, desired: DesiredState): Promise<TargetPlan> {
-  const capabilities = await client.capabilities();
+async function planTarget(emu: RunningEmulator, client: ScimClient, desired: DesiredState, overrides: Partial<Capabilities> = {}): Promise<TargetPlan> {
+  const capabilities = { ...(await client.capabilities()), ...overrides };
   const live = { users: await client.listUsers(), groups: await client.listGroups() };
   const plan = computePlan(desired, live, POLICY, capabilities);
   return {
@@ -288,7 +288,7 @@ describe('apply against the emulator', () => {
     expect(verification.converged).toBe(true);
   });
 
-  test('a partial failure reports each outcome, skips what depends on it, and a re-run converges', async () => {
+  test('a partial failure reports each outcome, leaves out of the group only the users not created, and a re-run converges', async () => {
     const emu = await emulator({ faults: { rate5xx: 0.5, onlyMethods: ['POST'], seed: 11 } });
     // No client retries and one create attempt: each 503 becomes a failed operation.
     const client = clientFor(emu, 1, { maxAttempts: 1 });
@@ -299,21 +299,90 @@ describe('apply against the emulator', () => {
     const failed = report.outcomes.filter((outcome) => outcome.status === 'failed');
     expect(failed.length).toBeGreaterThan(0);
     expect(report.counts.created).toBeGreaterThan(0);
-    expect(report.outcomes.find((outcome) => outcome.key === 'group:Everyone')).toMatchObject({ status: 'skipped', message: expect.stringMatching(/^depends on user:.*, which failed$/) });
     for (const outcome of failed) {
       expect(outcome.message).toMatch(/^POST \/Users may or may not have been applied: the server answered 503 .*; sent 1 time, and the user \S+ is not on the server$/);
     }
-    expect(writes).toHaveLength(requestsOf(plan) - report.counts.skipped);
+    const notCreated = failed.map((outcome) => outcome.key.slice('user:'.length));
+    // The group is created with the members that exist, and says which were left out and why.
+    expect(report.outcomes.find((outcome) => outcome.key === 'group:Everyone')).toMatchObject({
+      status: 'partial',
+      notAdded: notCreated,
+      message: `not added: ${notCreated.map((userName) => `${userName} (its create failed)`).join(', ')}; the group's other changes were sent, and a re-run adds the missing members once they exist`,
+    });
+    expect(writes).toHaveLength(requestsOf(plan));
+    expect(renderVerification('emu', verification, { outcomes: report.outcomes })).toContain(`group Everyone: members not added, as their create did not succeed: ${notCreated.join(', ')}`);
+    expect(report.counts.skipped).toBe(0);
     expect(verification.converged).toBe(false);
     expect(renderVerification('emu', verification, { outcomes: report.outcomes })).toContain('not on the server (its operation failed)');
-    expect(renderApplyReport(report, { color: false })).toContain(`${report.counts.failed} failed, 1 skipped`);
+    expect(renderApplyReport(report, { color: false })).toContain(`${report.counts.failed} failed, 0 skipped`);
 
     emu.setFaults(undefined);
     const rerun = await planAndApply(emu, client, desired, { concurrency: 1 });
     expectClean(rerun.report);
     expect(rerun.writes).toHaveLength(requestsOf(rerun.plan));
-    expect(rerun.report.counts.created).toBe(failed.length + 1);
+    expect(rerun.report.counts.created).toBe(failed.length);
     expect(rerun.verification.converged).toBe(true);
+  });
+
+  describe('a create that fails holds back only its own member adds', () => {
+    // Alice, bob and dave exist, Ops holds alice and dave. Git adds bob and abby (new) to Ops,
+    // drops dave, and declares Fresh with bob and abby. Abby's create fails: between plan and
+    // apply someone else made abby@example.com with another externalId, so it is not adopted.
+    // Abby sorts first, so with one member per PATCH the first chunk holds only her.
+    const live = {
+      users: ['alice', 'bob', 'dave'].map((name) => ({ id: `${name}-id`, userName: `${name}@example.com` })),
+      groups: [{ displayName: 'Ops', members: [{ value: 'alice-id' }, { value: 'dave-id' }] }],
+    };
+    const desired = desiredState(
+      [desiredUser('alice@example.com'), desiredUser('bob@example.com'), desiredUser('abby@example.com', { externalId: 'E-ABBY' })],
+      [desiredGroup('Ops', ['alice@example.com', 'bob@example.com', 'abby@example.com']), desiredGroup('Fresh', ['bob@example.com', 'abby@example.com'])],
+    );
+    test.each<{ name: string; capabilities: Partial<Capabilities>; groupWrites: string[] }>([
+      { name: 'one PATCH per group', capabilities: {}, groupWrites: ['PATCH /Groups/{Ops}', 'POST /Groups'] },
+      { name: 'PATCHes of one member each', capabilities: { maxMembersPerPatch: 1 }, groupWrites: ['PATCH /Groups/{Ops}', 'PATCH /Groups/{Ops}', 'POST /Groups'] },
+      { name: 'a PUT where the target cannot PATCH', capabilities: { updateMethod: 'put' }, groupWrites: ['PUT /Groups/{Ops}', 'POST /Groups'] },
+    ])('$name: the other adds, the removal and the new group are sent, and the report names who was not added', async ({ capabilities, groupWrites }) => {
+      const emu = await emulator({ initial: live });
+      const client = clientFor(emu);
+      const plan = await planTarget(emu, client, desired, capabilities);
+      expect(plan.violations).toEqual([]);
+      const ops = String(emu.groups().find((group) => group.displayName === 'Ops')?.id);
+      await clientFor(emu).write({ method: 'POST', path: '/Users', body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'abby@example.com', externalId: 'E-OTHER' } });
+
+      const mark = emu.requests.length;
+      const report = await applyPlan(plan, client, { concurrency: 2 });
+      const writes = writesSince(emu, mark);
+      expect(report.outcomes.map((outcome) => [outcome.key, outcome.status])).toEqual([
+        ['user:abby@example.com', 'failed'],
+        ['group:Fresh', 'partial'],
+        ['group:Ops', 'partial'],
+        ['user:dave@example.com', 'done'],
+      ]);
+      expect(report.outcomes[0]?.message).toMatch(/has externalId "E-OTHER", not "E-ABBY"; not adopted$/);
+      for (const group of report.outcomes.slice(1, 3)) {
+        expect(group).toMatchObject({
+          notAdded: ['abby@example.com'],
+          message: "not added: abby@example.com (its create failed); the group's other changes were sent, and a re-run adds the missing members once they exist",
+        });
+      }
+      const groupWritesSent = writes.filter((write) => write.path.startsWith('/Groups'));
+      expect(groupWritesSent.map((write) => `${write.method} ${write.path.replace(ops, '{Ops}')}`).sort()).toEqual(groupWrites.sort());
+      expect(groupWritesSent.every((write) => write.status < 300)).toBe(true);
+      const members = (name: string) =>
+        ((emu.groups().find((group) => group.displayName === name)?.members ?? []) as { value: string }[]).map((member) => member.value).sort();
+      expect(members('Ops')).toEqual(['alice-id', 'bob-id']);
+      expect(members('Fresh')).toEqual(['bob-id']);
+      expect(renderApplyReport(report, { color: false })).toContain(
+        "  partial     group:Ops (updateGroupMembers): not added: abby@example.com (its create failed); the group's other changes were sent, and a re-run adds the missing members once they exist",
+      );
+
+      // The read-back lists the member left out as what remains, and why.
+      const verification = await verifyConverged(desired, POLICY, plan.capabilities, client, plan.plan.operations);
+      expect(verification.converged).toBe(false);
+      const lines = renderVerification('emu', verification, { outcomes: report.outcomes });
+      expect(lines).toContain('  group Ops: members not added, as their create did not succeed: abby@example.com\n');
+      expect(lines).toContain('  group Fresh: members not added, as their create did not succeed: abby@example.com\n');
+    });
   });
 
   test('an interruption mid-apply starts nothing new, reports a consistent state, and a re-run converges', async () => {

@@ -3,6 +3,7 @@ import { applyPlan } from '../../src/apply/executor.js';
 import type { AuditEntry } from '../../src/apply/types.js';
 import type { LiveUser } from '../../src/model.js';
 import { OutcomeUnknownError, ScimHttpError } from '../../src/scim/errors.js';
+import type { WriteRequest } from '../../src/plan/types.js';
 import { acceptAll, fakeScim, liveUser, op, sleep, targetPlan, type Responder } from './fakes.js';
 
 const httpError = (status: number, detail?: string) =>
@@ -65,7 +66,7 @@ describe('applyPlan: created ids and dependencies', () => {
     expect(report.outcomes.map((o) => o.createdId)).toEqual(['new-1', 'new-2', 'new-3']);
   });
 
-  test('skips what depends on a failed create, says why, and still runs the rest', async () => {
+  test('leaves out of a group only the members whose create failed, says which and why, and still runs the rest', async () => {
     const fake = fakeScim((request, attempt) => {
       if ((request.body as { userName?: string } | undefined)?.userName === 'bad@example.com') throw httpError(400, 'email domain not allowed');
       return acceptAll()(request, attempt);
@@ -81,14 +82,63 @@ describe('applyPlan: created ids and dependencies', () => {
     expect(report.outcomes.map((o) => [o.key, o.status])).toEqual([
       ['user:bad@example.com', 'failed'],
       ['user:good@example.com', 'done'],
-      ['group:Admins', 'skipped'],
+      ['group:Admins', 'partial'],
       ['group:Ops', 'done'],
       ['user:old@example.com', 'done'],
     ]);
     expect(report.outcomes[0]?.message).toBe('HTTP 400: email domain not allowed');
-    expect(report.outcomes[2]?.message).toBe('depends on user:bad@example.com, which failed');
-    expect(report.counts).toMatchObject({ created: 2, deactivated: 1, failed: 1, skipped: 1 });
-    expect(fake.writes).toHaveLength(4);
+    expect(report.outcomes[2]).toMatchObject({
+      notAdded: ['bad@example.com'],
+      message: "not added: bad@example.com (its create failed); the group's other changes were sent, and a re-run adds the missing members once they exist",
+    });
+    expect(fake.writes.find((w) => (w.body as { displayName?: string }).displayName === 'Admins')?.body).toEqual({ displayName: 'Admins', members: [{ value: 'new-1' }] });
+    expect(report.counts).toMatchObject({ created: 3, deactivated: 1, failed: 1, skipped: 0 });
+    expect(fake.writes).toHaveLength(5);
+  });
+
+  describe('a group update without the members whose create failed', () => {
+    const addBad = { op: 'add', path: 'members', value: [{ value: 'bad@example.com' }] };
+    const patchOf = (operations: unknown[], extra: Partial<WriteRequest> = {}): WriteRequest => ({ method: 'PATCH', path: '/Groups/g1', body: { Operations: operations }, ...extra });
+    const badRef = (pointer: string) => ({ refs: [{ pointer, operation: 'user:bad@example.com' }] });
+    const removeGone = { op: 'remove', path: 'members[value eq "gone"]' };
+    const addLive = { op: 'add', path: 'members', value: [{ value: 'live-1' }] };
+    type Case = { name: string; requests: WriteRequest[]; sent: [unknown, string | undefined][]; status: string; message: string };
+    const cases: Case[] = [
+      {
+        name: 'adds of existing users and removals are still sent, with the If-Match the plan saw',
+        requests: [patchOf([{ op: 'add', path: 'members', value: [{ value: 'bad@example.com' }, { value: 'live-1' }] }, removeGone], { ifMatch: 'W/"1"', ...badRef('/Operations/0/value/0/value') })],
+        sent: [[{ Operations: [addLive, removeGone] }, 'W/"1"']],
+        status: 'partial',
+        message: "not added: bad@example.com (its create failed); the group's other changes were sent, and a re-run adds the missing members once they exist",
+      },
+      {
+        name: 'a chunk left with nothing to send is not sent, and its If-Match goes with the next chunk',
+        requests: [patchOf([addBad], { ifMatch: 'W/"1"', ...badRef('/Operations/0/value/0/value') }), patchOf([addLive]), patchOf([removeGone])],
+        sent: [
+          [{ Operations: [addLive] }, 'W/"1"'],
+          [{ Operations: [removeGone] }, undefined],
+        ],
+        status: 'partial',
+        message: "not added: bad@example.com (its create failed); the group's other changes were sent, and a re-run adds the missing members once they exist",
+      },
+      {
+        name: 'an update whose only change was adding that user is skipped, and says so',
+        requests: [patchOf([addBad], { ifMatch: 'W/"1"', ...badRef('/Operations/0/value/0/value') })],
+        sent: [],
+        status: 'skipped',
+        message: 'not sent: its only change was adding bad@example.com (its create failed)',
+      },
+    ];
+
+    test.each(cases)('$name', async ({ requests, sent, status, message }) => {
+      const fake = fakeScim((request) => {
+        if (request.method === 'POST') throw httpError(400, 'email domain not allowed');
+        return { status: 200 };
+      });
+      const report = await applyPlan(targetPlan([op.createUser('bad@example.com'), op.updateGroupMembers('g1', 'Ops', requests)]), fake.client, { concurrency: 1 });
+      expect(report.outcomes[1]).toMatchObject({ status, message, notAdded: ['bad@example.com'] });
+      expect(fake.writes.filter((w) => w.method === 'PATCH').map((w) => [w.body, w.ifMatch])).toEqual(sent);
+    });
   });
 
   test('manual operations are never sent and do not count as failures', async () => {
@@ -178,7 +228,10 @@ describe('applyPlan: creates are safe to retry', () => {
       const groupBody = fake.writes.find((w) => w.path === '/Groups')?.body as { members: { value: string }[] };
       expect(groupBody.members).toEqual([{ value: create?.createdId }]);
     }
-    if (status === 'failed') expect(group?.status).toBe('skipped');
+    if (status === 'failed') {
+      expect(group).toMatchObject({ status: 'partial', notAdded: ['jane@example.com'] });
+      expect(fake.writes.find((w) => w.path === '/Groups')?.body).toEqual({ displayName: 'Admins', members: [] });
+    }
   });
 });
 

@@ -21,10 +21,11 @@ describe('renderApplyReport', () => {
     expect(text).toBe('Apply lightstep: 1 created, 1 updated, 1 deactivated, 0 deleted, 0 failed, 0 skipped (3 writes, 2.3 s).\n');
   });
 
-  test('lists failures, stale, skipped, adopted and manual operations with their reasons', () => {
+  test('lists failures, stale, partial, skipped, adopted and manual operations with their reasons', () => {
     const text = renderApplyReport(
       report([
-        { key: 'group:Admins', kind: 'createGroup', status: 'skipped', message: 'depends on user:bad@x.io, which failed' },
+        { key: 'group:Admins', kind: 'createGroup', status: 'partial', notAdded: ['bad@x.io'], message: "not added: bad@x.io (its create failed); the group's other changes were sent" },
+        { key: 'group:Ops', kind: 'updateGroupMembers', status: 'skipped', notAdded: ['bad@x.io'], message: 'not sent: its only change was adding bad@x.io (its create failed)' },
         { key: 'user:bad@x.io', kind: 'createUser', status: 'failed', message: 'HTTP 400: email domain not allowed' },
         { key: 'user:jane@x.io', kind: 'updateUser', status: 'stale', message: 'changed on the server since the plan (HTTP 412), not forced; re-run plan' },
         { key: 'user:new@x.io', kind: 'createUser', status: 'adopted', message: 'HTTP 409 on create: adopted the existing user new@x.io (id 7)' },
@@ -33,10 +34,11 @@ describe('renderApplyReport', () => {
       { color: false },
     );
     expect(text.split('\n')).toEqual([
-      'Apply lightstep: 1 created, 0 updated, 0 deactivated, 0 deleted, 1 failed, 1 skipped, 1 stale, 1 manual (5 writes, 2.3 s).',
+      'Apply lightstep: 2 created, 0 updated, 0 deactivated, 0 deleted, 1 failed, 1 skipped, 1 stale, 1 manual (6 writes, 2.3 s).',
       '  failed      user:bad@x.io (createUser): HTTP 400: email domain not allowed',
       '  stale       user:jane@x.io (updateUser): changed on the server since the plan (HTTP 412), not forced; re-run plan',
-      '  skipped     group:Admins (createGroup): depends on user:bad@x.io, which failed',
+      "  partial     group:Admins (createGroup): not added: bad@x.io (its create failed); the group's other changes were sent",
+      '  skipped     group:Ops (updateGroupMembers): not sent: its only change was adding bad@x.io (its create failed)',
       '  adopted     user:new@x.io (createUser): HTTP 409 on create: adopted the existing user new@x.io (id 7)',
       "  manual      group Ops: add a@x.io: this target's groups are read-only",
       '',
