@@ -175,7 +175,7 @@ try {
       if (targetPlan.violations.length > 0) throw new Error(`a guard refused round ${round}: ${targetPlan.violations.map((v) => v.message).join('; ')}`);
       if (plan.operations.length === 0) break;
       plans.push(targetPlan);
-      const result = await applyAndVerify(targetPlan, client, desired, policy, { concurrency: target.concurrency, maxCreateAttempts: 6 });
+      const result = await applyAndVerify(targetPlan, client, desired, policy, { concurrency: target.concurrency });
       totals.applies++;
       totals.operations += result.report.outcomes.filter((o) => o.status === 'done' || o.status === 'adopted').length;
       totals.adopted += result.report.outcomes.filter((o) => o.status === 'adopted').length;

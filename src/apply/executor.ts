@@ -5,6 +5,7 @@
  */
 import type { CreateGroup, CreateUser, Operation, OperationKind, TargetPlan, UpdateGroupMembers, UpdateUser, WriteRequest } from '../plan/types.js';
 import { createUserKey } from '../plan/index.js';
+import type { RetryState } from '../scim/retry.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
 import { updateLanded } from './confirm.js';
 import { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
@@ -23,7 +24,6 @@ export const APPLY_PHASES: readonly (readonly OperationKind[])[] = [
 ];
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
-const DEFAULT_MAX_CREATE_ATTEMPTS = 3;
 
 type Client = ScimReader & ScimWriter;
 
@@ -256,13 +256,13 @@ function withoutMembers(run: Run, operation: Operation, sent: OperationOutcome, 
   return { ...sent, status: 'partial', notAdded, message: sent.status === 'adopted' && sent.message ? `${sent.message}; ${message}` : message };
 }
 
-/** One write call, with its audit entry. */
-async function send(run: Run, operation: Operation, request: WriteRequest): Promise<Sent> {
+/** One write call, with its audit entry; `retry` continues the retries of an earlier call for the same create. */
+async function send(run: Run, operation: Operation, request: WriteRequest, retry?: RetryState): Promise<Sent> {
   const started = run.now();
   run.writes++;
   let sent: Sent;
   try {
-    const result = await run.client.write(request);
+    const result = await run.client.write(request, retry === undefined ? undefined : { retry });
     sent = { ok: true, result };
   } catch (error) {
     sent = { ok: false, failure: classifyFailure(error, request.method) };
@@ -423,9 +423,10 @@ function subjectOf(operation: CreateUser | CreateGroup): string {
 }
 
 /**
- * A create that is safe to retry (SPEC §5): after an ambiguous failure, look first and adopt what
- * is there; resend only when nothing is, a bounded number of times. A 409 is resolved the same way,
- * and reported with the server's detail when no lookup explains it (SPEC §5a).
+ * A create that is safe to retry (SPEC §5): after an ambiguous failure, wait as every retry waits,
+ * look, and adopt what is there; send again only when nothing is, within the retry policy's
+ * attempts and time. A 409 is resolved the same way, and reported with the server's detail when
+ * no lookup explains it (SPEC §5a).
  */
 async function createResource(run: Run, operation: CreateUser | CreateGroup): Promise<OperationOutcome> {
   const [planned, ...rest] = operation.requests;
@@ -440,7 +441,6 @@ async function createResource(run: Run, operation: CreateUser | CreateGroup): Pr
 
 async function createWith(run: Run, operation: CreateUser | CreateGroup, request: WriteRequest, rest: readonly WriteRequest[]): Promise<OperationOutcome> {
   const externalId = bodyField(request, 'externalId');
-  const maxAttempts = Math.max(1, run.options.maxCreateAttempts ?? DEFAULT_MAX_CREATE_ATTEMPTS);
 
   const adopt = (found: Found, reason: string): OperationOutcome => {
     if (externalId !== undefined && found.externalId !== undefined && found.externalId !== externalId) {
@@ -454,8 +454,11 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
     return outcomeOf(operation, 'adopted', { createdId: found.id, message: `${reason}: adopted the existing ${subjectOf(operation)} (id ${found.id})` });
   };
 
-  for (let attempt = 1; ; attempt++) {
-    const sent = await send(run, operation, request);
+  // Where the create stands in its retries once an attempt's outcome was unknown.
+  let retry: RetryState | undefined;
+  const firstSentAt = Date.now();
+  for (;;) {
+    const sent = await send(run, operation, request, retry);
     if (sent.ok) {
       const id = bodyField({ ...request, body: sent.result.body }, 'id') ?? (await findExisting(run, operation, externalId, false))?.id;
       if (id === undefined) return outcomeOf(operation, 'done', { httpStatus: sent.result.status, message: 'created, but the server returned no id' });
@@ -465,14 +468,18 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
     }
     const failure = sent.failure;
     if (failure.kind === 'unknown') {
+      // A writer that does not say where the POST stands: each write call was one attempt.
+      retry = failure.retry ?? { attempts: (retry?.attempts ?? 0) + 1, startedAt: retry?.startedAt ?? firstSentAt };
+      const next = await run.client.waitToRetry(retry, run.options.signal);
       const found = await findExisting(run, operation, externalId, false);
       if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
-      const interrupted = run.options.signal?.aborted === true;
-      if (attempt < maxAttempts && !interrupted) continue;
-      run.cut ||= interrupted && attempt < maxAttempts;
+      if (next === 'retry') continue;
+      const interrupted = next === 'interrupted';
+      run.cut ||= interrupted;
+      const sends = retry.attempts;
       return outcomeOf(operation, 'failed', {
         ...(failure.status === undefined ? {} : { httpStatus: failure.status }),
-        message: `${describeFailure(failure)}; sent ${attempt} ${attempt === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server${interrupted ? ' (not sent again: apply was interrupted)' : ''}`,
+        message: `${describeFailure(failure)}; sent ${sends} ${sends === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server${interrupted ? ' (not sent again: apply was interrupted)' : ''}`,
       });
     }
     if (failure.kind === 'http' && failure.status === 409) {

@@ -3,8 +3,10 @@
  * `OutcomeUnknownError` (a POST whose fate is unknown); they are recognised by shape and name so
  * that any `ScimWriter` can signal the same cases without sharing classes.
  */
+import type { RetryState } from '../scim/retry.js';
+
 export type WriteFailure =
-  | { kind: 'unknown'; status?: number; message: string }
+  | { kind: 'unknown'; status?: number; message: string; retry?: RetryState }
   | { kind: 'http'; status: number; scimType?: string; detail?: string; message: string }
   | { kind: 'other'; message: string };
 
@@ -14,9 +16,11 @@ const AMBIGUOUS_POST_STATUSES = new Set([500, 502, 503, 504]);
 export function classifyFailure(error: unknown, method: string): WriteFailure {
   const message = error instanceof Error ? error.message : String(error);
   if (typeof error !== 'object' || error === null) return { kind: 'other', message };
-  const fields = error as { name?: unknown; status?: unknown; scimType?: unknown; detail?: unknown };
+  const fields = error as { name?: unknown; status?: unknown; scimType?: unknown; detail?: unknown; retry?: RetryState };
   const status = typeof fields.status === 'number' ? fields.status : undefined;
-  if (fields.name === 'OutcomeUnknownError') return { kind: 'unknown', ...(status === undefined ? {} : { status }), message };
+  if (fields.name === 'OutcomeUnknownError') {
+    return { kind: 'unknown', ...(status === undefined ? {} : { status }), message, ...(fields.retry === undefined ? {} : { retry: fields.retry }) };
+  }
   if (status === undefined) return { kind: 'other', message };
   if (method === 'POST' && AMBIGUOUS_POST_STATUSES.has(status)) return { kind: 'unknown', status, message };
   return {

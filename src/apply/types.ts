@@ -88,8 +88,6 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** How long to wait for in-flight requests after an interruption (default 15 s). */
   drainTimeoutMs?: number;
-  /** How many times a create is sent when its outcome stays unknown and the resource is not found (default 3). */
-  maxCreateAttempts?: number;
   onProgress?: (progress: ApplyProgress) => void;
   /** Called once per write call with its outcome; the CLI appends these as JSON lines. */
   audit?: (entry: AuditEntry) => void;

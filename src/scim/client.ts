@@ -11,7 +11,7 @@ import { createConcurrencyLimiter, createRateLimiter } from './limits.js';
 import { listAll, type PageRequest } from './pagination.js';
 import { parseGroup, parseListPage, parseServiceProviderConfig, parseUser, type DiscoveredCapabilities, type ParseOptions } from './parse.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import type { ClientStats, ListProgress, ScimClient, WriteResult } from './types.js';
+import type { ClientStats, ListProgress, ScimClient, WriteOptions, WriteResult } from './types.js';
 
 export interface ClientOptions {
   /** The bearer token (see `resolveToken`). Sent only in the Authorization header; never logged or put in an error. */
@@ -181,13 +181,14 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
     },
     findUserByUserName: (userName) => findUser('userName', userName),
     findUserByExternalId: (externalId) => findUser('externalId', externalId),
-    async write(request: WriteRequest): Promise<WriteResult> {
-      const response = await transport.send({ method: request.method, path: request.path, body: request.body, ifMatch: request.ifMatch });
+    async write(request: WriteRequest, options?: WriteOptions): Promise<WriteResult> {
+      const response = await transport.send({ method: request.method, path: request.path, body: request.body, ifMatch: request.ifMatch, resume: options?.retry });
       const result: WriteResult = { status: response.status };
       if (response.body !== undefined) result.body = response.body;
       if (response.headers.etag !== undefined) result.etag = response.headers.etag;
       return result;
     },
+    waitToRetry: (state, signal) => transport.waitToRetry(state, signal),
     stats(): ClientStats {
       return { ...transport.stats(), pages };
     },

@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ScimformError } from '../errors.js';
 import type { ProfileName } from '../model.js';
+import type { RetryState } from './retry.js';
 
 /** What the client knows about the target when it words an error. */
 export interface ErrorContext {
@@ -47,13 +48,15 @@ export class ScimHttpError extends ScimformError {
 /**
  * A POST whose fate is unknown: it timed out, the connection broke after it was sent, or the
  * server answered with a 5xx (or an unreadable success). The resource may or may not exist now;
- * apply looks it up by userName before deciding what to do (SPEC §5).
+ * apply looks it up by userName before deciding what to do (SPEC §5). `retry` says where the POST
+ * stands in its retries, for sending it again under the same bound.
  */
 export class OutcomeUnknownError extends ScimformError {
   readonly method: string;
   readonly path: string;
+  readonly retry: RetryState | undefined;
 
-  constructor(method: string, path: string, reason: string, cause?: unknown) {
+  constructor(method: string, path: string, reason: string, cause?: unknown, retry?: RetryState) {
     super(`${method} ${path} may or may not have been applied: ${reason}`, {
       hint: 'Look the resource up before sending it again; re-running apply does this and converges.',
       cause,
@@ -61,6 +64,7 @@ export class OutcomeUnknownError extends ScimformError {
     this.name = 'OutcomeUnknownError';
     this.method = method;
     this.path = path;
+    this.retry = retry;
   }
 }
 

@@ -21,7 +21,8 @@ import {
 } from './errors.js';
 import type { ConcurrencyLimiter, RateLimiter } from './limits.js';
 import { sleep } from './limits.js';
-import { decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from './retry.js';
+import { decideRetry, parseRetryAfter, scheduleRetry, type AttemptOutcome, type RetryPolicy, type RetryState } from './retry.js';
+import type { RetryWait } from './types.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -29,6 +30,8 @@ export interface HttpRequest {
   path: string;
   body?: unknown;
   ifMatch?: string | undefined;
+  /** Continues the retries of an earlier send of the same request (a create sent again after a look-up). */
+  resume?: RetryState | undefined;
 }
 
 export interface HttpResponse {
@@ -50,6 +53,8 @@ export interface RequestEvent {
 
 export interface Transport {
   send(request: HttpRequest): Promise<HttpResponse>;
+  /** Waits before `state`'s request is sent again, as the retry policy says; see `ScimWriter.waitToRetry`. */
+  waitToRetry(state: RetryState, signal?: AbortSignal): Promise<RetryWait>;
   stats(): ClientStats;
   /** Lifts `readOnly`: from now on writes are sent. */
   allowWrites(): void;
@@ -194,12 +199,12 @@ export function createTransport(options: TransportOptions): Transport {
     }
   };
 
-  const failureError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'failure' }>, attempts: number): ScimformError => {
+  const failureError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'failure' }>, attempts: number, startedAt: number): ScimformError => {
     const { method, path } = request;
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
     if (method === 'POST' && attempt.failure !== 'connect') {
       const reason = attempt.failure === 'timeout' ? `no answer within ${seconds(options.timeoutMs)} from ${urlOf(path)}` : `the connection broke (${attempt.code})`;
-      return new OutcomeUnknownError(method, path, reason, attempt.cause);
+      return new OutcomeUnknownError(method, path, reason, attempt.cause, { attempts, startedAt });
     }
     // A write that timed out or lost its connection may have been applied all the same.
     const maybe = method !== 'GET' && attempt.failure !== 'connect' ? '; it may have been applied' : '';
@@ -235,9 +240,9 @@ export function createTransport(options: TransportOptions): Transport {
       const { method, path } = request;
       // peribolos-style dry-run guard: a read-only client cannot write, whatever its caller does.
       if (readOnly && method !== 'GET') throw new ReadOnlyViolationError(method, path);
-      const started = Date.now();
+      const started = request.resume?.startedAt ?? Date.now();
       let lastError: ScimformError | undefined;
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = request.resume?.attempts ?? 0; ; attempt++) {
         if (signal?.aborted) throw interrupted(request, attempt, lastError);
         let result: Attempt;
         const release = await limiter.acquire(signal).catch(() => undefined);
@@ -276,12 +281,18 @@ export function createTransport(options: TransportOptions): Transport {
           result.kind === 'response'
             ? { kind: 'response', status: result.status, retryAfterMs: parseRetryAfter(result.headers['retry-after'], Date.now()) }
             : { kind: 'failure', failure: result.failure };
+        // Where this request stands, should its outcome be unknown: apply sends it again from there.
+        const standing = (): RetryState => ({
+          attempts: attempt + 1,
+          startedAt: started,
+          ...(outcome.kind === 'response' && outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
+        });
         const decision = decideRetry(method, outcome, attempt, Date.now() - started, policy, random);
         switch (decision.kind) {
           case 'accept': {
             const response = result as Extract<Attempt, { kind: 'response' }>;
             if (response.notJson !== undefined) {
-              if (method === 'POST') throw new OutcomeUnknownError(method, path, `the answer (${response.status}) could not be read: ${response.notJson}`);
+              if (method === 'POST') throw new OutcomeUnknownError(method, path, `the answer (${response.status}) could not be read: ${response.notJson}`, undefined, standing());
               throw new ScimformError(`${method} ${urlOf(path)} answered ${response.status}, but ${response.notJson}`, {
                 hint: `Something other than the SCIM service answered (a proxy or login page?); check the url of target ${context.target}.`,
               });
@@ -291,12 +302,12 @@ export function createTransport(options: TransportOptions): Transport {
             return response;
           }
           case 'unknown': {
-            if (result.kind === 'failure') throw failureError(request, result, attempt + 1);
+            if (result.kind === 'failure') throw failureError(request, result, attempt + 1, started);
             const detail = parseScimErrorBody(result.body)?.detail;
-            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${shorten(redact(detail, token))})` : ''}`);
+            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${shorten(redact(detail, token))})` : ''}`, undefined, standing());
           }
           case 'stop': {
-            if (result.kind === 'failure') throw failureError(request, result, attempt + 1);
+            if (result.kind === 'failure') throw failureError(request, result, attempt + 1, started);
             const error = responseError(request, result);
             // An earlier attempt whose answer was lost may itself have changed the version.
             if (result.status === 412 && attempt > 0) {
@@ -305,7 +316,7 @@ export function createTransport(options: TransportOptions): Transport {
             throw error;
           }
           case 'retry':
-            lastError = result.kind === 'response' ? responseError(request, result) : failureError(request, result, attempt + 1);
+            lastError = result.kind === 'response' ? responseError(request, result) : failureError(request, result, attempt + 1, started);
             try {
               await sleep(decision.delayMs, signal);
             } catch {
@@ -313,6 +324,17 @@ export function createTransport(options: TransportOptions): Transport {
             }
         }
       }
+    },
+    async waitToRetry(state, interrupt) {
+      const decision = scheduleRetry(state.attempts - 1, Date.now() - state.startedAt, state.retryAfterMs, policy, random);
+      if (decision.kind === 'stop') return 'exhausted';
+      const signals = [signal, interrupt].filter((candidate): candidate is AbortSignal => candidate !== undefined);
+      try {
+        await sleep(decision.delayMs, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
+      } catch {
+        return 'interrupted';
+      }
+      return 'retry';
     },
     stats: () => ({ requests: { ...counts }, pages: 0, retries }),
   };

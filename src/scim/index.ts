@@ -7,7 +7,7 @@ export { profileDefaults, mergeCapabilities } from './capabilities.js';
 export { escapeFilterValue, equalityFilter } from './filter.js';
 export { ScimHttpError, OutcomeUnknownError, ScimNetworkError, ReadOnlyViolationError } from './errors.js';
 export type { RequestEvent } from './http.js';
-export type { RetryPolicy } from './retry.js';
+export type { RetryPolicy, RetryState } from './retry.js';
 export type * from './types.js';
 
 /**

@@ -14,6 +14,19 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 20_000, maxTotalMs: 120_000 };
 
+/**
+ * Where a request stands in its retries. A POST whose outcome is unknown carries it, so that apply
+ * can look the resource up and send the POST again under the same bound and budget (SPEC §5).
+ */
+export interface RetryState {
+  /** Attempts sent so far. */
+  attempts: number;
+  /** When the first one started (`Date.now()`). */
+  startedAt: number;
+  /** The wait the last answer asked for with `Retry-After`, when it did. */
+  retryAfterMs?: number;
+}
+
 /** What one attempt came to. `connect`: never reached the server; `reset`/`timeout`: may have. */
 export type AttemptOutcome =
   | { kind: 'response'; status: number; retryAfterMs?: number | undefined }
@@ -76,9 +89,24 @@ export function decideRetry(
   } else if (!retryable) {
     return { kind: 'stop' };
   }
+  return scheduleRetry(attempt, elapsedMs, outcome.kind === 'response' ? outcome.retryAfterMs : undefined, policy, random);
+}
+
+/**
+ * Whether attempt number `attempt` (0-based), which failed in a way worth retrying, gets another,
+ * and after how long: the server's `Retry-After` when it gave one (capped at `maxDelayMs`), else
+ * the jittered backoff; `stop` when the attempts or the time budget are spent. `decideRetry` asks
+ * it for every request; apply asks it too before it sends a create again after looking it up.
+ */
+export function scheduleRetry(
+  attempt: number,
+  elapsedMs: number,
+  retryAfterMs: number | undefined,
+  policy: RetryPolicy,
+  random: () => number,
+): Extract<RetryDecision, { kind: 'retry' | 'stop' }> {
   if (attempt + 1 >= policy.maxAttempts) return { kind: 'stop' };
-  const retryAfter = outcome.kind === 'response' ? outcome.retryAfterMs : undefined;
-  const delayMs = retryAfter !== undefined ? Math.min(retryAfter, policy.maxDelayMs) : backoffDelay(attempt, policy, random);
+  const delayMs = retryAfterMs !== undefined ? Math.min(retryAfterMs, policy.maxDelayMs) : backoffDelay(attempt, policy, random);
   if (elapsedMs + delayMs > policy.maxTotalMs) return { kind: 'stop' };
   return { kind: 'retry', delayMs };
 }

@@ -5,6 +5,7 @@
  */
 import type { Capabilities, LiveGroup, LiveUser } from '../model.js';
 import type { WriteRequest } from '../plan/types.js';
+import type { RetryState } from './retry.js';
 
 export interface ListProgress {
   resource: 'Users' | 'Groups';
@@ -41,13 +42,28 @@ export interface WriteResult {
   etag?: string;
 }
 
+/** How a wait before a retry ended: `retry`, or no further attempt because the policy's attempts or time are spent, or the signal fired. */
+export type RetryWait = 'retry' | 'exhausted' | 'interrupted';
+
+export interface WriteOptions {
+  /** The retries of an earlier send of the same request to continue (from its `OutcomeUnknownError`), so they share one bound. */
+  retry?: RetryState;
+}
+
 export interface ScimWriter {
   /**
    * Sends one planned request. Retries per SPEC §5 for PATCH/PUT/DELETE; a POST is never retried
    * blindly: an ambiguous failure throws `OutcomeUnknownError` so the caller can look the
    * resource up first.
    */
-  write(request: WriteRequest): Promise<WriteResult>;
+  write(request: WriteRequest, options?: WriteOptions): Promise<WriteResult>;
+  /**
+   * Waits before a POST whose outcome was unknown is looked up and sent again, as every retry
+   * waits (SPEC §5): the server's `Retry-After`, else exponential backoff with full jitter; then
+   * says whether it may be sent (`retry`) or not: the policy's attempts or time are spent
+   * (`exhausted`), or the client's signal or `signal` fired (`interrupted`).
+   */
+  waitToRetry(state: RetryState, signal?: AbortSignal): Promise<RetryWait>;
 }
 
 export interface ScimClient extends ScimReader, ScimWriter {

@@ -230,10 +230,7 @@ describe('apply against the emulator', () => {
     // One at a time, so the seeded faults fall on the same requests in every run.
     const client = clientFor(emu, 1, { maxAttempts: 8 });
     const users = people(8);
-    const first = await planAndApply(emu, client, desiredState(users, [desiredGroup('Admins', ['user00@example.com', 'user05@example.com'])]), {
-      concurrency: 1,
-      maxCreateAttempts: 8,
-    });
+    const first = await planAndApply(emu, client, desiredState(users, [desiredGroup('Admins', ['user00@example.com', 'user05@example.com'])]), { concurrency: 1 });
     expectClean(first.report);
     const faulted = first.writes.filter((write) => write.fault !== undefined).length;
     expect(faulted).toBeGreaterThan(0);
@@ -243,10 +240,7 @@ describe('apply against the emulator', () => {
 
     // Changes and a removal through the same storm.
     const changed = users.slice(0, 7).map((user, i) => (i % 2 === 0 ? { ...user, displayName: `Person ${i}` } : user));
-    const second = await planAndApply(emu, client, desiredState(changed, [desiredGroup('Admins', ['user00@example.com', 'user02@example.com'])]), {
-      concurrency: 1,
-      maxCreateAttempts: 8,
-    });
+    const second = await planAndApply(emu, client, desiredState(changed, [desiredGroup('Admins', ['user00@example.com', 'user02@example.com'])]), { concurrency: 1 });
     expectClean(second.report);
     expect(second.writes).toHaveLength(requestsOf(second.plan) + second.writes.filter((write) => write.fault !== undefined).length);
     expect(second.verification.converged).toBe(true);
@@ -290,11 +284,11 @@ describe('apply against the emulator', () => {
 
   test('a partial failure reports each outcome, leaves out of the group only the users not created, and a re-run converges', async () => {
     const emu = await emulator({ faults: { rate5xx: 0.5, onlyMethods: ['POST'], seed: 11 } });
-    // No client retries and one create attempt: each 503 becomes a failed operation.
+    // One attempt per request, creates included: each 503 becomes a failed operation.
     const client = clientFor(emu, 1, { maxAttempts: 1 });
     const users = people(6);
     const desired = desiredState(users, [desiredGroup('Everyone', users.map((user) => user.userName))]);
-    const { plan, report, writes, verification } = await planAndApply(emu, client, desired, { concurrency: 1, maxCreateAttempts: 1 });
+    const { plan, report, writes, verification } = await planAndApply(emu, client, desired, { concurrency: 1 });
 
     const failed = report.outcomes.filter((outcome) => outcome.status === 'failed');
     expect(failed.length).toBeGreaterThan(0);
@@ -382,6 +376,37 @@ describe('apply against the emulator', () => {
       const lines = renderVerification('emu', verification, { outcomes: report.outcomes });
       expect(lines).toContain('  group Ops: members not added, as their create did not succeed: abby@example.com\n');
       expect(lines).toContain('  group Fresh: members not added, as their create did not succeed: abby@example.com\n');
+    });
+  });
+
+  describe('a create whose outcome stays unknown is retried as every request is', () => {
+    const alice = { id: 'alice-id', userName: 'alice@example.com' };
+    test.each([
+      { resource: 'user', path: '/Users', desired: desiredState([desiredUser('alice@example.com'), desiredUser('new@example.com')]), lookup: 'GET /Users?filter' },
+      {
+        resource: 'group',
+        path: '/Groups',
+        desired: desiredState([desiredUser('alice@example.com')], [desiredGroup('Ops', ['alice@example.com'])]),
+        lookup: 'GET /Groups?startIndex',
+      },
+    ])('a $resource: backoff with full jitter before each look-up and resend, within the attempts of the retry policy', async ({ path, desired, lookup }) => {
+      const emu = await emulator({ initial: { users: [alice] } });
+      // random 0.99: each wait is just under its ceiling of 40·2^n ms.
+      const client = createScimClient(targetFor(emu), { token: TOKEN, readOnly: false, retry: { maxAttempts: 4, baseDelayMs: 40, maxDelayMs: 1_000, maxTotalMs: 10_000 }, random: () => 0.99 });
+      running.push(client);
+      const plan = await planTarget(emu, client, desired);
+      emu.setFaults({ rate5xx: 1, onlyMethods: ['POST'] });
+      const mark = emu.requests.length;
+      const report = await applyPlan(plan, client, { concurrency: 1 });
+
+      const requests = emu.requests.slice(mark);
+      const sent = requests.map((request) => `${request.method} ${request.path}?${Object.keys(request.query)[0] ?? ''}`.replace(/\?$/, ''));
+      expect(sent).toEqual(Array.from({ length: 4 }, () => [`POST ${path}`, lookup]).flat());
+      const posts = requests.filter((request) => request.method === 'POST').map((request) => Date.parse(request.time));
+      const gaps = posts.slice(1).map((at, i) => at - posts[i]!);
+      // Timestamps are whole milliseconds: allow one for rounding.
+      [39, 79, 158].forEach((wait, i) => expect(gaps[i]).toBeGreaterThanOrEqual(wait - 1));
+      expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: expect.stringMatching(/the server answered 503 .*; sent 4 times, and the \S+ \S+ is not on the server$/) });
     });
   });
 

@@ -235,6 +235,42 @@ describe('applyPlan: creates are safe to retry', () => {
   });
 });
 
+describe('applyPlan: a create whose outcome stays unknown is retried as every request is', () => {
+  test('it waits as the client says, then looks, then sends again where the client left off, within its attempts', async () => {
+    let attempts = 0;
+    const startedAt = Date.now();
+    // As the client reports it: the second send was retried once itself (a 429), then went unknown.
+    const fake = fakeScim(() => {
+      attempts += attempts === 1 ? 2 : 1;
+      return Promise.reject(Object.assign(lost(), { retry: { attempts, startedAt, ...(attempts === 1 ? { retryAfterMs: 2_000 } : {}) } }));
+    });
+    const report = await applyPlan(targetPlan([op.createUser('jane@example.com')]), fake.client, { concurrency: 1 });
+    expect(fake.log).toEqual([
+      'POST /Users',
+      'wait 1',
+      'findUserByUserName jane@example.com',
+      'POST /Users',
+      'wait 3',
+      'findUserByUserName jane@example.com',
+    ]);
+    expect(fake.waits).toEqual([
+      { attempts: 1, startedAt, retryAfterMs: 2_000 },
+      { attempts: 3, startedAt },
+    ]);
+    expect(fake.continued).toEqual([undefined, { attempts: 1, startedAt, retryAfterMs: 2_000 }]);
+    expect(report.outcomes[0]?.message).toMatch(/; sent 3 times, and the user jane@example\.com is not on the server$/);
+  });
+
+  test('a writer that does not say where the POST stands counts one attempt per write', async () => {
+    const fake = fakeScim(() => Promise.reject(lost()), { maxAttempts: 2 });
+    const report = await applyPlan(targetPlan([op.createUser('jane@example.com')]), fake.client, { concurrency: 1 });
+    expect(fake.waits.map((wait) => wait.attempts)).toEqual([1, 2]);
+    expect(new Set(fake.waits.map((wait) => wait.startedAt)).size).toBe(1);
+    expect(fake.writes).toHaveLength(2);
+    expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: expect.stringMatching(/; sent 2 times,/) });
+  });
+});
+
 describe('applyPlan: updates and removals', () => {
   test.each([
     { name: '412 on PATCH is stale, not forced', kind: 'updateUser' as const, error: 412, status: 'stale', message: /changed on the server since the plan \(HTTP 412\)/ },

@@ -1,6 +1,7 @@
 /** A few-line SCIM service for unit tests of apply: scripted write answers, fixed live state, every call recorded. */
 import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveUser, Policy } from '../../src/model.js';
 import type { Operation, TargetPlan, WriteRequest } from '../../src/plan/types.js';
+import type { RetryState } from '../../src/scim/retry.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../../src/scim/types.js';
 import { profileDefaults } from '../../src/scim/capabilities.js';
 
@@ -106,14 +107,28 @@ export interface FakeScim {
   client: ScimReader & ScimWriter;
   writes: WriteRequest[];
   reads: string[];
+  /** For each write, the retries it was asked to continue (`WriteOptions.retry`). */
+  continued: (RetryState | undefined)[];
+  /** Every `waitToRetry` call, with the state it was given. */
+  waits: RetryState[];
+  /** Writes (`POST /Users`), reads and waits (`wait 1`) in the order they happened. */
+  log: string[];
   /** The most write calls that were pending at the same time. */
   maxInFlight: () => number;
 }
 
-/** `respond` answers each write (throw to fail it); `attempt` counts earlier writes to the same method + path. */
-export function fakeScim(respond: Responder, live: { users?: LiveUser[]; groups?: LiveGroup[] } = {}): FakeScim {
+/**
+ * `respond` answers each write (throw to fail it); `attempt` counts earlier writes to the same
+ * method + path. `waitToRetry` waits for nothing, allows `maxAttempts` sends (default 3) and
+ * stops at the signal.
+ */
+export function fakeScim(respond: Responder, live: { users?: LiveUser[]; groups?: LiveGroup[]; maxAttempts?: number } = {}): FakeScim {
   const writes: WriteRequest[] = [];
+  const log: string[] = [];
+  const waits: RetryState[] = [];
+  const continued: (RetryState | undefined)[] = [];
   const reads: string[] = [];
+  const read = (entry: string) => (reads.push(entry), log.push(entry));
   const attempts = new Map<string, number>();
   let inFlight = 0;
   let most = 0;
@@ -121,20 +136,28 @@ export function fakeScim(respond: Responder, live: { users?: LiveUser[]; groups?
   const groups = live.groups ?? [];
   const client: ScimReader & ScimWriter = {
     capabilities: async () => CAPABILITIES,
-    listUsers: async () => (reads.push('listUsers'), users),
-    listGroups: async () => (reads.push('listGroups'), groups),
-    getUser: async (id) => (reads.push(`getUser ${id}`), users.find((user) => user.id === id)),
-    getGroup: async (id) => (reads.push(`getGroup ${id}`), groups.find((group) => group.id === id)),
+    listUsers: async () => (read('listUsers'), users),
+    listGroups: async () => (read('listGroups'), groups),
+    getUser: async (id) => (read(`getUser ${id}`), users.find((user) => user.id === id)),
+    getGroup: async (id) => (read(`getGroup ${id}`), groups.find((group) => group.id === id)),
     findUserByUserName: async (userName) => (
-      reads.push(`findUserByUserName ${userName}`), users.find((user) => user.userName.toLowerCase() === userName.toLowerCase())
+      read(`findUserByUserName ${userName}`), users.find((user) => user.userName.toLowerCase() === userName.toLowerCase())
     ),
-    findUserByExternalId: async (externalId) => (reads.push(`findUserByExternalId ${externalId}`), users.find((user) => user.externalId === externalId)),
+    findUserByExternalId: async (externalId) => (read(`findUserByExternalId ${externalId}`), users.find((user) => user.externalId === externalId)),
     stats: () => ({ requests: {}, pages: 0, retries: 0 }),
-    write: async (request) => {
+    waitToRetry: async (state, signal) => {
+      waits.push(state);
+      log.push(`wait ${state.attempts}`);
+      if (state.attempts >= (live.maxAttempts ?? 3)) return 'exhausted';
+      return signal?.aborted ? 'interrupted' : 'retry';
+    },
+    write: async (request, options) => {
+      continued.push(options?.retry);
       const sendKey = `${request.method} ${request.path}`;
       const attempt = (attempts.get(sendKey) ?? 0) + 1;
       attempts.set(sendKey, attempt);
       writes.push(request);
+      log.push(sendKey);
       inFlight++;
       most = Math.max(most, inFlight);
       try {
@@ -144,7 +167,7 @@ export function fakeScim(respond: Responder, live: { users?: LiveUser[]; groups?
       }
     },
   };
-  return { client, writes, reads, maxInFlight: () => most };
+  return { client, writes, reads, continued, waits, log, maxInFlight: () => most };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -136,7 +136,7 @@ export async function applyRound(
   const plan = await planFor(emu, client, desired, policy);
   expect(plan.violations).toEqual([]);
   const mark = emu.requests.length;
-  const result = await applyAndVerify(plan, client, desired, policy, { concurrency: 4, maxCreateAttempts: 12, ...options });
+  const result = await applyAndVerify(plan, client, desired, policy, { concurrency: 4, ...options });
   const writes = emu.requests.slice(mark).filter(isWrite);
   expect(unplannedWrites(plan, writes)).toEqual([]);
   expect(duplicateUsers(emu)).toEqual([]);

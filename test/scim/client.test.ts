@@ -301,6 +301,52 @@ describe('retries', () => {
   });
 });
 
+describe('a create sent again after its outcome was unknown', () => {
+  const create = { method: 'POST' as const, path: '/Users', body: { userName: 'a@example.com' } };
+
+  test('the unknown outcome says where the POST stands in its retries, Retry-After included', async () => {
+    scope().post(`${BASE}/Users`).reply(503, { detail: 'busy' }, { 'retry-after': '2' });
+    const { scim } = client();
+    const before = Date.now();
+    const error = (await failure(scim.write(create))) as OutcomeUnknownError;
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(error.retry).toEqual({ attempts: 1, startedAt: expect.any(Number), retryAfterMs: 2_000 });
+    expect(error.retry!.startedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  test('it continues that count: a 429 on the last allowed attempt is not retried', async () => {
+    scope().post(`${BASE}/Users`).reply(429);
+    const { scim, events } = client();
+    const error = await failure(scim.write(create, { retry: { attempts: 2, startedAt: Date.now() } }));
+    expect(error).toMatchObject({ status: 429 });
+    expect(events.map((event) => [event.attempt, event.status])).toEqual([[3, 429]]);
+  });
+
+  const retry = { maxAttempts: 3, baseDelayMs: 40, maxDelayMs: 60, maxTotalMs: 2_000 };
+  test.each([
+    { name: 'waits the jittered backoff of that attempt', state: { attempts: 1 }, answer: 'retry', atLeast: 18, below: 1_000 },
+    { name: "waits what the server's Retry-After asks, capped at maxDelayMs", state: { attempts: 1, retryAfterMs: 1_000 }, answer: 'retry', atLeast: 55, below: 1_000 },
+    { name: 'no wait and no further attempt once maxAttempts were sent', state: { attempts: 3 }, answer: 'exhausted', atLeast: 0, below: 20 },
+    { name: 'no wait and no further attempt when the wait would pass the time budget', state: { attempts: 1, elapsed: 1_990 }, answer: 'exhausted', atLeast: 0, below: 20 },
+  ])('waitToRetry $name', async ({ state, answer, atLeast, below }) => {
+    const { scim } = client({}, { retry });
+    const started = Date.now();
+    const { elapsed = 0, ...rest } = state as { attempts: number; retryAfterMs?: number; elapsed?: number };
+    expect(await scim.waitToRetry({ ...rest, startedAt: started - elapsed })).toBe(answer);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(atLeast);
+    expect(Date.now() - started).toBeLessThan(below);
+  });
+
+  test.each([true, false])('waitToRetry stops waiting when a signal fires (the client\'s: %s, else the one it is given)', async (clients) => {
+    const controller = new AbortController();
+    const { scim } = client({}, { retry: { ...retry, baseDelayMs: 10_000, maxDelayMs: 10_000, maxTotalMs: 60_000 }, ...(clients ? { signal: controller.signal } : {}) });
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 20);
+    expect(await scim.waitToRetry({ attempts: 1, startedAt: started }, clients ? undefined : controller.signal)).toBe('interrupted');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
 describe('timeouts and unreadable answers', () => {
   test('a GET timeout names the URL and the time waited', async () => {
     scope().get(`${BASE}/Users/u1`).times(2).delay(300).reply(200, user('u1', 'a@example.com'));

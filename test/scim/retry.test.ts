@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { backoffDelay, decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from '../../src/scim/retry.js';
+import { backoffDelay, decideRetry, parseRetryAfter, scheduleRetry, type AttemptOutcome, type RetryPolicy } from '../../src/scim/retry.js';
 
 const policy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 20_000, maxTotalMs: 120_000 };
 
@@ -97,5 +97,21 @@ describe('decideRetry', () => {
   test('stops when the wait would pass the total time budget', () => {
     expect(decideRetry('GET', response(429, 10_000), 1, 100_000, policy, random).kind).toBe('retry');
     expect(decideRetry('GET', response(429, 10_000), 1, 115_000, policy, random).kind).toBe('stop');
+  });
+});
+
+describe('scheduleRetry: the wait before another attempt, shared by every request and by a create sent again after its look-up', () => {
+  test.each([
+    // attempt (0-based), elapsed ms, Retry-After ms, expected
+    [0, 0, undefined, { kind: 'retry', delayMs: 100 }],
+    [2, 0, undefined, { kind: 'retry', delayMs: 400 }],
+    [0, 0, 3_000, { kind: 'retry', delayMs: 3_000 }],
+    [0, 0, 3_600_000, { kind: 'retry', delayMs: 20_000 }],
+    [4, 0, undefined, { kind: 'retry', delayMs: 1_600 }],
+    [5, 0, undefined, { kind: 'stop' }],
+    [1, 119_900, undefined, { kind: 'stop' }],
+    [1, 100_000, 10_000, { kind: 'retry', delayMs: 10_000 }],
+  ] as const)('attempt %i, %i ms in, Retry-After %j → %j', (attempt, elapsed, retryAfter, expected) => {
+    expect(scheduleRetry(attempt, elapsed, retryAfter, policy, () => 0.5)).toEqual(expected);
   });
 });
