@@ -56,12 +56,16 @@ export function groupUpdateHolds(operation: UpdateGroupMembers, group: LiveGroup
   return added && removed && changes;
 }
 
-/** Reads the resource back and says whether the update already holds; a failed read says no. */
+/**
+ * Reads the resource back and says whether the update already holds; a failed read says no. The
+ * read goes even after SIGINT: it tells what a write already sent did.
+ */
 export async function updateLanded(reader: ScimReader, operation: UpdateUser | UpdateGroupMembers, idOf: (userName: string) => string | undefined): Promise<boolean> {
+  const read = { evenIfInterrupted: true };
   try {
     return operation.kind === 'updateGroupMembers'
-      ? groupUpdateHolds(operation, await reader.getGroup(operation.id), idOf)
-      : userUpdateHolds(operation, await reader.getUser(operation.id));
+      ? groupUpdateHolds(operation, await reader.getGroup(operation.id, read), idOf)
+      : userUpdateHolds(operation, await reader.getUser(operation.id, read));
   } catch {
     return false;
   }

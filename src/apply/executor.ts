@@ -40,6 +40,10 @@ interface Run {
   progress: { done: number; total: number; failed: number; skipped: number };
   /** Set when the signal stopped an operation part-way (a create not resent, a chunk not sent). */
   cut: boolean;
+  /** Operation key → the write it is waiting for: what the audit log records if apply ends first. */
+  sending: Map<string, { request: WriteRequest; started: number }>;
+  /** Set once the report is made: a write that answers later is not audited a second time. */
+  closed: boolean;
 }
 
 type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure };
@@ -60,6 +64,8 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
     writes: 0,
     progress: { done: 0, total, failed: 0, skipped: 0 },
     cut: false,
+    sending: new Map(),
+    closed: false,
   };
 
   for (const operation of operations) {
@@ -81,6 +87,12 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
     if (!drained || options.signal?.aborted) break;
   }
 
+  // A write still unanswered when the drain time ran out: the log says its outcome is unknown.
+  for (const [key, { request, started: sentAt }] of run.sending) {
+    const operation = operations.find((candidate) => candidate.key === key);
+    if (operation) audit(run, operation, { method: request.method, path: request.path, status: 'error', durationMs: now() - sentAt, outcome: 'unknown' });
+  }
+  run.closed = true;
   const outcomes = operations.map(
     (operation): OperationOutcome =>
       run.outcomes.get(operation.key) ??
@@ -88,8 +100,8 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
         ? {
             key: operation.key,
             kind: operation.kind,
-            status: 'failed',
-            message: 'interrupted while its request was in flight: outcome unknown (a re-run converges)',
+            status: 'unknown',
+            message: 'interrupted while its request was in flight: its outcome is unknown (a re-run finds out and converges)',
           }
         : { key: operation.key, kind: operation.kind, status: 'not-started', message: 'not started: apply was interrupted' }),
   );
@@ -106,7 +118,7 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
 }
 
 export function countOutcomes(outcomes: readonly OperationOutcome[]): ApplyCounts {
-  const counts: ApplyCounts = { created: 0, updated: 0, deactivated: 0, deleted: 0, failed: 0, skipped: 0, stale: 0, manual: 0, notStarted: 0 };
+  const counts: ApplyCounts = { created: 0, updated: 0, deactivated: 0, deleted: 0, failed: 0, unknown: 0, skipped: 0, stale: 0, manual: 0, notStarted: 0 };
   for (const outcome of outcomes) {
     switch (outcome.status) {
       case 'done':
@@ -131,6 +143,9 @@ export function countOutcomes(outcomes: readonly OperationOutcome[]): ApplyCount
         break;
       case 'not-started':
         counts.notStarted++;
+        break;
+      case 'unknown':
+        counts.unknown++;
         break;
     }
   }
@@ -188,7 +203,7 @@ async function runOperation(run: Run, operation: Operation): Promise<void> {
   try {
     outcome = await executeOperation(run, operation);
   } catch (error) {
-    // A lookup after a failed create can itself fail (network); that is this operation's failure.
+    // A read on the way (the look-up after a 409, a read-back) failed: that is this operation's failure.
     outcome = { key: operation.key, kind: operation.kind, status: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
   recordOutcome(run, outcome);
@@ -228,6 +243,8 @@ function whyNoId(run: Run, dependency: string): string {
       return 'its create was skipped';
     case 'not-started':
       return 'its create was not started';
+    case 'unknown':
+      return 'the outcome of its create is unknown';
     default:
       return 'its create left no id to refer to';
   }
@@ -260,6 +277,7 @@ function withoutMembers(run: Run, operation: Operation, sent: OperationOutcome, 
 async function send(run: Run, operation: Operation, request: WriteRequest, retry?: RetryState): Promise<Sent> {
   const started = run.now();
   run.writes++;
+  run.sending.set(operation.key, { request, started });
   let sent: Sent;
   try {
     const result = await run.client.write(request, retry === undefined ? undefined : { retry });
@@ -267,6 +285,7 @@ async function send(run: Run, operation: Operation, request: WriteRequest, retry
   } catch (error) {
     sent = { ok: false, failure: classifyFailure(error, request.method) };
   }
+  run.sending.delete(operation.key);
   const status = sent.ok ? sent.result.status : 'status' in sent.failure && sent.failure.status !== undefined ? sent.failure.status : 'error';
   audit(run, operation, { method: request.method, path: request.path, status, durationMs: run.now() - started, outcome: sent.ok ? 'applied' : auditOutcome(sent.failure) });
   return sent;
@@ -274,7 +293,7 @@ async function send(run: Run, operation: Operation, request: WriteRequest, retry
 
 /** One audit line for an operation: what was sent (or found) and how it ended. */
 function audit(run: Run, operation: Operation, entry: Pick<AuditEntry, 'method' | 'path' | 'status' | 'durationMs' | 'outcome'>): void {
-  if (!run.options.audit) return;
+  if (!run.options.audit || run.closed) return;
   const userName = 'userName' in operation ? operation.userName : undefined;
   run.options.audit({
     time: new Date(run.now()).toISOString(),
@@ -402,15 +421,21 @@ function bodyField(request: WriteRequest | undefined, field: string): string | u
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * Reads apply makes to learn what its own writes did. They are sent even after SIGINT: they finish
+ * work in flight (a create whose answer was lost), so that its outcome is known (SPEC §5).
+ */
+const READ_BACK = { evenIfInterrupted: true } as const;
+
 /** Looks for the resource a create may already have made: by userName / displayName, then (for a 409) by externalId. */
 async function findExisting(run: Run, operation: CreateUser | CreateGroup, externalId: string | undefined, byExternalId: boolean): Promise<Found | undefined> {
   if (operation.kind === 'createUser') {
-    const byName = await run.client.findUserByUserName(operation.userName);
+    const byName = await run.client.findUserByUserName(operation.userName, READ_BACK);
     if (byName) return byName;
-    return byExternalId && externalId !== undefined ? run.client.findUserByExternalId(externalId) : undefined;
+    return byExternalId && externalId !== undefined ? run.client.findUserByExternalId(externalId, READ_BACK) : undefined;
   }
   // No group filter in ScimReader: a listing, paid only after a failed or ambiguous group create.
-  const groups = await run.client.listGroups();
+  const groups = await run.client.listGroups(undefined, READ_BACK);
   const wanted = operation.displayName.toLowerCase();
   return (
     groups.find((group) => group.displayName.toLowerCase() === wanted) ??
@@ -454,13 +479,28 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
     return outcomeOf(operation, 'adopted', { createdId: found.id, message: `${reason}: adopted the existing ${subjectOf(operation)} (id ${found.id})` });
   };
 
+  const lookUp = (byExternalId: boolean): Promise<{ found: Found | undefined } | { error: unknown }> =>
+    findExisting(run, operation, externalId, byExternalId).then(
+      (found) => ({ found }),
+      (error: unknown) => ({ error }),
+    );
+  // Sent, and the look-up that would tell whether it was applied could not be made: neither done nor failed.
+  const unknown = (failure: WriteFailure, error: unknown): OperationOutcome => {
+    const why = error instanceof Error ? error.message : String(error);
+    return outcomeOf(operation, 'unknown', {
+      ...(failure.kind !== 'other' && failure.status !== undefined ? { httpStatus: failure.status } : {}),
+      message: `${describeFailure(failure)}; the look-up that would tell failed too (${why}), so whether the ${subjectOf(operation)} exists is unknown: a re-run looks again and converges`,
+    });
+  };
+
   // Where the create stands in its retries once an attempt's outcome was unknown.
   let retry: RetryState | undefined;
   const firstSentAt = Date.now();
   for (;;) {
     const sent = await send(run, operation, request, retry);
     if (sent.ok) {
-      const id = bodyField({ ...request, body: sent.result.body }, 'id') ?? (await findExisting(run, operation, externalId, false))?.id;
+      // The create is done whatever a failed look-up for its id says.
+      const id = bodyField({ ...request, body: sent.result.body }, 'id') ?? (await findExisting(run, operation, externalId, false).catch(() => undefined))?.id;
       if (id === undefined) return outcomeOf(operation, 'done', { httpStatus: sent.result.status, message: 'created, but the server returned no id' });
       run.createdIds.set(operation.key, id);
       if (rest.length > 0) return sendRequests(run, operation, rest, 'stale', { createdId: id });
@@ -471,7 +511,9 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
       // A writer that does not say where the POST stands: each write call was one attempt.
       retry = failure.retry ?? { attempts: (retry?.attempts ?? 0) + 1, startedAt: retry?.startedAt ?? firstSentAt };
       const next = await run.client.waitToRetry(retry, run.options.signal);
-      const found = await findExisting(run, operation, externalId, false);
+      const looked = await lookUp(false);
+      if ('error' in looked) return unknown(failure, looked.error);
+      const found = looked.found;
       if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
       if (next === 'retry') continue;
       const interrupted = next === 'interrupted';
@@ -483,7 +525,13 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
       });
     }
     if (failure.kind === 'http' && failure.status === 409) {
-      const found = await findExisting(run, operation, externalId, true);
+      // After an earlier attempt whose outcome was unknown, the conflict may be that attempt's own user.
+      const looked = await lookUp(true);
+      if ('error' in looked) {
+        if (retry !== undefined) return unknown(failure, looked.error);
+        throw looked.error;
+      }
+      const found = looked.found;
       if (found) return adopt(found, 'HTTP 409 on create');
       return outcomeOf(operation, 'failed', {
         httpStatus: 409,

@@ -22,6 +22,7 @@ export function formatCounts(counts: ApplyCounts): string {
     `${counts.failed} failed`,
     `${counts.skipped} skipped`,
   ];
+  if (counts.unknown > 0) parts.push(`${counts.unknown} unknown`);
   if (counts.stale > 0) parts.push(`${counts.stale} stale`);
   if (counts.manual > 0) parts.push(`${counts.manual} manual`);
   if (counts.notStarted > 0) parts.push(`${counts.notStarted} not started`);
@@ -30,6 +31,7 @@ export function formatCounts(counts: ApplyCounts): string {
 
 const LISTED: { status: OutcomeStatus; label: string; colour: keyof typeof ANSI }[] = [
   { status: 'failed', label: 'failed', colour: 'red' },
+  { status: 'unknown', label: 'unknown', colour: 'yellow' },
   { status: 'stale', label: 'stale', colour: 'yellow' },
   { status: 'partial', label: 'partial', colour: 'yellow' },
   { status: 'skipped', label: 'skipped', colour: 'yellow' },
@@ -53,7 +55,7 @@ function outcomeLine(outcome: OperationOutcome, label: string, colour: keyof typ
 export function renderApplyReport(report: ApplyReport, options: { color: boolean; verbose?: boolean }): string {
   const paint = painter(options.color);
   const { counts } = report;
-  const troubled = counts.failed + counts.stale + counts.skipped + counts.notStarted > 0;
+  const troubled = counts.failed + counts.unknown + counts.stale + counts.skipped + counts.notStarted > 0;
   const head = `Apply ${report.target}: ${formatCounts(counts)} (${report.writes} ${report.writes === 1 ? 'write' : 'writes'}, ${seconds(report.durationMs)}).`;
   const lines = [troubled ? paint('bold', head) : paint('green', head)];
   for (const { status, label, colour } of LISTED) {

@@ -34,7 +34,7 @@ export async function applyAndVerify(
 /** Whether a target ended as asked: everything sent succeeded and the read-back converged. Manual items do not count against it. */
 export function succeeded(result: TargetApplyResult): boolean {
   const { counts, interrupted } = result.report;
-  return !interrupted && counts.failed + counts.stale + counts.skipped + counts.notStarted === 0 && result.verification?.converged === true;
+  return !interrupted && counts.failed + counts.unknown + counts.stale + counts.skipped + counts.notStarted === 0 && result.verification?.converged === true;
 }
 
 /** SPEC §3: 0 when every target succeeded, else 1. */

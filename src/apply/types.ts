@@ -9,9 +9,11 @@ import type { OperationKind } from '../plan/types.js';
  * - `partial`: a group create or update sent without the members whose create left no id (it
  *   failed, or was not made); everything else it holds was accepted.
  * - `skipped`: not sent because an operation it depends on did not succeed.
+ * - `unknown`: sent, but whether the server applied it could not be learnt: no answer came, and
+ *   the look-up that would tell could not be made (or apply ended while it was in flight).
  * - `manual`: never sent by design (SPEC §4). `not-started`: apply was interrupted first.
  */
-export type OutcomeStatus = 'done' | 'adopted' | 'partial' | 'failed' | 'skipped' | 'stale' | 'manual' | 'not-started';
+export type OutcomeStatus = 'done' | 'adopted' | 'partial' | 'failed' | 'unknown' | 'skipped' | 'stale' | 'manual' | 'not-started';
 
 export interface OperationOutcome {
   key: string;
@@ -33,6 +35,7 @@ export interface ApplyCounts {
   deactivated: number;
   deleted: number;
   failed: number;
+  unknown: number;
   skipped: number;
   stale: number;
   manual: number;
@@ -74,8 +77,9 @@ export interface AuditEntry {
   status: number | 'error';
   durationMs: number;
   /**
-   * `applied`, `conflict`, `stale`, `not-found`, `unknown` (outcome not known), `failed`; and
-   * `adopted`: a later line for a create whose resource a lookup found on the server (no write).
+   * `applied`, `conflict`, `stale`, `not-found`, `unknown` (outcome not known; also the line of a
+   * write still unanswered when an interrupted apply ended), `failed`; and `adopted`: a later
+   * line for a create whose resource a lookup found on the server (no write).
    */
   outcome: string;
   userName?: string;

@@ -161,6 +161,7 @@ function cause(outcome: OperationOutcome | undefined): { accepted: boolean; note
   const what: Record<string, string> = {
     'not-started': 'was not started',
     failed: 'failed',
+    unknown: 'has an unknown outcome',
     skipped: 'was skipped',
     stale: 'was stale',
   };

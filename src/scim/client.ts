@@ -11,7 +11,7 @@ import { createConcurrencyLimiter, createRateLimiter } from './limits.js';
 import { listAll, type PageRequest } from './pagination.js';
 import { parseGroup, parseListPage, parseServiceProviderConfig, parseUser, type DiscoveredCapabilities, type ParseOptions } from './parse.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import type { ClientStats, ListProgress, ScimClient, WriteOptions, WriteResult } from './types.js';
+import type { ClientStats, ListProgress, ReadOptions, ScimClient, WriteOptions, WriteResult } from './types.js';
 
 export interface ClientOptions {
   /** The bearer token (see `resolveToken`). Sent only in the Authorization header; never logged or put in an error. */
@@ -90,11 +90,11 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
   let pages = 0;
   let discovery: Promise<{ capabilities: Capabilities; discovered: DiscoveredCapabilities | undefined }> | undefined;
 
-  const discover = () => {
+  const discover = (read: ReadOptions = {}) => {
     discovery ??= (async () => {
       let discovered: DiscoveredCapabilities | undefined;
       try {
-        const response = await transport.send({ method: 'GET', path: '/ServiceProviderConfig' });
+        const response = await transport.send({ method: 'GET', path: '/ServiceProviderConfig', evenIfInterrupted: read.evenIfInterrupted });
         discovered = parseServiceProviderConfig(response.body);
       } catch (error) {
         if (!(error instanceof ScimHttpError && NO_DISCOVERY.has(error.status))) throw error;
@@ -106,9 +106,9 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
     return discovery;
   };
 
-  const getOrUndefined = async (path: string): Promise<HttpResponse | undefined> => {
+  const getOrUndefined = async (path: string, read: ReadOptions = {}): Promise<HttpResponse | undefined> => {
     try {
-      return await transport.send({ method: 'GET', path });
+      return await transport.send({ method: 'GET', path, evenIfInterrupted: read.evenIfInterrupted });
     } catch (error) {
       if (error instanceof ScimHttpError && error.status === 404) return undefined;
       throw error;
@@ -119,8 +119,13 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
    * Every resource of a collection, each page read into the model as it arrives (`read`), so the
    * raw pages are freed while later ones are fetched.
    */
-  const list = async <T>(resource: ListProgress['resource'], read: (resource: unknown) => T, onProgress?: (progress: ListProgress) => void): Promise<T[]> => {
-    const { capabilities, discovered } = await discover();
+  const list = async <T>(
+    resource: ListProgress['resource'],
+    read: (resource: unknown) => T,
+    onProgress?: (progress: ListProgress) => void,
+    options: ReadOptions = {},
+  ): Promise<T[]> => {
+    const { capabilities, discovered } = await discover(options);
     const pageSize = Math.min(target.pageSize ?? DEFAULT_PAGE_SIZE, discovered?.maxPageSize ?? Infinity, capabilities.maxResults ?? Infinity);
     return listAll({
       resource,
@@ -130,7 +135,7 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
       concurrency: Math.max(1, target.concurrency),
       onProgress,
       fetchPage: async (request) => {
-        const response = await transport.send({ method: 'GET', path: `/${resource}${pageQuery(request)}` });
+        const response = await transport.send({ method: 'GET', path: `/${resource}${pageQuery(request)}`, evenIfInterrupted: options.evenIfInterrupted });
         pages++;
         const page = parseListPage(response.body ?? {});
         // The promises that resolved to this answer may already be in the old generation, where
@@ -143,44 +148,45 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
     }) as Promise<T[]>;
   };
   /** Only a PUT sends the resource back (with what scimform does not model): otherwise it is not kept. */
-  const keep = async (): Promise<ParseOptions> => ({ keepResource: (await discover()).capabilities.updateMethod === 'put' });
+  const keep = async (read?: ReadOptions): Promise<ParseOptions> => ({ keepResource: (await discover(read)).capabilities.updateMethod === 'put' });
 
-  const findUser = async (attribute: 'userName' | 'externalId', value: string): Promise<LiveUser | undefined> => {
-    const { capabilities } = await discover();
+  const findUser = async (attribute: 'userName' | 'externalId', value: string, read: ReadOptions = {}): Promise<LiveUser | undefined> => {
+    const { capabilities } = await discover(read);
+    const listUsers = () => list('Users', (resource) => parseUser(resource), undefined, read);
     const matches = (user: LiveUser) =>
       // userName is case-insensitive (RFC 7643 §4.1.1); externalId is caseExact.
       attribute === 'userName' ? user.userName.toLowerCase() === value.toLowerCase() : user.externalId === value;
-    if (!capabilities.filter) return (await list('Users', (resource) => parseUser(resource))).find(matches);
-    const response = await transport.send({ method: 'GET', path: `/Users${query({ filter: equalityFilter(attribute, value) })}` });
+    if (!capabilities.filter) return (await listUsers()).find(matches);
+    const response = await transport.send({ method: 'GET', path: `/Users${query({ filter: equalityFilter(attribute, value) })}`, evenIfInterrupted: read.evenIfInterrupted });
     const found = parseListPage(response.body ?? {}).resources.map((resource) => parseUser(resource));
     // A resource that does not match even case-insensitively (some servers compare externalId
     // loosely) means the server ignored the filter, silently: this page says nothing about the
     // rest of the collection, so read all of it.
     const loosely = (user: LiveUser) => (attribute === 'userName' ? user.userName : (user.externalId ?? '')).toLowerCase() === value.toLowerCase();
-    if (found.some((user) => !loosely(user))) return (await list('Users', (resource) => parseUser(resource))).find(matches);
+    if (found.some((user) => !loosely(user))) return (await listUsers()).find(matches);
     return found.find(matches);
   };
 
   return {
     capabilities: async () => (await discover()).capabilities,
-    listUsers: async (onProgress) => {
-      const options: ParseOptions = { ...(await keep()), ...(declared ? { declared } : {}) };
-      return list('Users', (resource) => parseUser(resource, undefined, options), onProgress);
+    listUsers: async (onProgress, read) => {
+      const options: ParseOptions = { ...(await keep(read)), ...(declared ? { declared } : {}) };
+      return list('Users', (resource) => parseUser(resource, undefined, options), onProgress, read);
     },
-    listGroups: async (onProgress): Promise<LiveGroup[]> => {
-      const options = await keep();
-      return list('Groups', (resource) => parseGroup(resource, undefined, options), onProgress);
+    listGroups: async (onProgress, read): Promise<LiveGroup[]> => {
+      const options = await keep(read);
+      return list('Groups', (resource) => parseGroup(resource, undefined, options), onProgress, read);
     },
-    async getUser(id) {
-      const response = await getOrUndefined(`/Users/${encodeURIComponent(id)}`);
+    async getUser(id, read) {
+      const response = await getOrUndefined(`/Users/${encodeURIComponent(id)}`, read);
       return response && parseUser(response.body, response.headers.etag);
     },
-    async getGroup(id) {
-      const response = await getOrUndefined(`/Groups/${encodeURIComponent(id)}`);
+    async getGroup(id, read) {
+      const response = await getOrUndefined(`/Groups/${encodeURIComponent(id)}`, read);
       return response && parseGroup(response.body, response.headers.etag);
     },
-    findUserByUserName: (userName) => findUser('userName', userName),
-    findUserByExternalId: (externalId) => findUser('externalId', externalId),
+    findUserByUserName: (userName, read) => findUser('userName', userName, read),
+    findUserByExternalId: (externalId, read) => findUser('externalId', externalId, read),
     async write(request: WriteRequest, options?: WriteOptions): Promise<WriteResult> {
       const response = await transport.send({ method: request.method, path: request.path, body: request.body, ifMatch: request.ifMatch, resume: options?.retry });
       const result: WriteResult = { status: response.status };

@@ -32,6 +32,8 @@ export interface HttpRequest {
   ifMatch?: string | undefined;
   /** Continues the retries of an earlier send of the same request (a create sent again after a look-up). */
   resume?: RetryState | undefined;
+  /** Sent even after the signal fired, once (see `ReadOptions.evenIfInterrupted`). */
+  evenIfInterrupted?: boolean | undefined;
 }
 
 export interface HttpResponse {
@@ -241,14 +243,17 @@ export function createTransport(options: TransportOptions): Transport {
       // peribolos-style dry-run guard: a read-only client cannot write, whatever its caller does.
       if (readOnly && method !== 'GET') throw new ReadOnlyViolationError(method, path);
       const started = request.resume?.startedAt ?? Date.now();
+      const first = request.resume?.attempts ?? 0;
+      // After the signal, a request that must still go is sent once and waits for its turn whatever the signal says.
+      const gate = request.evenIfInterrupted ? undefined : signal;
       let lastError: ScimformError | undefined;
-      for (let attempt = request.resume?.attempts ?? 0; ; attempt++) {
-        if (signal?.aborted) throw interrupted(request, attempt, lastError);
+      for (let attempt = first; ; attempt++) {
+        if (signal?.aborted && (gate !== undefined || attempt > first)) throw interrupted(request, attempt, lastError);
         let result: Attempt;
-        const release = await limiter.acquire(signal).catch(() => undefined);
+        const release = await limiter.acquire(gate).catch(() => undefined);
         if (!release) throw interrupted(request, attempt, lastError);
         try {
-          await rate.take(signal);
+          await rate.take(gate);
         } catch {
           release();
           throw interrupted(request, attempt, lastError);

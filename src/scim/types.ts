@@ -22,15 +22,24 @@ export interface ClientStats {
   retries: number;
 }
 
+export interface ReadOptions {
+  /**
+   * Read even after the client's signal fired, each request once, bounded by the request
+   * timeout: apply's look-up of what its own write did (a create whose answer was lost) is
+   * finishing work in flight, not starting new work (SPEC §5).
+   */
+  evenIfInterrupted?: boolean | undefined;
+}
+
 export interface ScimReader {
   capabilities(): Promise<Capabilities>;
-  listUsers(onProgress?: (progress: ListProgress) => void): Promise<LiveUser[]>;
-  listGroups(onProgress?: (progress: ListProgress) => void): Promise<LiveGroup[]>;
-  getUser(id: string): Promise<LiveUser | undefined>;
-  getGroup(id: string): Promise<LiveGroup | undefined>;
+  listUsers(onProgress?: (progress: ListProgress) => void, options?: ReadOptions): Promise<LiveUser[]>;
+  listGroups(onProgress?: (progress: ListProgress) => void, options?: ReadOptions): Promise<LiveGroup[]>;
+  getUser(id: string, options?: ReadOptions): Promise<LiveUser | undefined>;
+  getGroup(id: string, options?: ReadOptions): Promise<LiveGroup | undefined>;
   /** `filter=userName eq "…"` (value escaped per RFC 7644 §3.4.2.2); userName compared case-insensitively. */
-  findUserByUserName(userName: string): Promise<LiveUser | undefined>;
-  findUserByExternalId(externalId: string): Promise<LiveUser | undefined>;
+  findUserByUserName(userName: string, options?: ReadOptions): Promise<LiveUser | undefined>;
+  findUserByExternalId(externalId: string, options?: ReadOptions): Promise<LiveUser | undefined>;
   stats(): ClientStats;
 }
 

@@ -410,6 +410,85 @@ describe('apply against the emulator', () => {
     });
   });
 
+  describe('interrupted after a create whose answer was lost: the look-up is still made, so the outcome is known', () => {
+    const adopted = {
+      status: 'adopted',
+      message: /^the outcome of the create was unknown \(no response\): adopted the existing user user00@example\.com \(id \S+\)$/,
+      counts: /^Apply emu: 1 created, 0 updated, 0 deactivated, 0 deleted, 0 failed, 0 skipped, 1 not started /,
+      audited: ['unknown', 'adopted'],
+    };
+    test.each([
+      { name: 'the user is adopted (discovery already read, as after planning)', fresh: false, lookUpFails: false, ...adopted },
+      { name: 'the user is adopted (discovery read by the look-up itself)', fresh: true, lookUpFails: false, ...adopted },
+      {
+        name: 'the look-up cannot be made: the outcome is unknown, not failed',
+        fresh: false,
+        lookUpFails: true,
+        status: 'unknown',
+        message: /^POST \/Users may or may not have been applied: .*; the look-up that would tell failed too \(.*\), so whether the user user00@example\.com exists is unknown: a re-run looks again and converges$/,
+        counts: /^Apply emu: 0 created, 0 updated, 0 deactivated, 0 deleted, 0 failed, 0 skipped, 1 unknown, 1 not started /,
+        audited: ['unknown'],
+      },
+    ])('$name', async ({ fresh, lookUpFails, status, message, counts, audited }) => {
+      const emu = await emulator();
+      const controller = new AbortController();
+      // SIGINT reaches both, as in the CLI: the client's requests and waits, and apply's pool.
+      const client = createScimClient(targetFor(emu, 1), { token: TOKEN, readOnly: false, signal: controller.signal, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+      running.push(client);
+      const plan = await planTarget(emu, fresh ? clientFor(emu) : client, desiredState(people(2)));
+      emu.setFaults({ rateLostResponse: 1, onlyMethods: ['POST'] });
+      const entries: AuditEntry[] = [];
+      const mark = emu.requests.length;
+      const report = await applyPlan(plan, client, {
+        concurrency: 1,
+        signal: controller.signal,
+        audit: (entry) => {
+          entries.push(entry);
+          if (entry.outcome !== 'unknown') return;
+          controller.abort();
+          if (lookUpFails) emu.setFaults({ rateReset: 1, onlyMethods: ['GET'] });
+        },
+      });
+
+      // The look-up is sent once, after the signal; nothing else is.
+      const sent = emu.requests.slice(mark).map((request) => `${request.method} ${request.path}${request.query.filter ? ' (filter)' : ''}`);
+      expect(sent).toEqual(['POST /Users', ...(fresh ? ['GET /ServiceProviderConfig'] : []), 'GET /Users (filter)']);
+      expect(emu.users()).toHaveLength(1);
+      expect(report.outcomes.map((outcome) => outcome.status)).toEqual([status, 'not-started']);
+      expect(report.outcomes[0]?.message).toMatch(message);
+      expect(report.interrupted).toBe(true);
+      expect(renderApplyReport(report, { color: false })).toMatch(counts);
+      expect(entries.map((entry) => entry.outcome)).toEqual(audited);
+    });
+
+    test('SIGINT during the wait before a create is sent again ends the wait; the look-up is made and the create not resent', async () => {
+      const emu = await emulator();
+      const controller = new AbortController();
+      // A wait of about ten seconds, were it not cut short.
+      const client = createScimClient(targetFor(emu, 1), {
+        token: TOKEN,
+        readOnly: false,
+        signal: controller.signal,
+        retry: { baseDelayMs: 10_000, maxDelayMs: 10_000 },
+        random: () => 0.99,
+      });
+      running.push(client);
+      const plan = await planTarget(emu, client, desiredState(people(1)));
+      emu.setFaults({ rate5xx: 1, onlyMethods: ['POST'] });
+      const mark = emu.requests.length;
+      const started = Date.now();
+      const report = await applyPlan(plan, client, {
+        concurrency: 1,
+        signal: controller.signal,
+        audit: () => setTimeout(() => controller.abort(), 30),
+      });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(emu.requests.slice(mark).map((request) => request.method)).toEqual(['POST', 'GET']);
+      expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: expect.stringMatching(/; sent 1 time, and the user user00@example\.com is not on the server \(not sent again: apply was interrupted\)$/) });
+      expect(report.interrupted).toBe(true);
+    });
+  });
+
   test('an interruption mid-apply starts nothing new, reports a consistent state, and a re-run converges', async () => {
     const emu = await emulator({ faults: { latencyMs: 15, onlyMethods: ['POST'] } });
     const client = clientFor(emu, 2);

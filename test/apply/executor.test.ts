@@ -339,21 +339,25 @@ describe('applyPlan: interruption', () => {
     expect(report.counts).toMatchObject({ updated: 2, notStarted: 5 });
   });
 
-  test('a request that outlives the drain time is reported with an unknown outcome', async () => {
+  test('a request that outlives the drain time is reported with an unknown outcome, in the summary and the audit log', async () => {
     const controller = new AbortController();
     const fake = fakeScim(() => {
       controller.abort();
       return new Promise(() => {});
     });
+    const entries: AuditEntry[] = [];
     const started = Date.now();
     const report = await applyPlan(targetPlan([op.updateUser('u1', 'a@example.com'), op.updateUser('u2', 'b@example.com')]), fake.client, {
       concurrency: 1,
       signal: controller.signal,
       drainTimeoutMs: 20,
+      audit: (entry) => entries.push(entry),
     });
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(report.outcomes.map((o) => o.status)).toEqual(['failed', 'not-started']);
-    expect(report.outcomes[0]?.message).toMatch(/outcome unknown/);
+    expect(report.outcomes.map((o) => o.status)).toEqual(['unknown', 'not-started']);
+    expect(report.outcomes[0]?.message).toBe('interrupted while its request was in flight: its outcome is unknown (a re-run finds out and converges)');
+    expect(report.counts).toMatchObject({ unknown: 1, failed: 0, notStarted: 1 });
+    expect(entries).toEqual([expect.objectContaining({ operation: 'user:a@example.com', method: 'PATCH', path: '/Users/u1', status: 'error', outcome: 'unknown' })]);
   });
 });
 
@@ -392,6 +396,46 @@ describe('applyPlan: interruption inside an operation', () => {
     const fake = fakeScim(() => (controller.abort(), { status: 200 }));
     const report = await applyPlan(targetPlan([op.updateUser('u1', 'a@example.com')]), fake.client, { concurrency: 1, signal: controller.signal });
     expect(report).toMatchObject({ interrupted: false, counts: { updated: 1 } });
+  });
+
+  describe('a create whose answer was lost when the signal came is still looked up, so its outcome is known', () => {
+    test.each<{ name: string; live: LiveUser[]; lookUp?: () => Promise<LiveUser | undefined>; status: string; message: RegExp; counts: object }>([
+      {
+        name: 'the server has the user: adopted, and counted as created',
+        live: [liveUser('live-1', 'a@example.com')],
+        status: 'adopted',
+        message: /^the outcome of the create was unknown \(no response\): adopted the existing user a@example\.com \(id live-1\)$/,
+        counts: { created: 1, failed: 0, unknown: 0 },
+      },
+      {
+        name: 'the server does not have it: failed, and not sent again',
+        live: [],
+        status: 'failed',
+        message: /; sent 1 time, and the user a@example\.com is not on the server \(not sent again: apply was interrupted\)$/,
+        counts: { created: 0, failed: 1, unknown: 0 },
+      },
+      {
+        name: 'the look-up cannot be made: unknown, not failed',
+        live: [],
+        lookUp: () => Promise.reject(new Error('GET /Users?filter=… failed: the connection broke')),
+        status: 'unknown',
+        message: /; the look-up that would tell failed too \(GET \/Users\?filter=… failed: the connection broke\), so whether the user a@example\.com exists is unknown: a re-run looks again and converges$/,
+        counts: { created: 0, failed: 0, unknown: 1 },
+      },
+    ])('$name', async ({ live, lookUp, status, message, counts }) => {
+      const controller = new AbortController();
+      const fake = fakeScim(() => (controller.abort(), Promise.reject(lost())), { users: live });
+      const asked: unknown[] = [];
+      const client = {
+        ...fake.client,
+        findUserByUserName: (userName: string, read?: unknown) => (asked.push(read), lookUp ? lookUp() : fake.client.findUserByUserName(userName)),
+      };
+      const report = await applyPlan(targetPlan([op.createUser('a@example.com')]), client, { concurrency: 1, signal: controller.signal });
+      expect(asked).toEqual([{ evenIfInterrupted: true }]);
+      expect(fake.writes).toHaveLength(1);
+      expect(report.outcomes[0]).toMatchObject({ status, message: expect.stringMatching(message) });
+      expect(report.counts).toMatchObject(counts);
+    });
   });
 
   test('a create whose outcome is unknown is looked up but not sent again after the signal', async () => {

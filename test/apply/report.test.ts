@@ -45,6 +45,18 @@ describe('renderApplyReport', () => {
     ]);
   });
 
+  test('an outcome that could not be learnt is counted and listed as unknown, not as failed', () => {
+    const text = renderApplyReport(
+      report([{ key: 'user:a@x.io', kind: 'createUser', status: 'unknown', message: 'POST /Users may or may not have been applied: no answer; the look-up that would tell failed too (timeout)' }]),
+      { color: false },
+    );
+    expect(text.split('\n')).toEqual([
+      'Apply lightstep: 0 created, 0 updated, 0 deactivated, 0 deleted, 0 failed, 0 skipped, 1 unknown (1 write, 2.3 s).',
+      '  unknown     user:a@x.io (createUser): POST /Users may or may not have been applied: no answer; the look-up that would tell failed too (timeout)',
+      '',
+    ]);
+  });
+
   test('an interrupted run says what ran and what did not', () => {
     const text = renderApplyReport(
       report(

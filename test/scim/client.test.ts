@@ -347,6 +347,26 @@ describe('a create sent again after its outcome was unknown', () => {
   });
 });
 
+describe('after the signal', () => {
+  test('a read made to learn what a write did is still sent, once, without retry waits; other reads are not sent', async () => {
+    scope()
+      .get(`${BASE}/ServiceProviderConfig`)
+      .reply(404)
+      .get(`${BASE}/Users`)
+      .query({ filter: 'userName eq "a@example.com"' })
+      .reply(200, { totalResults: 1, Resources: [user('u1', 'a@example.com')] })
+      .get(`${BASE}/Users/u2`)
+      .reply(503);
+    const controller = new AbortController();
+    controller.abort();
+    const { scim, events } = client({}, { signal: controller.signal });
+    expect((await scim.findUserByUserName('a@example.com', { evenIfInterrupted: true }))?.id).toBe('u1');
+    expect((await failure(scim.getUser('u2', { evenIfInterrupted: true }))).message).toBe('interrupted: GET /Users/u2 was not retried');
+    expect((await failure(scim.getUser('u3'))).message).toBe('interrupted: GET /Users/u3 was not sent');
+    expect(events.map((event) => `${event.path.split('?')[0]} ${event.status}`)).toEqual(['/ServiceProviderConfig 404', '/Users 200', '/Users/u2 503']);
+  });
+});
+
 describe('timeouts and unreadable answers', () => {
   test('a GET timeout names the URL and the time waited', async () => {
     scope().get(`${BASE}/Users/u1`).times(2).delay(300).reply(200, user('u1', 'a@example.com'));
