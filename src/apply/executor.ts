@@ -8,7 +8,7 @@ import { createUserKey } from '../plan/index.js';
 import type { RetryState } from '../scim/retry.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
 import { updateLanded } from './confirm.js';
-import { classifyFailure, describeFailure, type WriteFailure } from './failure.js';
+import { classifyFailure, describeFailure, describeReadFailure, rejectsToken, type WriteFailure } from './failure.js';
 import { resolveRefs } from './refs.js';
 import type { ApplyCounts, ApplyOptions, ApplyReport, AuditEntry, OperationOutcome } from './types.js';
 
@@ -24,6 +24,9 @@ export const APPLY_PHASES: readonly (readonly OperationKind[])[] = [
 ];
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
+/** Why writes stop after a 401, and what to do: the failed write's own message names the variable and the hint. */
+const REFUSED = 'the service rejected the token on an earlier request (HTTP 401) and would reject this one too';
+const FIX_TOKEN = 'fix the token (see the 401 above) and run apply again';
 
 type Client = ScimReader & ScimWriter;
 
@@ -44,6 +47,8 @@ interface Run {
   sending: Map<string, { request: WriteRequest; started: number }>;
   /** Set once the report is made: a write that answers later is not audited a second time. */
   closed: boolean;
+  /** Set when the service rejected the token (401): every further write would be rejected too, so none is started. */
+  refused: boolean;
 }
 
 type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure };
@@ -66,6 +71,7 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
     cut: false,
     sending: new Map(),
     closed: false,
+    refused: false,
   };
 
   for (const operation of operations) {
@@ -75,16 +81,17 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
   }
   reportProgress(run);
 
+  const halted = () => options.signal?.aborted === true || run.refused;
   for (const kinds of APPLY_PHASES) {
     const phase = operations.filter((operation) => kinds.includes(operation.kind));
     if (phase.length === 0) continue;
-    if (options.signal?.aborted) break;
+    if (halted()) break;
     const drained = await untilDrained(
-      runPool(phase, Math.max(1, options.concurrency), options.signal, (operation) => runOperation(run, operation)),
+      runPool(phase, Math.max(1, options.concurrency), halted, (operation) => runOperation(run, operation)),
       options.signal,
       options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     );
-    if (!drained || options.signal?.aborted) break;
+    if (!drained || halted()) break;
   }
 
   // A write still unanswered when the drain time ran out: the log says its outcome is unknown.
@@ -103,15 +110,17 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
             status: 'unknown',
             message: 'interrupted while its request was in flight: its outcome is unknown (a re-run finds out and converges)',
           }
-        : { key: operation.key, kind: operation.kind, status: 'not-started', message: 'not started: apply was interrupted' }),
+        : { key: operation.key, kind: operation.kind, status: 'not-started', message: run.refused ? `not started: ${REFUSED}` : 'not started: apply was interrupted' }),
   );
   // A signal after the last operation finished interrupted nothing.
-  const interrupted = run.cut || run.inFlight.size > 0 || outcomes.some((outcome) => outcome.status === 'not-started');
+  const notStarted = outcomes.some((outcome) => outcome.status === 'not-started');
+  const interrupted = run.cut || run.inFlight.size > 0 || (notStarted && !run.refused);
   return {
     target: plan.target.name,
     outcomes,
     counts: countOutcomes(outcomes),
     interrupted,
+    ...(run.refused ? { stopped: `the service rejected the token (HTTP 401), so no further write was started; ${FIX_TOKEN}` } : {}),
     writes: run.writes,
     durationMs: now() - started,
   };
@@ -152,11 +161,11 @@ export function countOutcomes(outcomes: readonly OperationOutcome[]): ApplyCount
   return counts;
 }
 
-/** Runs `work` over `items` with at most `limit` at once; stops taking new items once `signal` fires. */
-async function runPool<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` over `items` with at most `limit` at once; stops taking new items once `halted` says so. */
+async function runPool<T>(items: readonly T[], limit: number, halted: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < items.length && !signal?.aborted) {
+    while (next < items.length && !halted()) {
       const item = items[next++] as T;
       await work(item);
     }
@@ -204,7 +213,8 @@ async function runOperation(run: Run, operation: Operation): Promise<void> {
     outcome = await executeOperation(run, operation);
   } catch (error) {
     // A read on the way (the look-up after a 409, a read-back) failed: that is this operation's failure.
-    outcome = { key: operation.key, kind: operation.kind, status: 'failed', message: error instanceof Error ? error.message : String(error) };
+    run.refused ||= rejectsToken(classifyFailure(error, 'GET'));
+    outcome = { key: operation.key, kind: operation.kind, status: 'failed', message: describeReadFailure(error) };
   }
   recordOutcome(run, outcome);
   run.inFlight.delete(operation.key);
@@ -286,6 +296,7 @@ async function send(run: Run, operation: Operation, request: WriteRequest, retry
     sent = { ok: false, failure: classifyFailure(error, request.method) };
   }
   run.sending.delete(operation.key);
+  if (!sent.ok) run.refused ||= rejectsToken(sent.failure);
   const status = sent.ok ? sent.result.status : 'status' in sent.failure && sent.failure.status !== undefined ? sent.failure.status : 'error';
   audit(run, operation, { method: request.method, path: request.path, status, durationMs: run.now() - started, outcome: sent.ok ? 'applied' : auditOutcome(sent.failure) });
   return sent;
@@ -370,6 +381,9 @@ async function sendInOrder(
     if (index > 0 && run.options.signal?.aborted) {
       run.cut = true;
       return outcomeOf(operation, 'failed', { ...extra, message: `interrupted after request ${index} of ${requests.length}; the rest were not sent (a re-run converges)` });
+    }
+    if (index > 0 && run.refused) {
+      return outcomeOf(operation, 'failed', { ...extra, message: `stopped after request ${index} of ${requests.length}, as ${REFUSED}` });
     }
     const resolved = resolveRefs(planned, run.createdIds);
     if (!resolved.ok) return outcomeOf(operation, 'skipped', { ...extra, message: `depends on ${resolved.operation}, which left no id to refer to` });
@@ -482,11 +496,14 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
   const lookUp = (byExternalId: boolean): Promise<{ found: Found | undefined } | { error: unknown }> =>
     findExisting(run, operation, externalId, byExternalId).then(
       (found) => ({ found }),
-      (error: unknown) => ({ error }),
+      (error: unknown) => {
+        run.refused ||= rejectsToken(classifyFailure(error, 'GET'));
+        return { error };
+      },
     );
   // Sent, and the look-up that would tell whether it was applied could not be made: neither done nor failed.
   const unknown = (failure: WriteFailure, error: unknown): OperationOutcome => {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = describeReadFailure(error);
     return outcomeOf(operation, 'unknown', {
       ...(failure.kind !== 'other' && failure.status !== undefined ? { httpStatus: failure.status } : {}),
       message: `${describeFailure(failure)}; the look-up that would tell failed too (${why}), so whether the ${subjectOf(operation)} exists is unknown: a re-run looks again and converges`,
@@ -515,7 +532,10 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
       if ('error' in looked) return unknown(failure, looked.error);
       const found = looked.found;
       if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
-      if (next === 'retry') continue;
+      if (next === 'retry' && !run.refused) continue;
+      if (next === 'retry') {
+        return outcomeOf(operation, 'failed', { ...(failure.status === undefined ? {} : { httpStatus: failure.status }), message: `${describeFailure(failure)}; not sent again, as ${REFUSED}` });
+      }
       const interrupted = next === 'interrupted';
       run.cut ||= interrupted;
       const sends = retry.attempts;

@@ -68,6 +68,7 @@ export function renderApplyReport(report: ApplyReport, options: { color: boolean
       if (outcome.status === 'done') lines.push(outcomeLine(outcome, 'done', 'green', paint));
     }
   }
+  if (report.stopped) lines.push(paint('yellow', `Stopped: ${report.stopped}.`));
   if (report.interrupted) {
     const finished = report.outcomes.filter((outcome) => outcome.status !== 'not-started' && outcome.status !== 'manual').length;
     lines.push(

@@ -13,7 +13,7 @@ import { renderVerification, verifyConverged, type Verification } from './verify
 
 export interface TargetApplyResult {
   report: ApplyReport;
-  /** Absent when apply was interrupted: the run stops there, and the next one re-plans anyway. */
+  /** Absent when apply was interrupted or stopped: the run stops there, and the next one re-plans anyway. */
   verification?: Verification;
 }
 
@@ -26,7 +26,8 @@ export async function applyAndVerify(
 ): Promise<TargetApplyResult> {
   assertPolicyAllows(plan, policy);
   const report = await applyPlan(plan, client, options);
-  if (report.interrupted || options.signal?.aborted) return { report };
+  // Nothing to read back after an interruption (the next run plans anyway), or after the token was rejected (so would the reads be).
+  if (report.interrupted || report.stopped || options.signal?.aborted) return { report };
   const verification = await verifyConverged(desired, policy, options.capabilities ?? plan.capabilities, client, plan.plan.operations);
   return { report, verification };
 }

@@ -49,6 +49,8 @@ export interface ApplyReport {
   counts: ApplyCounts;
   /** True when a signal stopped apply before every operation had run. */
   interrupted: boolean;
+  /** Why apply started no further write, when the service made it stop (it rejected the token): what to print after `Stopped: `. */
+  stopped?: string;
   /** Write calls made (each `ScimWriter.write`, the client's own retries not counted). */
   writes: number;
   durationMs: number;

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { applyPlan, assertPlanFresh, openAuditLog, renderApplyReport, renderVerification, verifyConverged } from '../../src/apply/index.js';
+import { applyAndVerify, applyExitCode, applyPlan, assertPlanFresh, openAuditLog, renderApplyReport, renderTargetResult, renderVerification, verifyConverged } from '../../src/apply/index.js';
 import type { ApplyOptions, ApplyReport, AuditEntry } from '../../src/apply/index.js';
 import { loadConfig, loadDesiredState } from '../../src/config/index.js';
 import { startEmulator, type EmulatorOptions, type LoggedRequest, type RunningEmulator } from '../../src/emulator/index.js';
@@ -520,6 +520,33 @@ describe('apply against the emulator', () => {
     expectClean(rerun.report);
     expect(rerun.writes).toHaveLength(notStarted.length);
     expect(rerun.verification.converged).toBe(true);
+  });
+
+  test('a token the service rejects on the first write: the hint planning gives, no further write, nothing read back', async () => {
+    const emu = await emulator({ profile: 'lightstep', initial: { users: [0, 1].map((i) => ({ userName: `user0${i}@example.com`, emails: [{ value: `user0${i}@example.com`, primary: true }] })) } });
+    const planner = clientFor(emu, 4, {}, 'lightstep');
+    const desired = desiredState(people(5).map((user) => ({ ...user, emails: [{ value: user.userName, type: 'work', primary: true }] })));
+    const plan = await planTarget(emu, planner, desired);
+    expect(plan.plan.operations.length).toBeGreaterThan(3);
+    // The token was revoked between plan and apply.
+    const revoked = 'revoked-token-0c1d2e';
+    const client = createScimClient(targetFor(emu, 4, 'lightstep'), { token: revoked, readOnly: false, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+    running.push(client);
+    const mark = emu.requests.length;
+    const result = await applyAndVerify(plan, client, desired, POLICY, { concurrency: 1 });
+
+    expect(writesSince(emu, mark)).toHaveLength(1);
+    expect(emu.requests.slice(mark).filter((request) => request.method === 'GET')).toEqual([]);
+    expect(result.verification).toBeUndefined();
+    expect(applyExitCode([result])).toBe(1);
+    const text = renderTargetResult(result, { color: false });
+    expect(text).toContain(
+      "(createUser): the SCIM service of target emu rejected the token in $EMU_TOKEN (401 Unauthorized). $EMU_TOKEN must hold a SCIM token (Lightstep: Organization Settings › SCIM provisioning), not the general Lightstep API key.",
+    );
+    expect(text.match(/not started: the service rejected the token on an earlier request \(HTTP 401\) and would reject this one too/g)).toHaveLength(plan.plan.operations.length - 1);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('Stopped: the service rejected the token (HTTP 401), so no further write was started; fix the token (see the 401 above) and run apply again.');
+    expect(text).not.toContain(revoked);
+    expect(text).not.toContain(TOKEN);
   });
 
   test('on a target with read-only groups, membership is listed as manual, never sent, and does not fail apply', async () => {

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { applyPlan } from '../../src/apply/executor.js';
 import type { AuditEntry } from '../../src/apply/types.js';
 import type { LiveUser } from '../../src/model.js';
-import { OutcomeUnknownError, ScimHttpError } from '../../src/scim/errors.js';
+import { httpErrorFor, OutcomeUnknownError, ScimHttpError } from '../../src/scim/errors.js';
+import { renderApplyReport } from '../../src/apply/report.js';
 import type { WriteRequest } from '../../src/plan/types.js';
 import { acceptAll, fakeScim, liveUser, op, sleep, targetPlan, type Responder } from './fakes.js';
 
@@ -318,6 +319,70 @@ describe('applyPlan: updates and removals', () => {
     const report = await applyPlan(targetPlan([op.updateGroupMembers('g1', 'Big', requests)]), fake.client, { concurrency: 1 });
     expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: 'HTTP 400: too many members (request 2 of 3; the first 1 were applied)' });
     expect(fake.writes).toHaveLength(2);
+  });
+});
+
+describe('applyPlan: a rejected token', () => {
+  const context = { target: 'lightstep', url: 'https://api.lightstep.com/scim/v2', tokenEnv: 'LIGHTSTEP_SCIM_TOKEN', profile: 'lightstep' as const };
+  const refused = (status: 401 | 403) => (request: WriteRequest) => Promise.reject(httpErrorFor(context, request, status, { detail: 'nope' }));
+  const plan = () =>
+    targetPlan([
+      op.createUser('a@example.com'),
+      op.createUser('b@example.com'),
+      op.updateUser('u1', 'c@example.com'),
+      op.updateUser('u2', 'd@example.com', 'deactivateUser'),
+    ]);
+  const TOKEN_HINT =
+    "the SCIM service of target lightstep rejected the token in $LIGHTSTEP_SCIM_TOKEN (401 Unauthorized). $LIGHTSTEP_SCIM_TOKEN must hold a SCIM token (Lightstep: Organization Settings › SCIM provisioning), not the general Lightstep API key. Lightstep's Okta guide instead uses https://api.lightstep.com/public/v0.2/<organization> with an Admin API key: the URL is configuration, so make the token and the url of target lightstep belong together.";
+
+  test('a 401 on a write says what planning says, and no further write is started: each says why it was not', async () => {
+    const fake = fakeScim(refused(401));
+    const report = await applyPlan(plan(), fake.client, { concurrency: 1 });
+    expect(fake.writes).toHaveLength(1);
+    expect(report.outcomes.map((o) => o.status)).toEqual(['failed', 'not-started', 'not-started', 'not-started']);
+    expect(report.outcomes[0]).toMatchObject({ httpStatus: 401, message: TOKEN_HINT });
+    expect(report.outcomes[1]?.message).toBe('not started: the service rejected the token on an earlier request (HTTP 401) and would reject this one too');
+    expect(report).toMatchObject({ interrupted: false, stopped: 'the service rejected the token (HTTP 401), so no further write was started; fix the token (see the 401 above) and run apply again' });
+    expect(renderApplyReport(report, { color: false }).split('\n').at(-2)).toBe(`Stopped: ${report.stopped}.`);
+  });
+
+  test('writes already in flight finish; none starts after the 401', async () => {
+    let first = true;
+    const fake = fakeScim(async (request, attempt) => {
+      if (first) {
+        first = false;
+        await sleep(1);
+        throw httpErrorFor(context, request, 401, undefined);
+      }
+      await sleep(10);
+      return acceptAll()(request, attempt);
+    });
+    const report = await applyPlan(targetPlan(Array.from({ length: 8 }, (_, i) => op.updateUser(`u${i}`, `u${i}@example.com`))), fake.client, { concurrency: 3 });
+    expect(fake.writes).toHaveLength(3);
+    expect(report.counts).toMatchObject({ failed: 1, updated: 2, notStarted: 5 });
+  });
+
+  test('a 401 on the look-up after a lost create: its outcome is unknown, and nothing further is sent', async () => {
+    const fake = fakeScim(() => Promise.reject(lost()));
+    const client = { ...fake.client, findUserByUserName: () => Promise.reject(httpErrorFor(context, { method: 'GET', path: '/Users' }, 401, undefined)) };
+    const report = await applyPlan(plan(), client, { concurrency: 1 });
+    expect(fake.writes).toHaveLength(1);
+    expect(report.outcomes.map((o) => o.status)).toEqual(['unknown', 'not-started', 'not-started', 'not-started']);
+    expect(report.outcomes[0]?.message).toContain(`the look-up that would tell failed too (${TOKEN_HINT})`);
+    expect(report.stopped).toBeDefined();
+  });
+
+  test('a 403 shows the hint too, but the other writes are still sent: a 403 may concern one resource', async () => {
+    const fake = fakeScim((request, attempt) => (request.path === '/Users/u1' ? refused(403)(request) : acceptAll()(request, attempt)));
+    const report = await applyPlan(plan(), fake.client, { concurrency: 1 });
+    expect(fake.writes).toHaveLength(4);
+    expect(report.outcomes[2]).toMatchObject({
+      status: 'failed',
+      message:
+        "the SCIM service of target lightstep refused PATCH https://api.lightstep.com/scim/v2/Users/u1 (403 Forbidden): nope. SCIM provisioning needs the Lightstep Enterprise plan and a SCIM token allowed to manage users; check the plan and the token's permissions.",
+    });
+    expect(report.stopped).toBeUndefined();
+    expect(report.counts).toMatchObject({ created: 2, deactivated: 1, failed: 1, notStarted: 0 });
   });
 });
 
