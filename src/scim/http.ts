@@ -21,7 +21,7 @@ import {
 } from './errors.js';
 import type { ConcurrencyLimiter, RateLimiter } from './limits.js';
 import { sleep } from './limits.js';
-import { decideRetry, parseRetryAfter, scheduleRetry, type AttemptOutcome, type RetryPolicy, type RetryState } from './retry.js';
+import { decideRetry, parseRetryAfter, RETRYABLE_STATUS, scheduleRetry, type AttemptOutcome, type RetryPolicy, type RetryState } from './retry.js';
 import type { RetryWait } from './types.js';
 
 export interface HttpRequest {
@@ -314,6 +314,14 @@ export function createTransport(options: TransportOptions): Transport {
           case 'stop': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1, started);
             const error = responseError(request, result);
+            const asked = outcome.kind === 'response' ? outcome.retryAfterMs : undefined;
+            if (asked !== undefined && RETRYABLE_STATUS.has(result.status) && attempt + 1 < policy.maxAttempts) {
+              // Stopped by the time budget alone: the service asked for a longer wait than scimform gives one request.
+              throw new ScimHttpError(`${error.message}; it asked to wait ${seconds(asked)} (Retry-After), longer than the ${seconds(policy.maxTotalMs)} scimform waits for one request`, {
+                ...error,
+                hint: 'Try again later; if the service keeps asking for long waits, lower requestsPerSecond or concurrency for this target.',
+              });
+            }
             // An earlier attempt whose answer was lost may itself have changed the version.
             if (result.status === 412 && attempt > 0) {
               throw new ScimHttpError(error.message, { ...error, hint: 'An earlier attempt of this request may have been applied; run plan again to see.' });

@@ -6,7 +6,7 @@
 export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
-  /** Longest single wait, also the cap on a `Retry-After` the server asks for. */
+  /** Longest single backoff wait. A `Retry-After` the server asks for is waited in full, within `maxTotalMs`. */
   maxDelayMs: number;
   /** Longest time from the first attempt to the start of the last one. */
   maxTotalMs: number;
@@ -40,7 +40,8 @@ export type RetryDecision =
   /** A POST that may have been applied: the caller must look the resource up instead. */
   | { kind: 'unknown' };
 
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** Answers worth another attempt (SPEC §5). */
+export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 /** Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): uniform in [0, min(max, base·2^attempt)). */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
@@ -94,8 +95,9 @@ export function decideRetry(
 
 /**
  * Whether attempt number `attempt` (0-based), which failed in a way worth retrying, gets another,
- * and after how long: the server's `Retry-After` when it gave one (capped at `maxDelayMs`), else
- * the jittered backoff; `stop` when the attempts or the time budget are spent. `decideRetry` asks
+ * and after how long: the server's `Retry-After` when it gave one (SPEC §5 honours it: retrying
+ * sooner would only be refused again), else the jittered backoff; `stop` when the attempts or the
+ * time budget are spent, a long `Retry-After` included. `decideRetry` asks
  * it for every request; apply asks it too before it sends a create again after looking it up.
  */
 export function scheduleRetry(
@@ -106,7 +108,7 @@ export function scheduleRetry(
   random: () => number,
 ): Extract<RetryDecision, { kind: 'retry' | 'stop' }> {
   if (attempt + 1 >= policy.maxAttempts) return { kind: 'stop' };
-  const delayMs = retryAfterMs !== undefined ? Math.min(retryAfterMs, policy.maxDelayMs) : backoffDelay(attempt, policy, random);
+  const delayMs = retryAfterMs ?? backoffDelay(attempt, policy, random);
   if (elapsedMs + delayMs > policy.maxTotalMs) return { kind: 'stop' };
   return { kind: 'retry', delayMs };
 }

@@ -217,12 +217,24 @@ describe('retries', () => {
     expect(scim.stats()).toEqual({ requests: { GET: 3 }, pages: 0, retries: 2 });
   });
 
-  test('Retry-After is honoured (bounded by maxDelayMs)', async () => {
+  test('Retry-After is honoured in full, past the longest backoff wait (maxDelayMs)', async () => {
     scope().get(`${BASE}/Users/u1`).reply(429, '', { 'retry-after': '1' }).get(`${BASE}/Users/u1`).reply(200, user('u1', 'a@example.com'));
     const { scim } = client({}, { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 60, maxTotalMs: 2_000 } });
     const t0 = Date.now();
     await scim.getUser('u1');
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(990);
+  });
+
+  test('a Retry-After longer than the time budget stops at once, and the error says what was asked', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(429, '', { 'retry-after': '300' });
+    const { scim } = client({}, { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 60, maxTotalMs: 2_000 } });
+    const t0 = Date.now();
+    const error = await failure(scim.getUser('u1'));
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(error.message).toBe(
+      `GET ${ORIGIN}${BASE}/Users/u1 was still rate limited after every retry (429 Too Many Requests); it asked to wait 300 s (Retry-After), longer than the 2 s scimform waits for one request`,
+    );
+    expect((error as ScimformError).hint).toContain('Try again later');
   });
 
   test('after the last attempt the status is reported', async () => {
@@ -325,7 +337,8 @@ describe('a create sent again after its outcome was unknown', () => {
   const retry = { maxAttempts: 3, baseDelayMs: 40, maxDelayMs: 60, maxTotalMs: 2_000 };
   test.each([
     { name: 'waits the jittered backoff of that attempt', state: { attempts: 1 }, answer: 'retry', atLeast: 18, below: 1_000 },
-    { name: "waits what the server's Retry-After asks, capped at maxDelayMs", state: { attempts: 1, retryAfterMs: 1_000 }, answer: 'retry', atLeast: 55, below: 1_000 },
+    { name: "waits what the server's Retry-After asks, past maxDelayMs", state: { attempts: 1, retryAfterMs: 300 }, answer: 'retry', atLeast: 295, below: 1_000 },
+    { name: 'no wait and no further attempt when Retry-After asks for more than the time budget', state: { attempts: 1, retryAfterMs: 5_000 }, answer: 'exhausted', atLeast: 0, below: 20 },
     { name: 'no wait and no further attempt once maxAttempts were sent', state: { attempts: 3 }, answer: 'exhausted', atLeast: 0, below: 20 },
     { name: 'no wait and no further attempt when the wait would pass the time budget', state: { attempts: 1, elapsed: 1_990 }, answer: 'exhausted', atLeast: 0, below: 20 },
   ])('waitToRetry $name', async ({ state, answer, atLeast, below }) => {

@@ -80,9 +80,11 @@ describe('decideRetry', () => {
     expect(decideRetry(method, outcome, 0, 0, policy, random).kind).toBe(expected);
   });
 
-  test('Retry-After is waited instead of the backoff, capped at maxDelayMs', () => {
+  test('Retry-After is waited in full instead of the backoff, within the time budget', () => {
     expect(decideRetry('GET', response(429, 3_000), 0, 0, policy, random)).toEqual({ kind: 'retry', delayMs: 3_000 });
-    expect(decideRetry('GET', response(503, 3_600_000), 0, 0, policy, random)).toEqual({ kind: 'retry', delayMs: 20_000 });
+    // Longer than one backoff wait may be (maxDelayMs): still what the service asked for.
+    expect(decideRetry('GET', response(503, 45_000), 0, 0, policy, random)).toEqual({ kind: 'retry', delayMs: 45_000 });
+    expect(decideRetry('GET', response(503, 3_600_000), 0, 0, policy, random)).toEqual({ kind: 'stop' });
   });
 
   test('without Retry-After the wait is the jittered backoff of that attempt', () => {
@@ -106,7 +108,8 @@ describe('scheduleRetry: the wait before another attempt, shared by every reques
     [0, 0, undefined, { kind: 'retry', delayMs: 100 }],
     [2, 0, undefined, { kind: 'retry', delayMs: 400 }],
     [0, 0, 3_000, { kind: 'retry', delayMs: 3_000 }],
-    [0, 0, 3_600_000, { kind: 'retry', delayMs: 20_000 }],
+    [0, 0, 45_000, { kind: 'retry', delayMs: 45_000 }],
+    [0, 0, 3_600_000, { kind: 'stop' }],
     [4, 0, undefined, { kind: 'retry', delayMs: 1_600 }],
     [5, 0, undefined, { kind: 'stop' }],
     [1, 119_900, undefined, { kind: 'stop' }],
