@@ -90,11 +90,12 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
       runPool(phase, Math.max(1, options.concurrency), halted, (operation) => runOperation(run, operation)),
       options.signal,
       options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+      options.stop,
     );
     if (!drained || halted()) break;
   }
 
-  // A write still unanswered when the drain time ran out: the log says its outcome is unknown.
+  // A write still unanswered when the drain time ran out, or apply was told to stop: the log says its outcome is unknown.
   for (const [key, { request, started: sentAt }] of run.sending) {
     const operation = operations.find((candidate) => candidate.key === key);
     if (operation) audit(run, operation, { method: request.method, path: request.path, status: 'error', durationMs: now() - sentAt, outcome: 'unknown' });
@@ -173,21 +174,28 @@ async function runPool<T>(items: readonly T[], limit: number, halted: () => bool
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Resolves true when `work` finishes, or false when `signal` fired and `drainMs` passed before it did. */
-function untilDrained(work: Promise<void>, signal: AbortSignal | undefined, drainMs: number): Promise<boolean> {
-  if (!signal) return work.then(() => true);
+/**
+ * Resolves true when `work` finishes, or false when `signal` fired and `drainMs` passed before it
+ * did, or `stop` fired: then what is in flight is not waited for.
+ */
+function untilDrained(work: Promise<void>, signal: AbortSignal | undefined, drainMs: number, stop: AbortSignal | undefined): Promise<boolean> {
+  if (!signal && !stop) return work.then(() => true);
   return new Promise<boolean>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
       timer = setTimeout(() => resolve(false), drainMs);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    const onStop = (): void => resolve(false);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
     work
       .then(() => resolve(true), reject)
       .finally(() => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
+        stop?.removeEventListener('abort', onStop);
       });
   });
 }

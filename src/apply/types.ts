@@ -94,6 +94,11 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** How long to wait for in-flight requests after an interruption (default 15 s). */
   drainTimeoutMs?: number;
+  /**
+   * When it fires (a second SIGINT/SIGTERM), in-flight requests are no longer waited for: apply
+   * ends at once and reports them as unknown, with their audit lines.
+   */
+  stop?: AbortSignal;
   onProgress?: (progress: ApplyProgress) => void;
   /** Called once per write call with its outcome; the CLI appends these as JSON lines. */
   audit?: (entry: AuditEntry) => void;

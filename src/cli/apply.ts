@@ -110,6 +110,8 @@ async function applyTargets(
 ): Promise<{ results: TargetApplyResult[]; failures: TargetFailure[] }> {
   const results: TargetApplyResult[] = [];
   const failures: TargetFailure[] = [];
+  // From the first write on, a second signal ends apply at once with what it knows.
+  const stop = ctx.claimStop();
   for (const plan of input.plans) {
     if (ctx.signal.aborted) break;
     const target = input.targets.get(plan.target.name)!;
@@ -118,6 +120,7 @@ async function applyTargets(
       const result = await applyAndVerify(plan, input.clientFor(target.name), input.desired, input.config.policy, {
         concurrency: target.concurrency,
         signal: ctx.signal,
+        stop,
         ...(ctx.quiet ? {} : { onProgress: (p) => progress.update(p) }),
         ...(audit ? { audit: (entry) => audit.write(entry) } : {}),
       });
@@ -136,10 +139,12 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, arg
   const opts = options as ApplyCliOptions;
   const planFile = args[0];
   const clients: ScimClient[] = [];
+  let stop: AbortSignal | undefined;
   try {
-    return await applyWith(ctx, opts, planFile, clients);
+    return await applyWith({ ...ctx, claimStop: () => (stop ??= ctx.claimStop()) }, opts, planFile, clients);
   } finally {
-    await Promise.all(clients.map((client) => client.close()));
+    // Told to stop: the requests still in flight are cut off rather than waited for.
+    await Promise.all(clients.map((client) => client.close({ abort: stop?.aborted === true })));
   }
 }
 

@@ -24,6 +24,11 @@ export interface CliContext extends CliIO, CommonOptions {
   warn(line: string): void;
   /** An `AbortSignal` that fires on the first SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /**
+   * For a command that can stop at once without losing track of what it did (apply's writes):
+   * returns a signal that fires on the second SIGINT/SIGTERM. Unclaimed, a second signal exits.
+   */
+  claimStop(): AbortSignal;
 }
 
 /** Colour only on a TTY, never with NO_COLOR set or `--no-color` (https://no-color.org). */
@@ -33,12 +38,13 @@ export function useColor(io: CliIO, requested: boolean): boolean {
   return io.stdout.isTTY === true;
 }
 
-export function makeContext(io: CliIO, options: CommonOptions, signal: AbortSignal): CliContext {
+export function makeContext(io: CliIO, options: CommonOptions, signal: AbortSignal, claimStop: () => AbortSignal = () => new AbortController().signal): CliContext {
   return {
     ...io,
     ...options,
     color: useColor(io, options.color),
     signal,
+    claimStop,
     out: (line) => void io.stdout.write(`${line}\n`),
     note: (line) => {
       if (!options.quiet) io.stderr.write(`${line}\n`);

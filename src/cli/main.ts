@@ -33,7 +33,7 @@ function formatOption(formats: string[], fallback: string): Option {
   return new Option('--format <format>', 'output format').choices(formats).default(fallback);
 }
 
-export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code: number) => void): Command {
+export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code: number) => void, claimStop?: () => AbortSignal): Command {
   const program = new Command('scimform')
     .description('Declarative GitOps reconciler for SCIM 2.0 users and groups.')
     .version(VERSION, '-V, --version')
@@ -57,7 +57,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
         verbose: raw.verbose === true,
       } as Record<string, unknown> & CommonOptions;
       const args = cmd.args;
-      const ctx = makeContext(io, options, signal);
+      const ctx = makeContext(io, options, signal, claimStop);
       try {
         const { run } = await load();
         setExitCode(await run(ctx, options, args));
@@ -166,16 +166,30 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const controller = new AbortController();
+  // The second signal: apply's writes in flight are no longer waited for, and reported as unknown
+  // (a CI runner cancelling a job sends SIGINT, then SIGTERM a few seconds later). A command that
+  // did not claim it has nothing to lose by exiting at once; a third signal always does.
+  const stopping = new AbortController();
+  let claimed = false;
+  const claimStop = (): AbortSignal => {
+    claimed = true;
+    return stopping.signal;
+  };
   let exitCode = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    io.stderr.write(`\nReceived ${signal}: starting nothing new, finishing what is in flight (press again to stop at once).\n`);
-    controller.abort(new ScimformError(`interrupted by ${signal}`));
+    if (!controller.signal.aborted) {
+      io.stderr.write(`\nReceived ${signal}: starting nothing new, finishing what is in flight (a second signal stops at once).\n`);
+      controller.abort(new ScimformError(`interrupted by ${signal}`));
+      return;
+    }
+    if (!claimed || stopping.signal.aborted) process.exit(130);
+    io.stderr.write(`\nReceived ${signal} again: not waiting for the writes in flight; they are reported as unknown.\n`);
+    stopping.abort(new ScimformError(`stopped by ${signal}`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const program = buildProgram(io, controller.signal, (code) => (exitCode = code));
+    const program = buildProgram(io, controller.signal, (code) => (exitCode = code), claimStop);
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     // commander's own exits (help, version, usage errors) arrive here through exitOverride.

@@ -199,8 +199,8 @@ export function createScimClient(target: TargetConfig, options: ClientOptions): 
       return { ...transport.stats(), pages };
     },
     allowWrites: () => transport.allowWrites(),
-    async close() {
-      if (ownsDispatcher) await dispatcher.close();
+    async close(options) {
+      if (ownsDispatcher) await (options?.abort ? dispatcher.destroy() : dispatcher.close());
     },
   };
 }

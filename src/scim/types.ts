@@ -82,6 +82,6 @@ export interface ScimClient extends ScimReader, ScimWriter {
    * are reused, and nothing could be written before the approval.
    */
   allowWrites(): void;
-  /** Ends the connection pool. */
-  close(): Promise<void>;
+  /** Ends the connection pool once its requests are answered; with `abort`, at once, cutting them off. */
+  close(options?: { abort?: boolean }): Promise<void>;
 }
