@@ -51,7 +51,10 @@ interface Run {
   refused: boolean;
 }
 
-type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure };
+/** A write call's end: answered, failed, or never sent (interrupted while it waited for a slot or the rate limit). */
+type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure } | { ok: 'not-sent' };
+
+const NOT_STARTED = 'not started: apply was interrupted';
 
 export async function applyPlan(plan: TargetPlan, client: Client, options: ApplyOptions): Promise<ApplyReport> {
   const now = options.now ?? Date.now;
@@ -111,7 +114,7 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
             status: 'unknown',
             message: 'interrupted while its request was in flight: its outcome is unknown (a re-run finds out and converges)',
           }
-        : { key: operation.key, kind: operation.kind, status: 'not-started', message: run.refused ? `not started: ${REFUSED}` : 'not started: apply was interrupted' }),
+        : { key: operation.key, kind: operation.kind, status: 'not-started', message: run.refused ? `not started: ${REFUSED}` : NOT_STARTED }),
   );
   // A signal after the last operation finished interrupted nothing.
   const notStarted = outcomes.some((outcome) => outcome.status === 'not-started');
@@ -301,6 +304,12 @@ async function send(run: Run, operation: Operation, request: WriteRequest, retry
     const result = await run.client.write(request, retry === undefined ? undefined : { retry });
     sent = { ok: true, result };
   } catch (error) {
+    if ((error as { name?: unknown } | null)?.name === 'NotSentError') {
+      // Nothing left for the server: no write to count, no line for the audit log.
+      run.writes--;
+      run.sending.delete(operation.key);
+      return { ok: 'not-sent' };
+    }
     sent = { ok: false, failure: classifyFailure(error, request.method) };
   }
   run.sending.delete(operation.key);
@@ -405,6 +414,11 @@ async function sendInOrder(
     if (version !== undefined && request.ifMatch !== undefined) request = { ...request, ifMatch: version };
     else if (tally.applied === 0 && carried !== undefined && request.ifMatch === undefined) request = { ...request, ifMatch: carried };
     const sent = await send(run, operation, request);
+    if (sent.ok === 'not-sent') {
+      run.cut = true;
+      if (tally.applied === 0) return outcomeOf(operation, 'not-started', { ...extra, message: NOT_STARTED });
+      return outcomeOf(operation, 'failed', { ...extra, message: `interrupted after request ${index} of ${requests.length}; the rest were not sent (a re-run converges)` });
+    }
     if (sent.ok) {
       tally.applied++;
       httpStatus = sent.result.status;
@@ -523,6 +537,12 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
   const firstSentAt = Date.now();
   for (;;) {
     const sent = await send(run, operation, request, retry);
+    if (sent.ok === 'not-sent') {
+      run.cut = true;
+      // A create sent again after a look-up and cut off before it left: the earlier attempts were looked up, and missed.
+      if (retry === undefined) return outcomeOf(operation, 'not-started', { message: NOT_STARTED });
+      return outcomeOf(operation, 'failed', { message: `sent ${retry.attempts} ${retry.attempts === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server (not sent again: apply was interrupted)` });
+    }
     if (sent.ok) {
       // The create is done whatever a failed look-up for its id says.
       const id = bodyField({ ...request, body: sent.result.body }, 'id') ?? (await findExisting(run, operation, externalId, false).catch(() => undefined))?.id;

@@ -55,16 +55,30 @@ export class OutcomeUnknownError extends ScimformError {
   readonly method: string;
   readonly path: string;
   readonly retry: RetryState | undefined;
+  /** The server's answer, when there was one (a 5xx): what the audit log records. */
+  readonly status: number | undefined;
 
-  constructor(method: string, path: string, reason: string, cause?: unknown, retry?: RetryState) {
+  constructor(method: string, path: string, reason: string, details: { cause?: unknown; retry?: RetryState | undefined; status?: number } = {}) {
     super(`${method} ${path} may or may not have been applied: ${reason}`, {
       hint: 'Look the resource up before sending it again; re-running apply does this and converges.',
-      cause,
+      cause: details.cause,
     });
     this.name = 'OutcomeUnknownError';
     this.method = method;
     this.path = path;
-    this.retry = retry;
+    this.retry = details.retry;
+    this.status = details.status;
+  }
+}
+
+/**
+ * A request that never left: apply was interrupted while it waited for a connection slot or the
+ * rate limit. Nothing was written, so apply reports the operation as not started.
+ */
+export class NotSentError extends ScimformError {
+  constructor(method: string, path: string) {
+    super(`interrupted: ${method} ${path} was not sent`, { hint: 'Run the command again to finish.' });
+    this.name = 'NotSentError';
   }
 }
 

@@ -9,6 +9,7 @@ import { ScimformError } from '../errors.js';
 import type { ClientStats } from './types.js';
 import {
   OutcomeUnknownError,
+  NotSentError,
   ReadOnlyViolationError,
   ScimHttpError,
   ScimNetworkError,
@@ -206,7 +207,7 @@ export function createTransport(options: TransportOptions): Transport {
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
     if (method === 'POST' && attempt.failure !== 'connect') {
       const reason = attempt.failure === 'timeout' ? `no answer within ${seconds(options.timeoutMs)} from ${urlOf(path)}` : `the connection broke (${attempt.code})`;
-      return new OutcomeUnknownError(method, path, reason, attempt.cause, { attempts, startedAt });
+      return new OutcomeUnknownError(method, path, reason, { cause: attempt.cause, retry: { attempts, startedAt } });
     }
     // A write that timed out or lost its connection may have been applied all the same.
     const maybe = method !== 'GET' && attempt.failure !== 'connect' ? '; it may have been applied' : '';
@@ -230,10 +231,12 @@ export function createTransport(options: TransportOptions): Transport {
   };
 
   const interrupted = (request: HttpRequest, attempts: number, cause?: unknown) =>
-    new ScimformError(`interrupted: ${request.method} ${request.path} was ${attempts === 0 ? 'not sent' : 'not retried'}`, {
-      hint: 'Run the command again to finish.',
-      ...(cause === undefined ? {} : { cause }),
-    });
+    attempts === 0
+      ? new NotSentError(request.method, request.path)
+      : new ScimformError(`interrupted: ${request.method} ${request.path} was not retried`, {
+          hint: 'Run the command again to finish.',
+          ...(cause === undefined ? {} : { cause }),
+        });
 
   let readOnly = options.readOnly;
   return {
@@ -297,7 +300,7 @@ export function createTransport(options: TransportOptions): Transport {
           case 'accept': {
             const response = result as Extract<Attempt, { kind: 'response' }>;
             if (response.notJson !== undefined) {
-              if (method === 'POST') throw new OutcomeUnknownError(method, path, `the answer (${response.status}) could not be read: ${response.notJson}`, undefined, standing());
+              if (method === 'POST') throw new OutcomeUnknownError(method, path, `the answer (${response.status}) could not be read: ${response.notJson}`, { retry: standing(), status: response.status });
               throw new ScimformError(`${method} ${urlOf(path)} answered ${response.status}, but ${response.notJson}`, {
                 hint: `Something other than the SCIM service answered (a proxy or login page?); check the url of target ${context.target}.`,
               });
@@ -309,7 +312,7 @@ export function createTransport(options: TransportOptions): Transport {
           case 'unknown': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1, started);
             const detail = parseScimErrorBody(result.body)?.detail;
-            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${shorten(redact(detail, token))})` : ''}`, undefined, standing());
+            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${shorten(redact(detail, token))})` : ''}`, { retry: standing(), status: result.status });
           }
           case 'stop': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1, started);

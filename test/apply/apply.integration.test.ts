@@ -288,10 +288,13 @@ describe('apply against the emulator', () => {
     const client = clientFor(emu, 1, { maxAttempts: 1 });
     const users = people(6);
     const desired = desiredState(users, [desiredGroup('Everyone', users.map((user) => user.userName))]);
-    const { plan, report, writes, verification } = await planAndApply(emu, client, desired, { concurrency: 1 });
+    const entries: AuditEntry[] = [];
+    const { plan, report, writes, verification } = await planAndApply(emu, client, desired, { concurrency: 1, audit: (entry) => entries.push(entry) });
 
     const failed = report.outcomes.filter((outcome) => outcome.status === 'failed');
     expect(failed.length).toBeGreaterThan(0);
+    // The audit log has the server's answer, not just "error".
+    expect(entries.filter((entry) => entry.method === 'POST' && entry.outcome === 'unknown').map((entry) => entry.status)).toEqual(failed.map(() => 503));
     expect(report.counts.created).toBeGreaterThan(0);
     for (const outcome of failed) {
       expect(outcome.message).toMatch(/^POST \/Users may or may not have been applied: the server answered 503 .*; sent 1 time, and the user \S+ is not on the server$/);
@@ -520,6 +523,32 @@ describe('apply against the emulator', () => {
     expectClean(rerun.report);
     expect(rerun.writes).toHaveLength(notStarted.length);
     expect(rerun.verification.converged).toBe(true);
+  });
+
+  test('writes still waiting for the rate limit when apply is interrupted are not started: not failed, not counted, not in the audit log', async () => {
+    const emu = await emulator();
+    // Two writes a second: most creates are still waiting for their turn when the signal comes.
+    const controller = new AbortController();
+    const client = createScimClient({ ...targetFor(emu, 4), requestsPerSecond: 2 }, { token: TOKEN, readOnly: false, signal: controller.signal });
+    running.push(client);
+    const entries: AuditEntry[] = [];
+    const plan = await planTarget(emu, clientFor(emu), desiredState(people(6)));
+    const mark = emu.requests.length;
+    const report = await applyPlan(plan, client, {
+      concurrency: 4,
+      signal: controller.signal,
+      audit: (entry) => {
+        entries.push(entry);
+        controller.abort();
+      },
+    });
+    const sent = writesSince(emu, mark).length;
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(sent).toBeLessThan(6);
+    expect(report.writes).toBe(sent);
+    expect(entries.map((entry) => entry.outcome)).toEqual(Array.from({ length: sent }, () => 'applied'));
+    expect(report.counts).toMatchObject({ created: sent, failed: 0, notStarted: 6 - sent });
+    expect(report.outcomes.filter((outcome) => outcome.status === 'not-started').every((outcome) => outcome.message === 'not started: apply was interrupted')).toBe(true);
   });
 
   test('a token the service rejects on the first write: the hint planning gives, no further write, nothing read back', async () => {
