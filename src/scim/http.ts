@@ -230,8 +230,9 @@ export function createTransport(options: TransportOptions): Transport {
     return httpErrorFor(context, request, attempt.status, error, attempt.notJson);
   };
 
-  const interrupted = (request: HttpRequest, attempts: number, cause?: unknown) =>
-    attempts === 0
+  /** `sent`: whether this call sent the request at all (a create sent again after its look-up starts with attempts made by earlier calls). */
+  const interrupted = (request: HttpRequest, sent: boolean, cause?: unknown) =>
+    !sent
       ? new NotSentError(request.method, request.path)
       : new ScimformError(`interrupted: ${request.method} ${request.path} was not retried`, {
           hint: 'Run the command again to finish.',
@@ -251,15 +252,15 @@ export function createTransport(options: TransportOptions): Transport {
       const gate = request.evenIfInterrupted ? undefined : signal;
       let lastError: ScimformError | undefined;
       for (let attempt = first; ; attempt++) {
-        if (signal?.aborted && (gate !== undefined || attempt > first)) throw interrupted(request, attempt, lastError);
+        if (signal?.aborted && (gate !== undefined || attempt > first)) throw interrupted(request, attempt > first, lastError);
         let result: Attempt;
         const release = await limiter.acquire(gate).catch(() => undefined);
-        if (!release) throw interrupted(request, attempt, lastError);
+        if (!release) throw interrupted(request, attempt > first, lastError);
         try {
           await rate.take(gate);
         } catch {
           release();
-          throw interrupted(request, attempt, lastError);
+          throw interrupted(request, attempt > first, lastError);
         }
         const sentAt = Date.now();
         const window = limiter.window();
@@ -336,7 +337,7 @@ export function createTransport(options: TransportOptions): Transport {
             try {
               await sleep(decision.delayMs, signal);
             } catch {
-              throw interrupted(request, attempt + 1, lastError);
+              throw interrupted(request, true, lastError);
             }
         }
       }

@@ -464,6 +464,31 @@ describe('apply against the emulator', () => {
       expect(entries.map((entry) => entry.outcome)).toEqual(audited);
     });
 
+    test('SIGINT during the look-up before a create is sent again: the resend never leaves, and is neither counted nor logged', async () => {
+      const emu = await emulator();
+      const controller = new AbortController();
+      const real = createScimClient(targetFor(emu, 1), { token: TOKEN, readOnly: false, signal: controller.signal, retry: { baseDelayMs: 1, maxDelayMs: 5 }, random: () => 0.5 });
+      running.push(real);
+      const plan = await planTarget(emu, real, desiredState(people(1)));
+      emu.setFaults({ rate5xx: 1, onlyMethods: ['POST'] });
+      // The signal arrives while the create is looked up.
+      const client: ScimClient = {
+        ...real,
+        findUserByUserName: (userName, options) => {
+          controller.abort();
+          return real.findUserByUserName(userName, options);
+        },
+      };
+      const entries: AuditEntry[] = [];
+      const mark = emu.requests.length;
+      const report = await applyPlan(plan, client, { concurrency: 1, signal: controller.signal, audit: (entry) => entries.push(entry) });
+      expect(emu.requests.slice(mark).map((request) => request.method)).toEqual(['POST', 'GET']);
+      expect(entries.map((entry) => [entry.method, entry.status, entry.outcome])).toEqual([['POST', 503, 'unknown']]);
+      expect(report.writes).toBe(1);
+      expect(report.interrupted).toBe(true);
+      expect(report.outcomes[0]).toMatchObject({ status: 'failed', message: expect.stringMatching(/sent 1 time, and the user user00@example\.com is not on the server \(not sent again: apply was interrupted\)$/) });
+    });
+
     test('SIGINT during the wait before a create is sent again ends the wait; the look-up is made and the create not resent', async () => {
       const emu = await emulator();
       const controller = new AbortController();
