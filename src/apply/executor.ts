@@ -394,9 +394,6 @@ async function sendInOrder(
   let version: string | undefined;
   // The If-Match of a request left with nothing to send goes with the first one that is sent.
   let carried: string | undefined;
-  // On a target with ETags the plan can guard only the first request (it knows no later version);
-  // each later one carries the version the one before made, when the server said which.
-  const guarded = requests.some((planned) => planned.ifMatch !== undefined);
   for (const [index, planned] of requests.entries()) {
     if (index > 0 && run.options.signal?.aborted) {
       run.cut = true;
@@ -414,7 +411,7 @@ async function sendInOrder(
     }
     // The plan saw one version; after our own first chunk the resource has the version we made.
     let request = resolved.request;
-    if (version !== undefined && guarded) request = { ...request, ifMatch: version };
+    if (version !== undefined && request.ifMatch !== undefined) request = { ...request, ifMatch: version };
     else if (tally.applied === 0 && carried !== undefined && request.ifMatch === undefined) request = { ...request, ifMatch: carried };
     const sent = await send(run, operation, request);
     if (sent.ok === 'not-sent') {
