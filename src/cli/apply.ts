@@ -139,12 +139,12 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, arg
   const opts = options as ApplyCliOptions;
   const planFile = args[0];
   const clients: ScimClient[] = [];
-  let stop: AbortSignal | undefined;
   try {
-    return await applyWith({ ...ctx, claimStop: () => (stop ??= ctx.claimStop()) }, opts, planFile, clients);
+    return await applyWith(ctx, opts, planFile, clients);
   } finally {
-    // Told to stop: the requests still in flight are cut off rather than waited for.
-    await Promise.all(clients.map((client) => client.close({ abort: stop?.aborted === true })));
+    // Interrupted: whatever is still in flight was already reported as unknown (the drain time ran
+    // out, or a second signal said not to wait), so it is cut off rather than waited for.
+    await Promise.all(clients.map((client) => client.close({ abort: ctx.signal.aborted })));
   }
 }
 
