@@ -34,7 +34,8 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
   ctx.note(`Read ${plural(live.users.length, 'user')} and ${plural(live.groups.length, 'group')} from target ${target.name} (${target.url}).`);
   if (fetched.groupsUnavailable) ctx.note(`note: target ${target.name} has no /Groups endpoint: only users are imported.`);
 
-  const selection = selectIdentities(live, config.policy);
+  // The files must pass validate for every target of the config, not only the one imported from.
+  const selection = selectIdentities(live, config.policy, config.targets.find((candidate) => candidate.profile === 'lightstep')?.name);
   const outDir = path.resolve(config.dir, opts.out);
   const files = await renderImportFiles(config, selection, { outDir, split: opts.split, target: target.name });
   await checkImportFiles(config, files, { force: opts.force === true, out: opts.out });

@@ -162,7 +162,10 @@ export function checkIdentities(
       issues.push({
         file: declared.file,
         path: userPath(declared, 'emails'),
-        message: `user ${show(user.userName)} declares no emails, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires them: remove \`emails:\` to use the userName, or list one`,
+        // Without `emails:` the userName is the email, which only an email address can be.
+        message: EMAIL_ADDRESS.test(user.userName)
+          ? `user ${show(user.userName)} declares no emails, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires them: remove \`emails:\` to use the userName, or list one`
+          : `user ${show(user.userName)} declares no emails, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires them: list one (the userName is not an email address, so it cannot stand in)`,
       });
     }
     if (inScope && !inScope(user.userName)) {

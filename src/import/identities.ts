@@ -26,6 +26,7 @@
  */
 import type { DesiredGroup, DesiredUser, Email, LiveGroup, LiveState, LiveUser, Policy } from '../model.js';
 import { inScope } from '../config/scope.js';
+import { EMAIL_ADDRESS } from '../config/identities.js';
 import { defaultEmails, sameEmails } from '../plan/normalise.js';
 
 /** A user as import writes it: the managed attributes only, no provenance. */
@@ -55,7 +56,7 @@ export interface ImportSelection {
 
 // The patterns of schemas/identities.schema.json: what is written must pass validate.
 const TRIMMED = /^\S(.*\S)?$/s;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const EMAIL = EMAIL_ADDRESS;
 
 const lower = (value: string): string => value.toLowerCase();
 const compareText = (a: string, b: string): number => {
@@ -130,7 +131,8 @@ function shared(values: readonly (string | undefined)[]): Set<string> {
   return twice;
 }
 
-export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' | 'allowedEmailDomains'>): ImportSelection {
+/** `emailsRequiredBy`: a target (profile lightstep) that requires every user to declare emails, so validate would refuse `emails: []`. */
+export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' | 'allowedEmailDomains'>, emailsRequiredBy?: string): ImportSelection {
   const skipped: ImportSkip[] = [];
   const notes: string[] = [];
   const allowed = policy.allowedEmailDomains ? new Set(policy.allowedEmailDomains.map(lower)) : undefined;
@@ -157,6 +159,10 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
     const emailsProblem = EMAIL.test(user.userName) ? undefined : emailProblem(user, allowed);
     if (emailsProblem) {
       skip(`the userName is not an email address, and its emails cannot be declared in its place (${emailsProblem})`);
+      continue;
+    }
+    if (emailsRequiredBy !== undefined && !EMAIL.test(user.userName) && (user.emails ?? []).length === 0) {
+      skip(`the userName is not an email address and the user has no emails, which target ${emailsRequiredBy} (profile lightstep) requires`);
       continue;
     }
     const holder = taken.get(lower(user.userName));

@@ -408,6 +408,16 @@ describe('rules of a target profile', () => {
     ]);
   });
 
+  test('on a lightstep target, a userName that is not an email address with emails: [] is told to list one, not to fall back on the userName', async () => {
+    const identities = ['users:', '  - userName: jdoe', '    emails: []', ''].join('\n');
+    const dir = await repository({ files: { 'scimform.yaml': lightstepConfig, 'identities/base.yaml': identities } });
+    const { code, stdout } = await runCli(['validate', '--format', 'json'], {}, dir);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).errors.map((error: { message: string }) => error.message)).toEqual([
+      'user `jdoe` declares no emails, but target `ls` (profile lightstep) requires them: list one (the userName is not an email address, so it cannot stand in)',
+    ]);
+  });
+
   test.each([
     ['lightstep', lightstepConfig, ''],
     ['generic', lightstepConfig.replace('profile: lightstep', 'profile: generic'), ', or `emails: null` for a user with none'],

@@ -67,6 +67,15 @@ describe('selectIdentities: which users', () => {
     expect(selection.skipped).toEqual([expect.objectContaining({ kind: 'user', reason, affectsPlan: true })]);
   });
 
+  test('with a lightstep target in the config, a userName that is not an email address and has no emails is skipped: emails: [] would not validate', () => {
+    const users = [user('1', 'jdoe'), user('2', 'ann@x.example'), user('3', 'svc', { emails: [{ value: 'svc@x.example', primary: false }] })];
+    const selection = selectIdentities({ users, groups: [] }, policy(), 'next');
+    expect(selection.users.map((imported) => imported.userName)).toEqual(['ann@x.example', 'svc']);
+    expect(selection.skipped).toEqual([
+      expect.objectContaining({ kind: 'user', name: 'jdoe', reason: 'the userName is not an email address and the user has no emails, which target next (profile lightstep) requires', affectsPlan: true }),
+    ]);
+  });
+
   test('an externalId two users share is declared for neither', () => {
     const selection = selectIdentities({ users: [user('1', 'a@x.example', { externalId: 'E' }), user('2', 'b@x.example', { externalId: 'E' }), user('3', 'c@x.example', { externalId: 'F' })], groups: [] }, policy());
     expect(selection.users).toEqual([{ userName: 'a@x.example' }, { userName: 'b@x.example' }, { userName: 'c@x.example', externalId: 'F' }]);
