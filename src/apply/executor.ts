@@ -8,7 +8,7 @@ import { createUserKey } from '../plan/index.js';
 import type { RetryState } from '../scim/retry.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
 import { updateLanded } from './confirm.js';
-import { classifyFailure, describeFailure, describeReadFailure, rejectsToken, type WriteFailure } from './failure.js';
+import { classifyFailure, describeFailure, describeReadFailure, notSent, rejectsToken, type WriteFailure } from './failure.js';
 import { resolveRefs } from './refs.js';
 import type { ApplyCounts, ApplyOptions, ApplyReport, AuditEntry, OperationOutcome } from './types.js';
 
@@ -55,6 +55,14 @@ interface Run {
 type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailure } | { ok: 'not-sent' };
 
 const NOT_STARTED = 'not started: apply was interrupted';
+
+/** An operation of several requests stopped part-way by the signal. */
+const cutAfter = (sent: number, total: number): string => `interrupted after request ${sent} of ${total}; the rest were not sent (a re-run converges)`;
+
+/** How a create whose outcome was unknown ended without being made: `sent 2 times, and the user x is not on the server`. */
+function notOnServer(operation: CreateUser | CreateGroup, sends: number, interrupted: boolean): string {
+  return `sent ${sends} ${sends === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server${interrupted ? ' (not sent again: apply was interrupted)' : ''}`;
+}
 
 export async function applyPlan(plan: TargetPlan, client: Client, options: ApplyOptions): Promise<ApplyReport> {
   const now = options.now ?? Date.now;
@@ -304,7 +312,7 @@ async function send(run: Run, operation: Operation, request: WriteRequest, retry
     const result = await run.client.write(request, retry === undefined ? undefined : { retry });
     sent = { ok: true, result };
   } catch (error) {
-    if ((error as { name?: unknown } | null)?.name === 'NotSentError') {
+    if (notSent(error)) {
       // Nothing left for the server: no write to count, no line for the audit log.
       run.writes--;
       run.sending.delete(operation.key);
@@ -397,7 +405,7 @@ async function sendInOrder(
   for (const [index, planned] of requests.entries()) {
     if (index > 0 && run.options.signal?.aborted) {
       run.cut = true;
-      return outcomeOf(operation, 'failed', { ...extra, message: `interrupted after request ${index} of ${requests.length}; the rest were not sent (a re-run converges)` });
+      return outcomeOf(operation, 'failed', { ...extra, message: cutAfter(index, requests.length) });
     }
     if (index > 0 && run.refused) {
       return outcomeOf(operation, 'failed', { ...extra, message: `stopped after request ${index} of ${requests.length}, as ${REFUSED}` });
@@ -417,7 +425,7 @@ async function sendInOrder(
     if (sent.ok === 'not-sent') {
       run.cut = true;
       if (tally.applied === 0) return outcomeOf(operation, 'not-started', { ...extra, message: NOT_STARTED });
-      return outcomeOf(operation, 'failed', { ...extra, message: `interrupted after request ${index} of ${requests.length}; the rest were not sent (a re-run converges)` });
+      return outcomeOf(operation, 'failed', { ...extra, message: cutAfter(index, requests.length) });
     }
     if (sent.ok) {
       tally.applied++;
@@ -532,16 +540,17 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
     });
   };
 
-  // Where the create stands in its retries once an attempt's outcome was unknown.
+  // Where the create stands in its retries once an attempt's outcome was unknown, and that outcome.
   let retry: RetryState | undefined;
+  let last: Extract<WriteFailure, { kind: 'unknown' }> | undefined;
   const firstSentAt = Date.now();
   for (;;) {
     const sent = await send(run, operation, request, retry);
     if (sent.ok === 'not-sent') {
       run.cut = true;
       // A create sent again after a look-up and cut off before it left: the earlier attempts were looked up, and missed.
-      if (retry === undefined) return outcomeOf(operation, 'not-started', { message: NOT_STARTED });
-      return outcomeOf(operation, 'failed', { message: `sent ${retry.attempts} ${retry.attempts === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server (not sent again: apply was interrupted)` });
+      if (retry === undefined || last === undefined) return outcomeOf(operation, 'not-started', { message: NOT_STARTED });
+      return outcomeOf(operation, 'failed', { ...(last.status === undefined ? {} : { httpStatus: last.status }), message: `${describeFailure(last)}; ${notOnServer(operation, retry.attempts, true)}` });
     }
     if (sent.ok) {
       // The create is done whatever a failed look-up for its id says.
@@ -553,6 +562,7 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
     }
     const failure = sent.failure;
     if (failure.kind === 'unknown') {
+      last = failure;
       // A writer that does not say where the POST stands: each write call was one attempt.
       retry = failure.retry ?? { attempts: (retry?.attempts ?? 0) + 1, startedAt: retry?.startedAt ?? firstSentAt };
       const next = await run.client.waitToRetry(retry, run.options.signal);
@@ -566,10 +576,9 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
       }
       const interrupted = next === 'interrupted';
       run.cut ||= interrupted;
-      const sends = retry.attempts;
       return outcomeOf(operation, 'failed', {
         ...(failure.status === undefined ? {} : { httpStatus: failure.status }),
-        message: `${describeFailure(failure)}; sent ${sends} ${sends === 1 ? 'time' : 'times'}, and the ${subjectOf(operation)} is not on the server${interrupted ? ' (not sent again: apply was interrupted)' : ''}`,
+        message: `${describeFailure(failure)}; ${notOnServer(operation, retry.attempts, interrupted)}`,
       });
     }
     if (failure.kind === 'http' && failure.status === 409) {

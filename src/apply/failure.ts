@@ -33,6 +33,11 @@ export function classifyFailure(error: unknown, method: string): WriteFailure {
   };
 }
 
+/** A write the client gave up before it left (`NotSentError`: interrupted while waiting for its turn): nothing reached the server. */
+export function notSent(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'NotSentError';
+}
+
 /** A 401: the service rejected the token itself, so it would reject every further request of this target the same way. */
 export function rejectsToken(failure: WriteFailure): boolean {
   return failure.kind === 'http' && failure.status === 401;

@@ -321,7 +321,7 @@ export function createTransport(options: TransportOptions): Transport {
             const asked = outcome.kind === 'response' ? outcome.retryAfterMs : undefined;
             if (asked !== undefined && RETRYABLE_STATUS.has(result.status) && attempt + 1 < policy.maxAttempts) {
               // Stopped by the time budget alone: the service asked for a longer wait than scimform gives one request.
-              throw new ScimHttpError(`${error.message}; it asked to wait ${seconds(asked)} (Retry-After), longer than the ${seconds(policy.maxTotalMs)} scimform waits for one request`, {
+              throw new ScimHttpError(`${error.message}; it asked to wait ${seconds(asked)} more (Retry-After), which would pass the ${seconds(policy.maxTotalMs)} scimform gives one request`, {
                 ...error,
                 hint: 'Try again later; if the service keeps asking for long waits, lower requestsPerSecond or concurrency for this target.',
               });
