@@ -157,6 +157,11 @@ function describeFollowUp(operation: Operation): string {
  * through (then the apply summary above already says why).
  */
 function cause(outcome: OperationOutcome | undefined): { accepted: boolean; note: string } {
+  // A create that found the account already there (made meanwhile by someone else, or by an earlier
+  // attempt) took it as it is: what differs was never sent, so it is not the server's doing.
+  if (outcome?.status === 'adopted' && outcome.kind !== 'createGroup') {
+    return { accepted: false, note: ' (an existing account was adopted in place of the create: plan and apply again to bring it to the files)' };
+  }
   if (!outcome || outcome.status === 'done' || outcome.status === 'adopted' || outcome.status === 'partial') return { accepted: outcome !== undefined, note: '' };
   const what: Record<string, string> = {
     'not-started': 'was not started',

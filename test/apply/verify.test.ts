@@ -33,6 +33,15 @@ describe('verifyConverged', () => {
       ],
     },
     {
+      name: 'an account a create adopted, as someone else made it, is not blamed on the server',
+      users: [janeLive({ active: false })],
+      outcomes: [{ key: 'user:jane@example.com', kind: 'createUser', status: 'adopted', createdId: 'u1' }],
+      lines: [
+        'test: not converged, 1 difference remains after apply:',
+        '  jane@example.com: active still differs (asked true, has false) (an existing account was adopted in place of the create: plan and apply again to bring it to the files)',
+      ],
+    },
+    {
       name: 'a difference whose operation failed says so',
       users: [janeLive({ active: false })],
       outcomes: [{ key: 'user:jane@example.com', kind: 'reactivateUser', status: 'failed', message: 'HTTP 500' }],
