@@ -43,15 +43,19 @@ export function userUpdateHolds(operation: UpdateUser, user: LiveUser | undefine
   return user !== undefined && operation.changes.every((change) => userHolds(user, change));
 }
 
-/** `idOf` gives the id of a member this plan created (by its create's key), when known. */
-export function groupUpdateHolds(operation: UpdateGroupMembers, group: LiveGroup | undefined, idOf: (userName: string) => string | undefined): boolean {
+/**
+ * `idOf` gives the id of a member this plan created (by its create's key), when known. `upTo`: how
+ * many member changes to check, the adds then the removes, for the first requests of an update sent
+ * in several (default all).
+ */
+export function groupUpdateHolds(operation: UpdateGroupMembers, group: LiveGroup | undefined, idOf: (userName: string) => string | undefined, upTo = Infinity): boolean {
   if (!group) return false;
   const members = new Set(group.members);
-  const added = operation.add.every((member) => {
+  const added = operation.add.slice(0, upTo).every((member) => {
     const id = member.id ?? idOf(member.userName);
     return id !== undefined && members.has(id);
   });
-  const removed = operation.remove.every((member) => member.id === undefined || !members.has(member.id));
+  const removed = operation.remove.slice(0, Math.max(0, upTo - operation.add.length)).every((member) => member.id === undefined || !members.has(member.id));
   const changes = operation.changes.every((change) => (change.path === 'displayName' || change.path === 'externalId' ? (change.new === undefined ? !present(group[change.path]) : group[change.path] === change.new) : false));
   return added && removed && changes;
 }
@@ -60,11 +64,11 @@ export function groupUpdateHolds(operation: UpdateGroupMembers, group: LiveGroup
  * Reads the resource back and says whether the update already holds; a failed read says no. The
  * read goes even after SIGINT: it tells what a write already sent did.
  */
-export async function updateLanded(reader: ScimReader, operation: UpdateUser | UpdateGroupMembers, idOf: (userName: string) => string | undefined): Promise<boolean> {
+export async function updateLanded(reader: ScimReader, operation: UpdateUser | UpdateGroupMembers, idOf: (userName: string) => string | undefined, upTo?: number): Promise<boolean> {
   const read = { evenIfInterrupted: true };
   try {
     return operation.kind === 'updateGroupMembers'
-      ? groupUpdateHolds(operation, await reader.getGroup(operation.id, read), idOf)
+      ? groupUpdateHolds(operation, await reader.getGroup(operation.id, read), idOf, upTo)
       : userUpdateHolds(operation, await reader.getUser(operation.id, read));
   } catch {
     return false;

@@ -434,8 +434,13 @@ async function sendInOrder(
       continue;
     }
     const failure = sent.failure;
-    if (mayHaveLanded(operation, failure) && (await updateLanded(run.client, operation, (userName) => run.createdIds.get(createUserKey(userName))))) {
+    // A group update in chunks: only what the requests so far change can hold yet (chunked as the plan
+    // chunks them: the adds, then the removes, `maxMembersPerPatch` to a request).
+    const more = operation.kind === 'updateGroupMembers' && index < requests.length - 1;
+    const upTo = more ? Math.max(1, run.plan.capabilities.maxMembersPerPatch) * (index + 1) : undefined;
+    if (mayHaveLanded(operation, failure) && (await updateLanded(run.client, operation, (userName) => run.createdIds.get(createUserKey(userName)), upTo))) {
       tally.applied++;
+      if (more) continue;
       return outcomeOf(operation, 'done', { ...extra, message: 'an earlier attempt landed (its answer was lost): confirmed by reading it back' });
     }
     const applied = tally.applied;

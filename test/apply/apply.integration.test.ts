@@ -550,6 +550,33 @@ describe('apply against the emulator', () => {
     expect(rerun.verification.converged).toBe(true);
   });
 
+  test.each([1, 2])('a lost answer on request %i of a group update in three chunks: it is confirmed or sent again, and the rest still go', async (lost) => {
+    const users = ['a', 'b', 'c'].map((letter) => ({ userName: `${letter}@example.com` }));
+    const emu = await emulator({ initial: { users, groups: [{ displayName: 'Ops', members: [] }] } });
+    let patches = 0;
+    // The answer to that PATCH is lost (the server applied it); the ones after are answered.
+    const client = createScimClient(targetFor(emu, 1), {
+      token: TOKEN,
+      readOnly: false,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+      random: () => 0.5,
+      onRequest: (event) => {
+        if (event.method !== 'PATCH') return;
+        patches++;
+        emu.setFaults(patches === lost - 1 ? { rateLostResponse: 1, onlyMethods: ['PATCH'] } : undefined);
+      },
+    });
+    running.push(client);
+    const desired = desiredState(users.map((user) => desiredUser(user.userName)), [desiredGroup('Ops', users.map((user) => user.userName))]);
+    const plan = await planTarget(emu, client, desired, { maxMembersPerPatch: 1 });
+    expect(plan.plan.operations.map((operation) => operation.requests.length)).toEqual([3]);
+    if (lost === 1) emu.setFaults({ rateLostResponse: 1, onlyMethods: ['PATCH'] });
+    const report = await applyPlan(plan, client, { concurrency: 1 });
+    expect(report.outcomes.map((outcome) => outcome.status)).toEqual(['done']);
+    const ids = new Map(emu.users().map((user) => [user.id, user.userName]));
+    expect(((emu.groups()[0]?.members ?? []) as { value: string }[]).map((member) => ids.get(member.value)).sort()).toEqual(users.map((user) => user.userName));
+  });
+
   test('writes still waiting for the rate limit when apply is interrupted are not started: not failed, not counted, not in the audit log', async () => {
     const emu = await emulator();
     // Two writes a second: most creates are still waiting for their turn when the signal comes.
