@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { CliContext } from './context.js';
 import type { SavedPlan } from '../plan/types.js';
+import { ValidationError } from '../errors.js';
 import { escapeMarkdown, renderPlan } from '../render/index.js';
+import { plural } from '../render/format.js';
 import { writeSavedPlan } from '../plan/saved.js';
 import { hasChanges } from '../reconcile.js';
 import { failureMessage, planAll, reportFailures, savedPlanOf, type PlanningResult } from './planning.js';
@@ -33,9 +35,28 @@ export function planExitCode(result: PlanningResult, detailed: boolean): number 
   return 0;
 }
 
+/** Shown first, and in full, in a comment; the rest are in the run log. */
+const MARKDOWN_PROBLEMS = 10;
+
+/**
+ * Files that do not validate, as a Markdown document: a pull-request comment made from stdout
+ * then says why there is no plan instead of being empty. The problems also go to stderr.
+ */
+function invalidFilesMarkdown(error: ValidationError): string {
+  const lines = error.issues.slice(0, MARKDOWN_PROBLEMS).map((issue) => `> - \`${escapeMarkdown(`${issue.file}:${issue.line}:${issue.column}`)}\`: ${escapeMarkdown(issue.message)}`);
+  const more = error.issues.length > MARKDOWN_PROBLEMS ? [`> - … ${error.issues.length - MARKDOWN_PROBLEMS} more in the run log`] : [];
+  return ['### scimform plan', '', '> [!CAUTION]', `> **No plan**: the files did not validate (${plural(error.issues.length, 'problem')}). Fix them and run \`scimform validate\` again.`, '>', ...lines, ...more, ''].join('\n');
+}
+
 export async function run(ctx: CliContext, options: Record<string, unknown>): Promise<number> {
   const opts = options as unknown as PlanOptions;
-  const result = await planAll(ctx, { allowMassRemoval: opts.allowMassRemoval === true });
+  let result: PlanningResult;
+  try {
+    result = await planAll(ctx, { allowMassRemoval: opts.allowMassRemoval === true });
+  } catch (error) {
+    if (opts.format === 'markdown' && error instanceof ValidationError) ctx.stdout.write(invalidFilesMarkdown(error));
+    throw error;
+  }
   const saved = savedPlanOf(ctx, result);
   printPlans(ctx, result, opts.format, saved);
   if (opts.out && result.plans.length > 0) {

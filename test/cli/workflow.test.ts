@@ -270,6 +270,22 @@ describe('guards and errors', () => {
     expect(result.stdout).toMatch(/\| local \|\s*12 \|\s*0 \|\s*0 \|\s*0 \|\s*0 \|/);
     expect(result.stdout).toContain('<details>');
   });
+
+  test('--format markdown with files that do not validate says so on stdout, so a comment made from it is not empty', async () => {
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('name: { givenName: Ada, familyName: Lovelace }', 'name: { givenName: Ada, familyName: Lovelace }\n    nickname: Countess'));
+    const result = await run('plan', '--format', 'markdown');
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').slice(0, 5)).toEqual([
+      '### scimform plan',
+      '',
+      '> [!CAUTION]',
+      '> **No plan**: the files did not validate (1 problem). Fix them and run `scimform validate` again.',
+      '>',
+    ]);
+    expect(result.stdout).toContain('> - `identities/engineering.yaml:7:5`: unknown key \\`nickname\\` in user');
+    expect(result.stderr).toContain('nickname');
+    expect(repo.writes()).toBe(0);
+  });
 });
 
 test('the token never appears in anything the commands printed or wrote', () => {
