@@ -60,6 +60,13 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
     ctx.warn(`error: the repository does not pass validate after the import (${plural(report.issues.length, 'problem')}).`);
     return 1;
   }
+  if (affecting > 0) {
+    // SPEC §3: a plan right after import is empty. Here it is not, and applying it would act on those users.
+    ctx.warn(
+      `error: the import is incomplete: the files are written, but ${plural(affecting, 'live user')} could not be declared, so \`scimform plan --target ${target.name}\` will not be empty (see the warnings above). Review that plan before anything is applied.`,
+    );
+    return 1;
+  }
   ctx.note(`Next: scimform plan --target ${target.name} (it should show no changes).`);
   return 0;
 }

@@ -55,7 +55,7 @@ export interface ImportSelection {
 }
 
 // The patterns of schemas/identities.schema.json: what is written must pass validate.
-const TRIMMED = /^\S(.*\S)?$/s;
+const TRIMMED = /^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$/;
 const EMAIL = EMAIL_ADDRESS;
 
 const lower = (value: string): string => value.toLowerCase();
@@ -148,7 +148,7 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
       continue;
     }
     if (!TRIMMED.test(user.userName)) {
-      skip('the userName is empty or starts or ends with white space, which validate refuses');
+      skip('the userName is empty, starts or ends with white space, or holds a control character, which validate refuses');
       continue;
     }
     if (allowed && !allowed.has(domainOf(user.userName) ?? '')) {
@@ -188,7 +188,7 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
   for (const group of [...live.groups].sort(compareIds)) {
     const skip = (reason: string) => skipped.push({ kind: 'group', name: group.displayName, id: group.id, reason, affectsPlan: false });
     if (!TRIMMED.test(group.displayName)) {
-      skip('the displayName is empty or starts or ends with white space, which validate refuses');
+      skip('the displayName is empty, starts or ends with white space, or holds a control character, which validate refuses');
       continue;
     }
     const holder = groupNames.get(lower(group.displayName));
@@ -200,10 +200,24 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
     groupCandidates.push(group);
   }
   const sharedGroupIds = shared(live.groups.map((group) => group.externalId));
+  const liveUserIds = new Set(live.users.map((user) => user.id));
+  const groupNameOf = new Map(live.groups.map((group) => [group.id, group.displayName]));
   const groups = [...groupCandidates]
     .sort((a, b) => compareText(a.displayName, b.displayName))
     .map((group): ImportedGroup => {
       const members = [...new Set(group.members.flatMap((id) => (userNameOf.has(id) ? [userNameOf.get(id)!] : [])))].sort(compareText);
+      // Members that are no user: plan leaves them as they are here, but a target the files are
+      // applied to (a migration) will not have them, so they are named.
+      const nested = group.members.flatMap((id) => (groupNameOf.has(id) ? [groupNameOf.get(id)!] : []));
+      const unknown = group.members.filter((id) => !liveUserIds.has(id) && !groupNameOf.has(id));
+      if (nested.length > 0 || unknown.length > 0) {
+        const what = [
+          ...(nested.length > 0 ? [`${nested.length === 1 ? 'the nested group' : 'the nested groups'} ${nested.map((name) => JSON.stringify(name)).join(', ')}`] : []),
+          ...(unknown.length > 0 ? [`${unknown.length === 1 ? 'the member id' : 'the member ids'} ${unknown.map((id) => JSON.stringify(id)).join(', ')} (no live user or group)`] : []),
+        ];
+        const them = nested.length + unknown.length === 1 ? 'it' : 'them';
+        notes.push(`group ${group.displayName}: left out, as members are declared as users only: ${what.join('; ')}. This target keeps ${them}; another target the files are applied to will not have ${them}`);
+      }
       const result: ImportedGroup = { displayName: group.displayName, members };
       if (group.externalId !== undefined && group.externalId !== '') {
         if (sharedGroupIds.has(group.externalId)) notes.push(`group ${group.displayName}: externalId ${JSON.stringify(group.externalId)} is also held by another live group, so it is left out (unmanaged)`);

@@ -55,7 +55,8 @@ describe('selectIdentities: which users', () => {
 
   test.each([
     ['a userName outside allowedEmailDomains', [user('1', 'a@gmail.example')], 'the userName is not in an allowed email domain (x.example)'],
-    ['a userName with edge white space', [user('1', ' a@x.example')], 'the userName is empty or starts or ends with white space, which validate refuses'],
+    ['a userName with edge white space', [user('1', ' a@x.example')], 'the userName is empty, starts or ends with white space, or holds a control character, which validate refuses'],
+    ['a userName with a control character', [user('1', 'a\u007fb@x.example')], 'the userName is empty, starts or ends with white space, or holds a control character, which validate refuses'],
     [
       'a userName that is not an email address, whose emails cannot be declared',
       [user('1', 'j doe@x.example', { emails: [{ value: 'jdoe@x.example', primary: true }] })],
@@ -92,13 +93,17 @@ describe('selectIdentities: which users', () => {
 });
 
 describe('selectIdentities: groups', () => {
-  test('members by userName, sorted, only imported users; nested groups and unknown ids left out', () => {
+  test('members by userName, sorted, only imported users; nested groups and unknown ids left out, with a note naming them', () => {
     const users = [user('1', 'b@x.example'), user('2', 'a@x.example'), user('3', 'out@other.example')];
     const groups = [group('g2', 'Nested', []), group('g1', 'Admins', ['1', '3', 'g2', 'gone', '2', '1'], { externalId: 'G1' })];
     const selection = selectIdentities({ users, groups }, policy({ scope: '*@x.example' }));
     expect(selection.groups).toEqual([
       { displayName: 'Admins', externalId: 'G1', members: ['a@x.example', 'b@x.example'] },
       { displayName: 'Nested', members: [] },
+    ]);
+    // An out-of-scope member is left as it is by every plan: no note. A nested group or an unknown id is lost on a migration.
+    expect(selection.notes).toEqual([
+      'group Admins: left out, as members are declared as users only: the nested group "Nested"; the member id "gone" (no live user or group). This target keeps them; another target the files are applied to will not have them',
     ]);
   });
 

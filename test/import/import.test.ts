@@ -182,7 +182,12 @@ describe('live data that cannot be declared as it is', () => {
       { policy: 'policy:\n  unmanagedUsers: ignore\n  allowedEmailDomains: [acme.example]\n' },
     );
     const result = await repo.run('import', '--target', 'old');
-    expect(result.code).toBe(0);
+    // The files are written and validate, but the next plan is not empty: import says so and fails.
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'error: the import is incomplete: the files are written, but 1 live user could not be declared, so `scimform plan --target old` will not be empty (see the warnings above). Review that plan before anything is applied.',
+    );
+    expect(result.stderr).not.toContain('it should show no changes');
     expect(result.stderr).toContain('warning: user foreign@elsewhere.example (id a3) not imported: the userName is not in an allowed email domain');
     expect(result.stderr).toContain('note: user ok@acme.example: externalId "DUP" is also held by another live user');
     expect(result.stderr).toContain('note: user twin@acme.example: emails left out (unmanaged): the primary email "other@acme.example" differs from the userName');
