@@ -13,6 +13,7 @@ import {
   resolveToken,
 } from '../src/index.js';
 import { exampleRepository, type TestRepository } from './helpers/repo.js';
+import { multiTargetRepository } from './helpers/targets.js';
 
 let repo: TestRepository;
 beforeEach(async () => {
@@ -54,3 +55,19 @@ test('examples/library/plan-and-apply.ts, importing the package by its name, pla
   expect(repo.emulator.requests.filter((request) => request.method === 'POST')).toHaveLength(12);
   expect(output).not.toContain(repo.env.SCIMFORM_TOKEN);
 });
+
+test('examples/library/plan-and-apply.ts goes on past a target that is down, as apply does, and says it did not converge', async () => {
+  const { planAndApply } = await import('../examples/library/plan-and-apply.js');
+  const files = { 'identities/people.yaml': 'users:\n  - userName: ada@acme.example\n    name: { givenName: Ada, familyName: Lovelace }\n' };
+  const multi = await multiTargetRepository({ down: {}, up: {} }, { files });
+  try {
+    await multi.emulators.down!.close();
+    let output = '';
+    const converged = await planAndApply(path.join(multi.dir, 'scimform.yaml'), multi.env, (text) => (output += text));
+    expect(converged).toBe(false);
+    expect(output).toMatch(/^target down failed: could not connect to http:\/\/127\.0\.0\.1:\d+/m);
+    expect(multi.emulators.up!.users().map((user) => user.userName)).toEqual(['ada@acme.example']);
+  } finally {
+    await multi.close();
+  }
+}, 30_000);

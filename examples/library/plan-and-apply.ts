@@ -4,7 +4,7 @@
  * Node 22.6+ with `node --experimental-strip-types plan-and-apply.ts path/to/scimform.yaml`.
  */
 import { pathToFileURL } from 'node:url';
-import { applyAndVerify, createScimClient, loadConfig, loadDesiredState, planTarget, renderApplyReport, renderText, resolveToken } from 'scimform';
+import { applyAndVerify, createScimClient, loadConfig, loadDesiredState, planTarget, renderApplyReport, renderText, resolveToken, ScimformError, type TargetPlan } from 'scimform';
 
 /** Whether every target was applied and read back converged. */
 export async function planAndApply(configFile: string, env: NodeJS.ProcessEnv = process.env, write: (text: string) => void = (text) => void process.stdout.write(text)): Promise<boolean> {
@@ -13,7 +13,16 @@ export async function planAndApply(configFile: string, env: NodeJS.ProcessEnv = 
   let converged = true;
   for (const target of config.targets) {
     // Reads the live state through a client that cannot write, computes the plan, checks the guards.
-    const plan = await planTarget(config, desired, target, { env, allowMassRemoval: false });
+    // A target that cannot be read fails on its own; the others are still planned and applied.
+    let plan: TargetPlan;
+    try {
+      plan = await planTarget(config, desired, target, { env, allowMassRemoval: false });
+    } catch (error) {
+      if (!(error instanceof ScimformError)) throw error;
+      write(`target ${target.name} failed: ${error.message}${error.hint ? `\n${error.hint}` : ''}\n`);
+      converged = false;
+      continue;
+    }
     write(renderText([plan], { color: false }));
     if (plan.violations.length > 0) {
       converged = false;
