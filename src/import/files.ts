@@ -72,7 +72,11 @@ export async function checkImportFiles(config: Config, files: readonly RenderedF
   const unread = files.filter((file) => !outside.includes(file) && !matches(file.path));
   if (outside.length > 0 || unread.length > 0) {
     throw new ScimformError(`the imported files would not be read: ${list([...outside, ...unread].map((file) => file.path))} ${outside.length > 0 ? 'lies outside the configuration file\'s folder' : `matches none of the \`desired\` globs (${config.desired.join(', ')})`}`, {
-      hint: `Choose an --out folder the \`desired\` globs cover (for example \`--out identities\` with \`identities/**/*.yaml\`), or add a glob for ${options.out} to ${path.basename(config.file)}.`,
+      // A folder outside the config's cannot be covered by a glob (validate refuses one that leaves it).
+      hint:
+        outside.length > 0 || options.out.trim() === ''
+          ? `Choose an --out folder inside the configuration file's folder that the \`desired\` globs cover (for example \`--out identities\` with \`identities/**/*.yaml\`).`
+          : `Choose an --out folder the \`desired\` globs cover (for example \`--out identities\` with \`identities/**/*.yaml\`), or add a glob for ${options.out}/**/*.yaml to ${path.basename(config.file)}.`,
     });
   }
 

@@ -130,8 +130,9 @@ describe('import refuses what it must not do', () => {
 
   test.each([
     ['other identity files the globs read', { files: { 'identities/team.yaml': 'users: []\n' } }, [], /other identity files already match .*identities\/team\.yaml/],
-    ['an --out folder the globs do not cover', {}, ['--out', 'people'], /would not be read: people\/identities\.yaml matches none of the `desired` globs/],
-    ['an --out folder outside the repository', {}, ['--out', '../elsewhere'], /outside the configuration file's folder/],
+    ['an --out folder the globs do not cover', {}, ['--out', 'people'], /would not be read: people\/identities\.yaml matches none of the `desired` globs.*\n.*or add a glob for people\/\*\*\/\*\.yaml to scimform\.yaml\./],
+    // No glob can reach outside the folder: the hint does not offer one.
+    ['an --out folder outside the repository', {}, ['--out', '../elsewhere'], /outside the configuration file's folder.*\n.*Choose an --out folder inside the configuration file's folder that the `desired` globs cover/],
   ])('refuses %s, before writing anything', async (_name, setup, extra, message) => {
     repo = await multiTargetRepository({ old: { emulator: { initial: seedUsers(3) } } }, setup);
     const before = await repo.list('.');
