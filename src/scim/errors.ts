@@ -232,6 +232,8 @@ export function httpErrorFor(
         hint:
           status === 404
             ? `Check the url of target ${context.target}; it should end at the SCIM base (for example …/scim/v2).`
+            : status >= 300 && status < 400
+              ? `A SCIM service answers, it does not redirect (redirects are not followed, so the token goes nowhere else): check the url of target ${context.target}, and any proxy or login page in front of it.`
             : status >= 500
               ? 'The SCIM service failed; try again later, and contact its operator if it persists.'
               : 'The server did not accept the request; the detail above says why.',

@@ -62,6 +62,9 @@ function keyOf(item: unknown): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
+/** More pages than any directory needs (50,000,000 users at 500 a page): a larger promise is a broken server. */
+const MAX_PAGES = 100_000;
+
 /** Index listings that saw the collection change, read again from the start before giving up. */
 const MAX_INDEX_READS = 4;
 
@@ -176,6 +179,10 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
     if (step === 0 || broken) return;
     if (trusted) {
       const known = first.totalResults!;
+      // A count no service holds would make a list of pages to ask for that does not fit in memory.
+      if (!Number.isSafeInteger(known) || (known - start) / step > MAX_PAGES) {
+        throw stuck(resource, `the first page says there are ${known} resources (totalResults), more than ${MAX_PAGES.toLocaleString('en-US')} pages of ${step}`);
+      }
       const starts: number[] = [];
       for (let s = start; s <= known; s += step) starts.push(s);
       // Progress is reported as pages arrive; resources are added in page order, so the result

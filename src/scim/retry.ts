@@ -78,7 +78,9 @@ export function decideRetry(
   policy: RetryPolicy,
   random: () => number,
 ): RetryDecision {
-  if (outcome.kind === 'response' && outcome.status < 400) return { kind: 'accept' };
+  // 2xx only: a redirect (never followed) or an informational answer carries no SCIM data, and
+  // taking it for an empty list would plan every declared user as new.
+  if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) return { kind: 'accept' };
   const retryable = outcome.kind === 'failure' || RETRYABLE_STATUS.has(outcome.status);
   const isPost = method === 'POST';
   if (isPost) {

@@ -417,6 +417,28 @@ describe('timeouts and unreadable answers', () => {
   });
 });
 
+describe('answers that are no SCIM data', () => {
+  test('a redirect (to a login page, say) is an error, not an empty list, and is not followed', async () => {
+    scope().get(`${BASE}/ServiceProviderConfig`).reply(404).get(`${BASE}/Users`).query(true).reply(302, '', { location: 'https://login.test/sso' });
+    const { scim } = client({ profile: 'generic' });
+    const error = (await failure(scim.listUsers())) as ScimformError;
+    expect(error.message).toMatch(/failed with 302 Found$/);
+    expect(error.hint).toContain('redirects are not followed');
+  });
+
+  test('a totalResults no service holds fails the listing at once, without a page list that fills the memory', async () => {
+    scope()
+      .get(`${BASE}/ServiceProviderConfig`)
+      .reply(404)
+      .get(`${BASE}/Users`)
+      .query(true)
+      .reply(200, { totalResults: 1e12, itemsPerPage: 1, startIndex: 1, Resources: [user('u1', 'a@example.com')] });
+    const { scim } = client({ profile: 'generic', pagination: 'index' });
+    const error = await failure(scim.listUsers());
+    expect(error.message).toContain('the first page says there are 1000000000000 resources (totalResults), more than 100,000 pages of 1');
+  });
+});
+
 describe('errors for people', () => {
   test('401 (lightstep): the token in $LIGHTSTEP_SCIM_TOKEN was rejected; SCIM token, not the API key; the Okta-guide URL', async () => {
     scope().get(`${BASE}/Users/u1`).reply(401, { status: '401', detail: 'unauthorized' });
@@ -544,6 +566,31 @@ describe('broken connections on the default undici Pool (loopback socket)', () =
     } finally {
       await scim.close();
       await server.close();
+    }
+  });
+
+  test('an answer that never ends is cut off past the size limit, once, with an error that says so', async () => {
+    const chunk = Buffer.alloc(1 << 20, 'b');
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\n\r\n{"Resources":["');
+        const more = (): void => {
+          while (!socket.destroyed) if (!socket.write(chunk)) return void socket.once('drain', more);
+        };
+        more();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const scim = createScimClient(target({ url: `http://127.0.0.1:${port}/scim/v2` }), { token: TOKEN, readOnly: false, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 } });
+    try {
+      const error = (await failure(scim.getUser('u1'))) as ScimformError;
+      expect(error.message).toBe('the answer is larger than 64 MiB, more than any SCIM page holds');
+      expect(scim.stats().requests).toEqual({ GET: 1 });
+    } finally {
+      await scim.close({ abort: true });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
