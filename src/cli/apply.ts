@@ -56,6 +56,15 @@ async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: bo
   const { config, desired } = await loadRepository(ctx);
   // First the files: a plan made from other files (another commit, another repository) is stale, whatever its targets.
   assertDigestMatches(saved, desired.files);
+  // plan writes each target once, and at least one (planned or failed): anything else was edited.
+  const names = saved.targets.map((plan) => plan.target.name);
+  const twice = names.find((name, index) => names.indexOf(name) !== index);
+  if (twice !== undefined || names.length + (saved.failedTargets?.length ?? 0) === 0) {
+    throw new ScimformError(
+      twice !== undefined ? `the saved plan lists target ${twice} more than once, which plan never writes (was it edited?)` : 'the saved plan holds no target, which plan never writes (was it edited?)',
+      { hint: 'Run `scimform plan --out <file>` again and apply the new plan.' },
+    );
+  }
   const selected = ctx.target.length > 0 ? saved.targets.filter((plan) => ctx.target.includes(plan.target.name)) : saved.targets;
   // A target whose planning failed has no operations in the file: it is reported as failed (the
   // plan run exited 1 for it), so applying the others never passes for applying everything.

@@ -156,6 +156,21 @@ describe('saved plans', () => {
     expect(repo.writes()).toBe(0);
   });
 
+  test.each([
+    ['a target listed twice', (targets: unknown[]) => [...targets, ...targets], 'the saved plan lists target local more than once, which plan never writes (was it edited?)'],
+    ['no target at all', () => [], 'the saved plan holds no target, which plan never writes (was it edited?)'],
+  ])('a saved plan edited to hold %s is refused before anything is written', async (_name, edit, message) => {
+    await run('plan', '--out', 'plan.json');
+    await repo.edit('plan.json', (text) => {
+      const plan = JSON.parse(text) as { targets: unknown[] };
+      return JSON.stringify({ ...plan, targets: edit(plan.targets) });
+    });
+    const result = await run('apply', 'plan.json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(repo.writes()).toBe(0);
+  });
+
   test('a plan another version made: applied when it plans the same, else stale, saying which version made it', async () => {
     await run('plan', '--out', 'plan.json');
     const file = path.join(repo.dir, 'plan.json');
