@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CliContext } from './context.js';
 import type { SavedPlan } from '../plan/types.js';
-import { ValidationError } from '../errors.js';
+import { ScimformError, ValidationError } from '../errors.js';
 import { escapeMarkdown, renderPlan } from '../render/index.js';
 import { plural } from '../render/format.js';
 import { writeSavedPlan } from '../plan/saved.js';
@@ -61,6 +61,13 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
   printPlans(ctx, result, opts.format, saved);
   if (opts.out && result.plans.length > 0) {
     const file = path.resolve(ctx.cwd, opts.out);
+    // The files the plan was made from: the saved plan would replace one, and the next run fail on it.
+    const inputs = new Set(result.desired.files.map((input) => path.resolve(result.config.dir, input.path)));
+    if (inputs.has(file)) {
+      throw new ScimformError(`--out ${opts.out} is one of the files this plan was made from; the saved plan would replace it`, {
+        hint: 'Write the saved plan to a file of its own, e.g. --out plan.json.',
+      });
+    }
     await writeSavedPlan(file, saved);
     ctx.note(`Saved the plan to ${opts.out}; apply it with: scimform apply ${opts.out}`);
   }

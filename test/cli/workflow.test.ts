@@ -147,6 +147,14 @@ describe('saved plans', () => {
     expect(repo.writes()).toBe(12);
   });
 
+  test.each(['scimform.yaml', 'identities/engineering.yaml'])('plan --out %s, a file the plan is made from, is refused and the file kept', async (out) => {
+    const before = await readFile(path.join(repo.dir, out), 'utf8');
+    const result = await run('plan', '--out', out);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`error: --out ${out} is one of the files this plan was made from; the saved plan would replace it`);
+    expect(await readFile(path.join(repo.dir, out), 'utf8')).toBe(before);
+  });
+
   test('an identity file edited after plan makes the saved plan stale: nothing is written', async () => {
     await run('plan', '--out', 'plan.json');
     await repo.edit('identities/engineering.yaml', (text) => text.replace('familyName: Lovelace', 'familyName: King'));
