@@ -1,3 +1,5 @@
+import { safeText } from './render/format.js';
+
 /** Where something was declared: a file (relative to the config file's folder, `/`-separated), 1-based line and column. */
 export interface SourceLocation {
   file: string;
@@ -5,8 +7,9 @@ export interface SourceLocation {
   column: number;
 }
 
+/** `file:line:col`, the file name escaped: a name with a newline could otherwise start a line of its own (a workflow command in a CI log). */
 export function formatLocation(location: SourceLocation): string {
-  return `${location.file}:${location.line}:${location.column}`;
+  return `${safeText(location.file)}:${location.line}:${location.column}`;
 }
 
 /**

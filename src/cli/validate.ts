@@ -4,7 +4,7 @@
  */
 import { relative, resolve, sep } from 'node:path';
 import type { CliContext } from './context.js';
-import { ScimformError, type ValidationIssue } from '../errors.js';
+import { formatLocation, ScimformError, type ValidationIssue } from '../errors.js';
 import { selectTargets, validateRepository } from '../config/index.js';
 import { plural } from '../render/format.js';
 
@@ -48,7 +48,7 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
   }
 
   if (issues.length > 0) {
-    for (const issue of located) ctx.warn(`${issue.file}:${issue.line}:${issue.column}: ${issue.message}`);
+    for (const issue of located) ctx.warn(`${formatLocation(issue)}: ${issue.message}`);
     ctx.warn(`error: ${issues.length === 1 ? '1 problem found. Fix it' : `${issues.length} problems found. Fix them`} and run \`scimform validate\` again.`);
     return 1;
   }

@@ -470,6 +470,14 @@ describe('inside GitHub Actions', () => {
     expect(stderr).toContain('::error file=identities/wrong-type-active.yaml,line=3,col=13::`active` must be true or false (got `yes`)');
   });
 
+  test('a file name with a newline cannot start a line of its own (a workflow command) in the text output', async () => {
+    const dir = await repository({ files: { 'identities/x\n::add-mask::scimform\ny.yaml': 'users:\n  - userName: 5\n' } });
+    const { code, stderr } = await runCli(['validate'], { GITHUB_ACTIONS: 'true' }, dir);
+    expect(code).toBe(1);
+    expect(stderr).toContain('identities/x\\u000a::add-mask::scimform\\u000ay.yaml:2:15: `userName` must be a string');
+    expect(stderr.split('\n').filter((line) => line.startsWith('::add-mask::'))).toEqual([]);
+  });
+
   test('paths in annotations are relative to where scimform runs, not to the config folder', async () => {
     const dir = await repository({ identities: ['bad-email.yaml'] });
     const { stdout } = await runCli(['validate', '--config', join(dir, 'scimform.yaml')], { GITHUB_ACTIONS: 'true' }, join(dir, '..'));
