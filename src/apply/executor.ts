@@ -44,7 +44,7 @@ interface Run {
   /** Set when the signal stopped an operation part-way (a create not resent, a chunk not sent). */
   cut: boolean;
   /** Operation key → the write it is waiting for: what the audit log records if apply ends first. */
-  sending: Map<string, { request: WriteRequest; started: number }>;
+  sending: Map<string, { operation: Operation; request: WriteRequest; started: number }>;
   /** Set once the report is made: a write that answers later is not audited a second time. */
   closed: boolean;
   /** Set when the service rejected the token (401): every further write would be rejected too, so none is started. */
@@ -107,9 +107,8 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
   }
 
   // A write still unanswered when the drain time ran out, or apply was told to stop: the log says its outcome is unknown.
-  for (const [key, { request, started: sentAt }] of run.sending) {
-    const operation = operations.find((candidate) => candidate.key === key);
-    if (operation) audit(run, operation, { method: request.method, path: request.path, status: 'error', durationMs: now() - sentAt, outcome: 'unknown' });
+  for (const { operation, request, started: sentAt } of run.sending.values()) {
+    audit(run, operation, { method: request.method, path: request.path, status: 'error', durationMs: now() - sentAt, outcome: 'unknown' });
   }
   run.closed = true;
   const outcomes = operations.map(
@@ -232,7 +231,7 @@ async function runOperation(run: Run, operation: Operation): Promise<void> {
     outcome = await executeOperation(run, operation);
   } catch (error) {
     // A read on the way (the look-up after a 409, a read-back) failed: that is this operation's failure.
-    run.refused ||= rejectsToken(classifyFailure(error, 'GET'));
+    noteReadFailure(run, error);
     outcome = { key: operation.key, kind: operation.kind, status: 'failed', message: describeReadFailure(error) };
   }
   recordOutcome(run, outcome);
@@ -306,7 +305,7 @@ function withoutMembers(run: Run, operation: Operation, sent: OperationOutcome, 
 async function send(run: Run, operation: Operation, request: WriteRequest, retry?: RetryState): Promise<Sent> {
   const started = run.now();
   run.writes++;
-  run.sending.set(operation.key, { request, started });
+  run.sending.set(operation.key, { operation, request, started });
   let sent: Sent;
   try {
     const result = await run.client.write(request, retry === undefined ? undefined : { retry });
@@ -315,16 +314,21 @@ async function send(run: Run, operation: Operation, request: WriteRequest, retry
     if (notSent(error)) {
       // Nothing left for the server: no write to count, no line for the audit log.
       run.writes--;
-      run.sending.delete(operation.key);
       return { ok: 'not-sent' };
     }
     sent = { ok: false, failure: classifyFailure(error, request.method) };
+  } finally {
+    run.sending.delete(operation.key);
   }
-  run.sending.delete(operation.key);
   if (!sent.ok) run.refused ||= rejectsToken(sent.failure);
   const status = sent.ok ? sent.result.status : 'status' in sent.failure && sent.failure.status !== undefined ? sent.failure.status : 'error';
   audit(run, operation, { method: request.method, path: request.path, status, durationMs: run.now() - started, outcome: sent.ok ? 'applied' : auditOutcome(sent.failure) });
   return sent;
+}
+
+/** A read that met a 401 stops the writes as a write's 401 does: the token is what the service rejected. */
+function noteReadFailure(run: Run, error: unknown): void {
+  run.refused ||= rejectsToken(classifyFailure(error, 'GET'));
 }
 
 /** One audit line for an operation: what was sent (or found) and how it ended. */
@@ -532,7 +536,7 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
     findExisting(run, operation, externalId, byExternalId).then(
       (found) => ({ found }),
       (error: unknown) => {
-        run.refused ||= rejectsToken(classifyFailure(error, 'GET'));
+        noteReadFailure(run, error);
         return { error };
       },
     );

@@ -56,7 +56,6 @@ export interface ImportSelection {
 
 // The patterns of schemas/identities.schema.json: what is written must pass validate.
 const TRIMMED = /^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$/;
-const EMAIL = EMAIL_ADDRESS;
 
 const lower = (value: string): string => value.toLowerCase();
 const compareText = (a: string, b: string): number => {
@@ -75,7 +74,7 @@ function domainOf(address: string): string | undefined {
 /** Why the live emails cannot be declared as they are, if they cannot. */
 function emailProblem(user: LiveUser, allowed: Set<string> | undefined): string | undefined {
   const emails = user.emails ?? [];
-  const invalid = emails.find((email) => !EMAIL.test(email.value));
+  const invalid = emails.find((email) => !EMAIL_ADDRESS.test(email.value));
   if (invalid) return `email ${JSON.stringify(invalid.value)} is not an address validate accepts`;
   const foreign = allowed ? emails.find((email) => !allowed.has(domainOf(email.value) ?? '')) : undefined;
   if (foreign) return `email ${JSON.stringify(foreign.value)} is not in an allowed email domain`;
@@ -111,7 +110,7 @@ function importUser(user: LiveUser, allowed: Set<string> | undefined, externalId
     const problem = emailProblem(user, allowed);
     if (problem) notes.push(`user ${user.userName}: emails left out (unmanaged): ${problem}`);
     else result.emails = importedEmails(emails);
-  } else if (emails.length === 0 && !EMAIL.test(user.userName)) {
+  } else if (emails.length === 0 && !EMAIL_ADDRESS.test(user.userName)) {
     // Left out, the emails would be derived from a userName that is no address: "none" is what is live.
     result.emails = [];
   }
@@ -156,12 +155,12 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
       continue;
     }
     // Declared without emails, the user's email would be its userName, which validate then checks as one.
-    const emailsProblem = EMAIL.test(user.userName) ? undefined : emailProblem(user, allowed);
+    const emailsProblem = EMAIL_ADDRESS.test(user.userName) ? undefined : emailProblem(user, allowed);
     if (emailsProblem) {
       skip(`the userName is not an email address, and its emails cannot be declared in its place (${emailsProblem})`);
       continue;
     }
-    if (emailsRequiredBy !== undefined && !EMAIL.test(user.userName) && (user.emails ?? []).length === 0) {
+    if (emailsRequiredBy !== undefined && !EMAIL_ADDRESS.test(user.userName) && (user.emails ?? []).length === 0) {
       skip(`the userName is not an email address and the user has no emails, which target ${emailsRequiredBy} (profile lightstep) requires`);
       continue;
     }
