@@ -93,8 +93,9 @@ describe('fault injection', () => {
       durations.push(performance.now() - started);
     }
     expect(Math.min(...durations)).toBeGreaterThanOrEqual(30);
-    // Loose: a busy CI machine delays answers, but a whole-millisecond overshoot on each would show in the median.
-    expect(durations.sort((a, b) => a - b)[5]).toBeLessThan(45);
+    // Loose, as a busy CI machine delays answers: the bound catches the latency counted twice, not a
+    // millisecond's overshoot (the benchmark measures that, on a quiet machine).
+    expect(durations.sort((a, b) => a - b)[5]).toBeLessThan(58);
   });
 
   test('an answer shows the resource as it was handled, though it changes while the answer waits out its latency', async () => {
