@@ -36,18 +36,31 @@ export function shortId(id: string): string {
   return chars.length <= ID_KEEP + 2 ? safeText(id) : `${safeText(chars.slice(0, ID_KEEP).join(''))}…`;
 }
 
-// C0/C1 controls and DEL could move the cursor, recolour the terminal or start a fake line; bidi
-// controls could make a name read differently from what it is (the "Trojan Source" trick).
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const UNSAFE_CHARACTER = new RegExp(UNSAFE.source);
+// C0/C1 controls and DEL (Cc) could move the cursor, recolour the terminal or start a fake line;
+// format characters (Cf) are invisible: bidi controls make a name read differently from what it is
+// (the "Trojan Source" trick), zero-width spaces, joiners, soft hyphens and the BOM make two names
+// look the same. The line and paragraph separators (Zl, Zp) break lines in some viewers, and a
+// lone surrogate (Cs) shows as a replacement character whichever it is. Letters, marks, spaces and
+// symbols of any script are printed as they are; so is an emoji, except that the zero-width joiner
+// of a ZWJ sequence shows as `\u200d` (many terminals draw the sequence as its parts anyway).
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+const UNSAFE_CHARACTER = new RegExp(UNSAFE.source, 'u');
+
+/** `\u200b`; a character beyond the BMP as its two UTF-16 halves (`\udb40\udc01`), the form JSON reads back. */
+function escapeCharacter(char: string): string {
+  let escaped = '';
+  for (let index = 0; index < char.length; index += 1) escaped += `\\u${char.charCodeAt(index).toString(16).padStart(4, '0')}`;
+  return escaped;
+}
 
 /**
  * Text that comes from files or from the server (userNames, group names, ids) and is printed
- * unquoted: unsafe characters are shown escaped, so a crafted name can't forge or hide plan lines.
+ * unquoted: unsafe characters are shown escaped, so a crafted name can't forge or hide plan lines,
+ * and two names that differ only in an invisible character don't look the same.
  */
 export function safeText(text: string): string {
   // Nearly every name is safe: testing first spares building a copy of it.
-  return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
+  return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE, escapeCharacter) : text;
 }
 
 const SURROGATE = /[\ud800-\udfff]/;

@@ -203,6 +203,13 @@ describe('renderText', () => {
     expect(text).toContain('  + user evil@example.com\\u000a  + user fake@example.com\\u001b[2K');
   });
 
+  test('a userName with an invisible character shows it escaped, so it does not pass for another', () => {
+    const text = renderText([planWith([createUser('jane\u200b@example.com', 'Jane', 'Doe', 3)])], { color: false });
+    expect(text).toContain('  + user jane\\u200b@example.com');
+    expect(text).toContain('userName: "jane\\u200b@example.com"');
+    expect(text).not.toContain('\u200b');
+  });
+
   test('does not depend on the terminal width', () => {
     const before = renderText([lightstepPlan()], { color: false });
     const columns = process.stdout.columns;
