@@ -43,7 +43,10 @@ export function shortId(id: string): string {
 // lone surrogate (Cs) shows as a replacement character whichever it is. Letters, marks, spaces and
 // symbols of any script are printed as they are; so is an emoji, except that the zero-width joiner
 // of a ZWJ sequence shows as `\u200d` (many terminals draw the sequence as its parts anyway).
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+// GitHub Actions reads a log line as a workflow command when it starts with `::` after white space
+// (`::add-mask::…`, `::error::…`) or holds `##[` anywhere (the older form): the first `:` of a
+// leading `::` and the first `#` of `##[` are escaped too.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]|^\p{Zs}*:(?=:)|#(?=#\[)/gu;
 const UNSAFE_CHARACTER = new RegExp(UNSAFE.source, 'u');
 
 /** `\u200b`; a character beyond the BMP as its two UTF-16 halves (`\udb40\udc01`), the form JSON reads back. */
@@ -53,14 +56,20 @@ function escapeCharacter(char: string): string {
   return escaped;
 }
 
+/** One match of `UNSAFE`: a character, or the spaces and first colon of a leading `::` (the spaces kept). */
+function escapeUnsafe(match: string): string {
+  return match.endsWith(':') ? `${match.slice(0, -1)}${escapeCharacter(':')}` : escapeCharacter(match);
+}
+
 /**
  * Text that comes from files or from the server (userNames, group names, ids) and is printed
- * unquoted: unsafe characters are shown escaped, so a crafted name can't forge or hide plan lines,
- * and two names that differ only in an invisible character don't look the same.
+ * unquoted: unsafe characters are shown escaped, so a crafted name can't forge or hide plan lines
+ * or start a workflow command in a CI log, and two names that differ only in an invisible
+ * character don't look the same.
  */
 export function safeText(text: string): string {
   // Nearly every name is safe: testing first spares building a copy of it.
-  return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE, escapeCharacter) : text;
+  return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE, escapeUnsafe) : text;
 }
 
 const SURROGATE = /[\ud800-\udfff]/;

@@ -4,7 +4,7 @@ import { safeText } from '../../src/render/format.js';
 
 /** What must never reach a terminal raw: controls, invisible format characters, line separators, lone surrogates. */
 const RAW = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
-const TRICKY = ['\n', '\r', '\u001b', '\u009b', '\u00ad', '\u200b', '\u200d', '\u202e', '\u2028', '\u2066', '\ufeff', '\u{e0001}', '\ud800', '\udc00', 'a', 'é', '山', '👩'];
+const TRICKY = ['\n', '\r', '\u001b', '\u009b', '\u00ad', '\u200b', '\u200d', '\u202e', '\u2028', '\u2066', '\ufeff', '\u{e0001}', '\ud800', '\udc00', 'a', 'é', '山', '👩', ':', '#', '[', ' ', '\u3000'];
 
 describe('safeText', () => {
   test.each([
@@ -42,6 +42,21 @@ describe('safeText', () => {
     expect(safeText(text)).toBe(text);
   });
 
+  test.each([
+    ['a leading ::', '::add-mask::secret', '\\u003a:add-mask::secret'],
+    ['a leading :: after spaces', '  ::error::forged', '  \\u003a:error::forged'],
+    ['a leading :: after a tab', '\t::error::forged', '\\u0009::error::forged'],
+    ['an older ##[ command anywhere', 'jane##[add-mask]x@example.com', 'jane\\u0023#[add-mask]x@example.com'],
+  ])('escapes %s, which GitHub Actions would run as a workflow command', (_name, text, expected) => {
+    expect(safeText(text)).toBe(expected);
+    expect(safeText(text).trimStart()).not.toMatch(/^::/);
+    expect(safeText(text)).not.toContain('##[');
+  });
+
+  test.each([['a::b@example.com'], ['C# developers'], ['#general']])('keeps %s, which is no workflow command', (text) => {
+    expect(safeText(text)).toBe(text);
+  });
+
   test('an emoji ZWJ sequence keeps its emoji and shows the joiner', () => {
     expect(safeText('👩\u200d💻 Developers')).toBe('👩\\u200d💻 Developers');
   });
@@ -55,6 +70,8 @@ describe('safeText', () => {
       fc.property(fc.string({ unit: fc.oneof(fc.constantFrom(...TRICKY), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })) }), (text) => {
         const safe = safeText(text);
         expect(safe).not.toMatch(RAW);
+        expect(safe.trimStart()).not.toMatch(/^::/);
+        expect(safe).not.toContain('##[');
         expect(safeText(safe)).toBe(safe);
       }),
     );
