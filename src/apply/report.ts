@@ -1,4 +1,5 @@
 /** What apply prints: progress while it runs, a summary per target when it ends. Pure formatting. */
+import { safeText } from '../render/format.js';
 import type { ApplyCounts, ApplyProgress, ApplyReport, OperationOutcome, OutcomeStatus } from './types.js';
 
 const ANSI = { red: '\u001b[31m', yellow: '\u001b[33m', green: '\u001b[32m', cyan: '\u001b[36m', bold: '\u001b[1m', reset: '\u001b[0m' };
@@ -40,11 +41,12 @@ const LISTED: { status: OutcomeStatus; label: string; colour: keyof typeof ANSI 
   { status: 'not-started', label: 'not started', colour: 'yellow' },
 ];
 
+/** Keys and messages hold userNames, group names, ids and the server's words: escaped, so none can start a line of its own. */
 function outcomeLine(outcome: OperationOutcome, label: string, colour: keyof typeof ANSI, paint: Paint): string {
   // A manual item's message already names what to do ("group Admins: add x: …"); its key would only repeat it.
-  if (outcome.status === 'manual' && outcome.message) return `  ${paint(colour, label.padEnd(11))} ${outcome.message}`;
-  const message = outcome.message ? `: ${outcome.message}` : '';
-  return `  ${paint(colour, label.padEnd(11))} ${outcome.key} (${outcome.kind})${message}`;
+  if (outcome.status === 'manual' && outcome.message) return `  ${paint(colour, label.padEnd(11))} ${safeText(outcome.message)}`;
+  const message = outcome.message ? `: ${safeText(outcome.message)}` : '';
+  return `  ${paint(colour, label.padEnd(11))} ${safeText(outcome.key)} (${outcome.kind})${message}`;
 }
 
 /**
@@ -68,7 +70,7 @@ export function renderApplyReport(report: ApplyReport, options: { color: boolean
       if (outcome.status === 'done') lines.push(outcomeLine(outcome, 'done', 'green', paint));
     }
   }
-  if (report.stopped) lines.push(paint('yellow', `Stopped: ${report.stopped}.`));
+  if (report.stopped) lines.push(paint('yellow', `Stopped: ${safeText(report.stopped)}.`));
   if (report.interrupted) {
     const finished = report.outcomes.filter((outcome) => outcome.status !== 'not-started' && outcome.status !== 'manual').length;
     lines.push(

@@ -6,7 +6,7 @@
 import type { Capabilities, DesiredState, DesiredUser, Email, LiveState, Policy } from '../model.js';
 import { computePlan, partOfRename } from '../plan/index.js';
 import type { AttributeChange, ManualAction, MemberRef, Operation } from '../plan/types.js';
-import { plural } from '../render/format.js';
+import { plural, safeText } from '../render/format.js';
 import type { ScimReader } from '../scim/types.js';
 import type { OperationOutcome } from './types.js';
 
@@ -173,8 +173,16 @@ function cause(outcome: OperationOutcome | undefined): { accepted: boolean; note
   return { accepted: false, note: ` (its operation ${what[outcome.status] ?? `ended ${outcome.status}`})` };
 }
 
-/** One line per remaining difference, e.g. `jane@example.com: the server did not keep emails (asked [...], has [])`. */
+/**
+ * One line per remaining difference, e.g. `jane@example.com: the server did not keep emails (asked [...], has [])`.
+ * Names and values come from the files and the server: each line is escaped as the plan escapes
+ * them, so a crafted name cannot add a line (or a CI workflow command) of its own.
+ */
 export function describeResidue(operation: Operation, outcome?: OperationOutcome): string[] {
+  return residueLines(operation, outcome).map(safeText);
+}
+
+function residueLines(operation: Operation, outcome?: OperationOutcome): string[] {
   const subject = subjectOf(operation);
   const { accepted, note } = cause(outcome);
   switch (operation.kind) {
@@ -232,11 +240,11 @@ export function renderVerification(target: string, verification: Verification, o
   }
   if (followUps > 0) {
     lines.push(`${target}: ${plural(followUps, 'change waits', 'changes wait')} for the next plan (not a failure); plan and apply again:`);
-    lines.push(...verification.followUps.map((operation) => `  ${describeFollowUp(operation)}`));
+    lines.push(...verification.followUps.map((operation) => `  ${safeText(describeFollowUp(operation))}`));
   }
   if (manual > 0 && !listedAbove) {
     lines.push(`${target}: ${plural(manual, 'manual item')} still open (not a failure):`);
-    lines.push(...verification.manual.map((operation) => `  ${operation.subject}: ${operation.reason}`));
+    lines.push(...verification.manual.map((operation) => `  ${safeText(`${operation.subject}: ${operation.reason}`)}`));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { countOutcomes } from '../../src/apply/executor.js';
 import { createProgressReporter, formatProgress, renderApplyReport } from '../../src/apply/report.js';
 import type { ApplyReport, OperationOutcome } from '../../src/apply/types.js';
+import { safeText } from '../../src/render/format.js';
+import { ESCAPED_NAMES, HOSTILE_NAMES, expectSafeOutput } from '../helpers/hostile.js';
 
 function report(outcomes: OperationOutcome[], extra: Partial<ApplyReport> = {}): ApplyReport {
   return { target: 'lightstep', outcomes, counts: countOutcomes(outcomes), interrupted: false, writes: outcomes.length, durationMs: 2345, ...extra };
@@ -71,6 +73,29 @@ describe('renderApplyReport', () => {
     expect(text).toContain('  not started user:b@x.io (createUser): not started: apply was interrupted');
     expect(text).toContain('Interrupted: 1 of 2 operations ran, 1 not started. Run apply again to finish; it converges.');
     expect(text).toContain('(1 write, 2.3 s)');
+  });
+
+  test('names, ids and server messages are escaped as the plan escapes them: none adds a line, a workflow command or a terminal escape', () => {
+    const outcomes: OperationOutcome[] = HOSTILE_NAMES.flatMap((name): OperationOutcome[] => [
+      { key: `user:${name}`, kind: 'createUser', status: 'adopted', message: `HTTP 409 on create: adopted the existing user ${name} (id ${name})` },
+      { key: `user:${name}`, kind: 'updateUser', status: 'failed', message: `HTTP 400: ${name}` },
+      { key: `user:${name}`, kind: 'deactivateUser', status: 'done' },
+      { key: `manual:${name}`, kind: 'manual', status: 'manual', message: `group ${name}: add ${name}: this target's groups are read-only` },
+    ]);
+    const text = renderApplyReport(report(outcomes, { stopped: `the service rejected the token: ${HOSTILE_NAMES[0]}` }), { color: false, verbose: true });
+    expectSafeOutput(text);
+    // The counts line, 4 lines per name, the stop line.
+    expect(text.trimEnd().split('\n')).toHaveLength(1 + 4 * HOSTILE_NAMES.length + 1);
+    for (const [index, name] of HOSTILE_NAMES.entries()) {
+      // Inside a line, a name shows as safeText shows it; as a whole, as ESCAPED_NAMES says.
+      const inside = safeText(`=${name}`).slice(1);
+      expect(safeText(name)).toBe(ESCAPED_NAMES[index]);
+      expect(text).toContain(`  failed      user:${inside} (updateUser): HTTP 400: ${inside}`);
+      expect(text).toContain(`  adopted     user:${inside} (createUser): HTTP 409 on create: adopted the existing user ${inside} (id ${inside})`);
+      expect(text).toContain(`  manual      group ${inside}: add ${inside}: this target's groups are read-only`);
+      expect(text).toContain(`  done        user:${inside} (deactivateUser)`);
+    }
+    expect(text).toContain(`Stopped: the service rejected the token: ${ESCAPED_NAMES[0]}.`);
   });
 
   test.each([

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { renderVerification, verifyConverged } from '../../src/apply/verify.js';
 import type { OperationOutcome } from '../../src/apply/types.js';
 import type { DesiredUser, LiveUser } from '../../src/model.js';
+import { ESCAPED_NAMES, HOSTILE_NAMES, expectSafeOutput } from '../helpers/hostile.js';
 import { acceptAll, CAPABILITIES, desiredGroup, desiredState, desiredUser, fakeScim, liveUser, op, POLICY } from './fakes.js';
 
 const work = { value: 'jane@example.com', type: 'work', primary: true };
@@ -64,6 +65,21 @@ describe('verifyConverged', () => {
     expect(verification.manual).toHaveLength(1);
     expect(renderVerification('test', verification)).toContain('test: 1 manual item still open (not a failure):');
     expect(fake.reads).toEqual(['listUsers', 'listGroups']);
+  });
+
+  test('names and values the server holds are escaped in the read-back: none adds a line, a workflow command or a terminal escape', async () => {
+    // Live users the files do not declare, whose deactivation the server did not keep, and a declared user whose emails it rewrote.
+    const hostile = HOSTILE_NAMES.map((name, index) => liveUser(`h${index}`, name));
+    const jane = janeLive({ emails: [{ value: HOSTILE_NAMES[0]!, type: HOSTILE_NAMES[1]!, primary: true }] });
+    const fake = fakeScim(acceptAll(), { users: [jane, ...hostile], groups: [{ id: 'g1', displayName: HOSTILE_NAMES[4]!, members: [], resource: { id: 'g1' } }] });
+    const state = desiredState([desiredUser('jane@example.com', { emails: [work] })], [desiredGroup(HOSTILE_NAMES[4]!, ['jane@example.com'])]);
+    const verification = await verifyConverged(state, POLICY, { ...CAPABILITIES, groupsWritable: false }, fake.client);
+    const text = renderVerification('test', verification, { outcomes: HOSTILE_NAMES.map((name) => done(`user:${name}`, 'deactivateUser')) });
+    expectSafeOutput(text);
+    for (const escaped of ESCAPED_NAMES) expect(text).toMatch(new RegExp(`\n  ${escaped.replace(/[\\[+]/g, '\\$&')}: (the server did not keep active|active still differs) \\(asked false, has true\\)\n`));
+    expect(text).toContain(`\n  jane@example.com: emails still differs (asked [jane@example.com (work, primary)], has [${ESCAPED_NAMES[0]} (${ESCAPED_NAMES[1]}, primary)])\n`);
+    // Not at the start of its line, `::` starts no workflow command.
+    expect(text).toContain('\n  group ::warning::forged@example.com: add jane@example.com: ');
   });
 
   describe('follow-ups the applied plan announced', () => {
