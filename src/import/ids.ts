@@ -58,8 +58,10 @@ export function joinIds(oldUsers: readonly LiveUser[], newUsers: readonly LiveUs
   // keeps its externalId, and must not be claimed by a newcomer that took its old userName.
   for (const user of newUsers) {
     const sharing = (user.externalId ? (oldByExternalId.get(user.externalId) ?? []) : []).filter((old) => remaining.has(old));
-    // A server need not keep externalIds unique: of several, the one with this userName, as plan matches.
-    const match = sharing.length === 1 ? sharing[0] : sharing.find((old) => lower(old.userName) === lower(user.userName));
+    // A server need not keep externalIds unique: of several, the one with this userName, as plan
+    // matches (spelt the same first: a server may hold userNames that differ only in case).
+    const match =
+      sharing.length === 1 ? sharing[0] : (sharing.find((old) => old.userName === user.userName) ?? sharing.find((old) => lower(old.userName) === lower(user.userName)));
     if (match) {
       remaining.delete(match);
       pairs.push([match, user]);
@@ -67,16 +69,29 @@ export function joinIds(oldUsers: readonly LiveUser[], newUsers: readonly LiveUs
       unpaired.push(user);
     }
   }
-  const oldByUserName = new Map<string, LiveUser>();
-  for (const user of remaining) if (!oldByUserName.has(lower(user.userName))) oldByUserName.set(lower(user.userName), user);
+  // Then userName: spelt the same first, then without case. A server may hold userNames that
+  // differ only in case, on both sides: each pairs with its own, so no user is listed twice.
+  const oldByUserName = new Map<string, LiveUser[]>();
+  for (const user of remaining) {
+    const same = oldByUserName.get(lower(user.userName));
+    if (same) same.push(user);
+    else oldByUserName.set(lower(user.userName), [user]);
+  }
+  const candidates = (user: LiveUser) => (oldByUserName.get(lower(user.userName)) ?? []).filter((old) => remaining.has(old));
+  const withoutCase: LiveUser[] = [];
   for (const user of unpaired) {
-    const match = oldByUserName.get(lower(user.userName));
-    if (match && remaining.has(match)) {
+    const match = candidates(user).find((old) => old.userName === user.userName);
+    if (match) {
       remaining.delete(match);
       pairs.push([match, user]);
     } else {
-      pairs.push([undefined, user]);
+      withoutCase.push(user);
     }
+  }
+  for (const user of withoutCase) {
+    const match = candidates(user)[0];
+    if (match) remaining.delete(match);
+    pairs.push([match, user]);
   }
 
   const rows: JoinedEntry[] = pairs.map(([old, user]) => ({

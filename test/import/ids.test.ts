@@ -45,6 +45,33 @@ describe('joinIds', () => {
         { userName: 'jane@x.example', externalId: 'E1', oldId: 'o1', newId: 'n1' },
       ],
     ],
+    [
+      'userNames that differ only in case on both sides: each pairs with the one spelt the same, once',
+      [user('o1', 'a@x.example'), user('o2', 'A@x.example')],
+      [user('n2', 'A@x.example'), user('n1', 'a@x.example')],
+      [
+        { userName: 'A@x.example', oldId: 'o2', newId: 'n2' },
+        { userName: 'a@x.example', oldId: 'o1', newId: 'n1' },
+      ],
+    ],
+    [
+      'userNames that differ only in case, one of them respelt: the other pairs first, the respelt one without case',
+      [user('o1', 'a@x.example'), user('o2', 'A@x.example')],
+      [user('n3', 'a@X.example'), user('n2', 'A@x.example')],
+      [
+        { userName: 'A@x.example', oldId: 'o2', newId: 'n2' },
+        { userName: 'a@X.example', oldId: 'o1', newId: 'n3' },
+      ],
+    ],
+    [
+      'old users sharing an externalId with userNames that differ only in case: the one spelt the same',
+      [user('o1', 'a@x.example', 'E1'), user('o2', 'A@x.example', 'E1')],
+      [user('n2', 'A@x.example', 'E1'), user('n1', 'a@x.example', 'E1')],
+      [
+        { userName: 'A@x.example', externalId: 'E1', oldId: 'o2', newId: 'n2' },
+        { userName: 'a@x.example', externalId: 'E1', oldId: 'o1', newId: 'n1' },
+      ],
+    ],
     ['the old externalId is kept when the new side has none', [user('o1', 'a@x.example', 'E1')], [user('n1', 'a@x.example')], [{ userName: 'a@x.example', externalId: 'E1', oldId: 'o1', newId: 'n1' }]],
   ])('%s', (_name, oldUsers, newUsers, expected) => {
     expect(joinIds(oldUsers, newUsers)).toEqual(expected);
