@@ -9,6 +9,7 @@
  * on the other, so nothing silently drops out of the map.
  */
 import type { LiveUser } from '../model.js';
+import { safeJson, safeText } from '../render/format.js';
 
 export interface IdEntry {
   userName: string;
@@ -110,9 +111,14 @@ export function csvField(value: string | undefined): string {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/**
+ * The map goes to a terminal or a CI log as often as to a file: names and ids are escaped as the
+ * plan shows them (a control or invisible character as `\uXXXX`), so a crafted one cannot add a
+ * row, a workflow command or a terminal escape. The JSON form keeps every value exact.
+ */
 function csv(header: string[], rows: (string | undefined)[][]): string {
   // Lines end in LF rather than RFC 4180's CRLF: the map is mostly read by shell tools and scripts.
-  return [header, ...rows].map((row) => `${row.map(csvField).join(',')}\n`).join('');
+  return [header, ...rows].map((row) => `${row.map((field) => csvField(field === undefined ? undefined : safeText(field))).join(',')}\n`).join('');
 }
 
 export function renderIdsCsv(entries: readonly IdEntry[]): string {
@@ -124,9 +130,9 @@ export function renderJoinedCsv(entries: readonly JoinedEntry[]): string {
 }
 
 export function renderIdsJson(target: string, entries: readonly IdEntry[]): string {
-  return `${JSON.stringify({ target, users: entries }, null, 2)}\n`;
+  return `${safeJson(JSON.stringify({ target, users: entries }, null, 2))}\n`;
 }
 
 export function renderJoinedJson(from: string, to: string, entries: readonly JoinedEntry[]): string {
-  return `${JSON.stringify({ from, to, users: entries }, null, 2)}\n`;
+  return `${safeJson(JSON.stringify({ from, to, users: entries }, null, 2))}\n`;
 }

@@ -72,6 +72,16 @@ export function safeText(text: string): string {
   return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE, escapeUnsafe) : text;
 }
 
+/**
+ * JSON text (from `JSON.stringify`) to print: `safeText` on each line. JSON escapes only C0 controls
+ * in strings; the rest of what `safeText` escapes becomes the same `\uXXXX` escape, which every
+ * JSON reader decodes to the very character, so the data is unchanged. Line breaks outside strings
+ * are the only raw ones, and they are kept.
+ */
+export function safeJson(json: string): string {
+  return json.split('\n').map(safeText).join('\n');
+}
+
 const SURROGATE = /[\ud800-\udfff]/;
 
 /** Display width in terminal columns, counting code points (wide East Asian characters count as one). */

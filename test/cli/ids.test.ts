@@ -1,5 +1,6 @@
 /** `scimform ids`: the live id of each user, and with `--join`, old id → new id between two emulators. */
 import { afterEach, describe, expect, test } from 'vitest';
+import { ESCAPED_NAMES, HOSTILE_NAMES, expectSafeOutput } from '../helpers/hostile.js';
 import { multiTargetRepository, seedUsers, type MultiTargetRepository } from '../helpers/targets.js';
 
 let repo: MultiTargetRepository | undefined;
@@ -31,6 +32,20 @@ describe('ids of one target', () => {
     const result = await repo.run('ids', '--target', 'old', '--format', 'json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ target: 'old', users: [{ userName: 'ann@acme.example', externalId: 'E1', id: 'x1' }] });
+  });
+
+  test('userNames and ids the server holds are printed escaped: one row each, no workflow command, no terminal escape; JSON keeps them exact', async () => {
+    const users = HOSTILE_NAMES.map((name, index) => ({ id: `${name}-${index}`, userName: name, externalId: name }));
+    repo = await multiTargetRepository({ old: { emulator: { initial: { users } } } });
+    const csv = await repo.run('ids', '--target', 'old');
+    expect(csv.code).toBe(0);
+    expectSafeOutput(csv.stdout);
+    expectSafeOutput(csv.stderr);
+    expect(csv.stdout.trimEnd().split('\n')).toHaveLength(1 + users.length);
+    expect(csv.stdout).toContain(`\n${ESCAPED_NAMES[0]},${ESCAPED_NAMES[0]},x\\u000a::add-mask::x@example.com-0\n`);
+    const json = await repo.run('ids', '--target', 'old', '--format', 'json');
+    expectSafeOutput(json.stdout);
+    expect(JSON.parse(json.stdout).users).toEqual(expect.arrayContaining(users.map(({ id, userName, externalId }) => ({ userName, externalId, id }))));
   });
 
   test.each([

@@ -1,6 +1,7 @@
 /** The id map and the old → new join of `scimform ids`, on plain data. */
 import { describe, expect, test } from 'vitest';
-import { csvField, idMap, joinIds, renderIdsCsv, renderJoinedCsv, renderJoinedJson } from '../../src/import/ids.js';
+import { csvField, idMap, joinIds, renderIdsCsv, renderIdsJson, renderJoinedCsv, renderJoinedJson } from '../../src/import/ids.js';
+import { ESCAPED_NAMES, HOSTILE_NAMES, expectSafeOutput } from '../helpers/hostile.js';
 import type { LiveUser } from '../../src/model.js';
 
 const user = (id: string, userName: string, externalId?: string): LiveUser => ({ id, userName, active: true, resource: {}, ...(externalId ? { externalId } : {}) });
@@ -94,6 +95,25 @@ describe('rendering', () => {
   test('CSV has a header and one line per user', () => {
     expect(renderIdsCsv([{ userName: 'a@x.example', externalId: 'E,1', id: '7' }, { userName: 'b@x.example', id: '8' }])).toBe('userName,externalId,id\na@x.example,"E,1",7\nb@x.example,,8\n');
     expect(renderJoinedCsv([{ userName: 'a@x.example', oldId: 'o', newId: 'n' }])).toBe('userName,externalId,oldId,newId\na@x.example,,o,n\n');
+  });
+
+  test('CSV shows hostile names and ids escaped as the plan does: one row each, no workflow command, no terminal escape', () => {
+    const text = renderJoinedCsv(HOSTILE_NAMES.map((name) => ({ userName: name, externalId: name, oldId: name, newId: name })));
+    expectSafeOutput(text);
+    expect(text.trimEnd().split('\n')).toEqual(['userName,externalId,oldId,newId', ...ESCAPED_NAMES.map((escaped) => csvField(escaped)).map((field) => [field, field, field, field].join(','))]);
+    expect(text).toContain('\nz\\u000d+ user evil@example.com,');
+    expectSafeOutput(renderIdsCsv(HOSTILE_NAMES.map((name) => ({ userName: name, id: name }))));
+  });
+
+  test('JSON escapes the same characters the JSON way, so a reader gets every value exact', () => {
+    const entries = HOSTILE_NAMES.map((name) => ({ userName: name, externalId: name, id: name }));
+    const text = renderIdsJson('old', entries);
+    expectSafeOutput(text);
+    expect(text).toContain('"userName": "ja\\u200bne@example.com"');
+    expect(JSON.parse(text)).toEqual({ target: 'old', users: entries });
+    const joined = HOSTILE_NAMES.map((name) => ({ userName: name, oldId: name, newId: name }));
+    expectSafeOutput(renderJoinedJson('old', 'new', joined));
+    expect(JSON.parse(renderJoinedJson('old', 'new', joined))).toEqual({ from: 'old', to: 'new', users: joined });
   });
 
   test('JSON names both targets', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { safeText } from '../../src/render/format.js';
+import { safeJson, safeText } from '../../src/render/format.js';
 
 /** What must never reach a terminal raw: controls, invisible format characters, line separators, lone surrogates. */
 const RAW = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
@@ -75,5 +75,27 @@ describe('safeText', () => {
         expect(safeText(safe)).toBe(safe);
       }),
     );
+  });
+});
+
+describe('safeJson', () => {
+  test('escapes what safeText escapes inside strings, keeps the line breaks between them, and reads back the same', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.oneof(fc.constantFrom(...TRICKY), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })) })), (names) => {
+        const value = { users: names.map((userName) => ({ userName })) };
+        const json = JSON.stringify(value, null, 2);
+        const safe = safeJson(json);
+        expect(safe.split('\n')).toHaveLength(json.split('\n').length);
+        for (const line of safe.split('\n')) {
+          expect(line).not.toMatch(RAW);
+          expect(line).not.toContain('##[');
+        }
+        expect(JSON.parse(safe)).toEqual(value);
+      }),
+    );
+  });
+
+  test('a zero width space shows as its JSON escape', () => {
+    expect(safeJson(JSON.stringify({ userName: 'ja\u200bne' }, null, 2))).toBe('{\n  "userName": "ja\\u200bne"\n}');
   });
 });
