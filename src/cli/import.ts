@@ -4,6 +4,7 @@ import { loadConfig, validateRepository } from '../config/index.js';
 import { formatLocation } from '../errors.js';
 import { checkImportFiles, oneTarget, readLiveState, renderImportFiles, selectIdentities, writeImportFiles, type SplitMode } from '../import/index.js';
 import { progressLine } from './planning.js';
+import { safeText } from '../render/format.js';
 
 interface ImportOptions {
   out: string;
@@ -43,9 +44,10 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
 
   for (const file of files) ctx.out(file.path);
   ctx.note(`Wrote ${plural(selection.users.length, 'user')} and ${plural(selection.groups.length, 'group')} to ${plural(files.length, 'file')}.`);
-  if (selection.outOfScope > 0) ctx.note(`Left out ${plural(selection.outOfScope, 'user')} outside the policy scope ${String(config.policy.scope)}: scimform never touches them.`);
-  for (const note of selection.notes) ctx.note(`note: ${note}`);
-  for (const skip of selection.skipped) ctx.warn(`warning: ${skip.kind} ${skip.name} (id ${skip.id}) not imported: ${skip.reason}`);
+  if (selection.outOfScope > 0) ctx.note(`Left out ${plural(selection.outOfScope, 'user')} outside the policy scope ${safeText(String(config.policy.scope))}: scimform never touches them.`);
+  // Notes and warnings name live users and groups: escaped as the plan shows them, so a crafted name adds no line of its own.
+  for (const note of selection.notes) ctx.note(`note: ${safeText(note)}`);
+  for (const skip of selection.skipped) ctx.warn(`warning: ${skip.kind} ${safeText(skip.name)} (id ${safeText(skip.id)}) not imported: ${safeText(skip.reason)}`);
   const affecting = selection.skipped.filter((skip) => skip.affectsPlan).length;
   if (affecting > 0) {
     ctx.warn(

@@ -6,6 +6,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { exampleRepository } from '../helpers/repo.js';
+import { ESCAPED_NAMES, HOSTILE_NAMES, expectSafeOutput } from '../helpers/hostile.js';
 import { multiTargetRepository, seedUsers, type MultiTargetRepository } from '../helpers/targets.js';
 
 let repo: MultiTargetRepository | undefined;
@@ -169,6 +170,24 @@ describe('live data that cannot be declared as it is', () => {
     expect((await repo.run('validate')).code).toBe(0);
     const planned = await repo.run('plan', '--detailed-exitcode');
     expect([planned.code, planned.stdout]).toEqual([0, expect.stringContaining('No changes.')]);
+  });
+
+  test('warnings and notes show live names and ids escaped as the plan does: none adds a line, a workflow command or a terminal escape', async () => {
+    const users = [
+      // Not importable (a control character), or with an attribute left out: a warning or a note names each.
+      ...HOSTILE_NAMES.map((name, index) => ({ id: `${name}-${index}`, userName: name })),
+      { id: 'e1', userName: 'one@example.com', externalId: HOSTILE_NAMES[3]!, emails: [{ value: 'one@example.com', primary: true }] },
+      { id: 'e2', userName: 'two@example.com', externalId: HOSTILE_NAMES[3]!, emails: [{ value: 'two@example.com', primary: true }] },
+    ];
+    const groups = [{ id: `g${HOSTILE_NAMES[1]}`, displayName: HOSTILE_NAMES[0]!, members: [] }];
+    repo = await multiTargetRepository({ old: { emulator: { initial: { users, groups } } } }, { policy: 'policy:\n  unmanagedUsers: ignore\n' });
+    const result = await repo.run('import', '--target', 'old');
+    expectSafeOutput(result.stderr);
+    expectSafeOutput(result.stdout);
+    expect(result.stderr).toContain(`warning: user ${ESCAPED_NAMES[0]} (id ${ESCAPED_NAMES[0]}-0) not imported: `);
+    expect(result.stderr).toContain(`warning: user ${ESCAPED_NAMES[2]} (id ${ESCAPED_NAMES[2]}-2) not imported: `);
+    expect(result.stderr).toContain(`warning: group ${ESCAPED_NAMES[0]} (id g${ESCAPED_NAMES[1]}) not imported: `);
+    expect(result.stderr).toContain(`note: user one@example.com: externalId "${ESCAPED_NAMES[3]}" is also held by another live user`);
   });
 
   test('is left out or made unmanaged, with a note or warning, and the files still validate', async () => {
