@@ -4,6 +4,7 @@
  * full position-aware parse.
  */
 import type { ValidationIssue } from '../errors.js';
+import { safeText } from '../render/format.js';
 import type { FileLocator, PathSegment } from './yaml.js';
 
 export interface PendingIssue {
@@ -37,10 +38,11 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' 
 
 /**
  * A value quoted for a message, shortened so a long or odd value cannot flood the output, and
- * with control characters escaped so a message stays on its one `file:line:col:` line.
+ * with control and invisible characters escaped as the plan shows them, so a message stays on its
+ * one `file:line:col:` line and two values that differ only there look different.
  */
 export function show(value: unknown): string {
   const raw = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  const text = raw.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const text = safeText(raw.replace(/[\n\r\t]/g, (c) => ESCAPES[c]!));
   return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
 }

@@ -315,6 +315,11 @@ describe('every message stays on its one line', () => {
     ['a carriage return as the whole document', '\r', 'identities/cr.yaml:1:1: the identity file must be a mapping (key: value) (got `\\r`)'],
     ['a quoted string with a line break', '"line one\\nline two"\n', 'identities/cr.yaml:1:1: the identity file must be a mapping (key: value) (got `line one\\nline two`)'],
     ['a userName with a tab (refused)', 'users:\n  - userName: "a\\tb@example.com"\n', 'identities/cr.yaml:2:15: `userName` must not be empty, start or end with spaces, or contain control characters such as tabs'],
+    [
+      'a value with an invisible character, shown escaped',
+      'users:\n  - userName: "ja\\u200bne@example.com"\n  - userName: "JA\\u200bNE@example.com"\n',
+      'identities/cr.yaml:3:15: userName `JA\\u200bNE@example.com` is declared twice (userNames are compared case-insensitively: `ja\\u200bne@example.com`); first at identities/cr.yaml:2:5',
+    ],
   ])('%s', async (_name, content, firstLine) => {
     const dir = await repository({ files: { 'identities/cr.yaml': content } });
     const { code, stderr } = await runCli(['validate'], {}, dir);
