@@ -3,6 +3,7 @@ import type { TargetPlan } from '../plan/types.js';
 import { ScimformError } from '../errors.js';
 import { selectTargets } from '../config/index.js';
 import { summaryLine } from '../render/index.js';
+import { safeText } from '../render/format.js';
 import { hasChanges } from '../reconcile.js';
 import { planAll, reportFailures, type PlanningResult } from './planning.js';
 import { printPlans, type PlanOptions } from './plan.js';
@@ -29,9 +30,10 @@ function planLine(plan: TargetPlan): string {
 export function driftLines(names: readonly string[], result: Pick<PlanningResult, 'plans' | 'failures'>): string[] {
   return names.map((name) => {
     const plan = result.plans.find((candidate) => candidate.target.name === name);
-    if (plan) return planLine(plan);
+    // Guard messages and failures quote names from the files and the server: escaped as the plan shows them.
+    if (plan) return safeText(planLine(plan));
     const failure = result.failures.find((candidate) => candidate.target === name);
-    return failure ? `${name}: failed: ${failureText(failure.error)}` : `${name}: not checked (interrupted)`;
+    return safeText(failure ? `${name}: failed: ${failureText(failure.error)}` : `${name}: not checked (interrupted)`);
   });
 }
 

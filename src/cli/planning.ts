@@ -9,7 +9,7 @@ import { loadConfig, loadDesiredState, selectTargets } from '../config/index.js'
 import { buildSavedPlan, computeDigest } from '../plan/saved.js';
 import { planTarget } from '../reconcile.js';
 import { VERSION } from '../version.js';
-import { formatCount, plural } from '../render/format.js';
+import { formatCount, plural, safeText } from '../render/format.js';
 import { reportError } from './report.js';
 
 export interface TargetFailure {
@@ -119,7 +119,7 @@ export function failureMessage(error: unknown): string {
 /** Prints each target's failure as an error for people, prefixed by the target's name. */
 export function reportFailures(ctx: CliContext, failures: TargetFailure[]): void {
   for (const failure of failures) {
-    ctx.warn(`target ${failure.target} failed:`);
+    ctx.warn(`target ${safeText(failure.target)} failed:`);
     reportError(failure.error, ctx, ctx.verbose);
   }
 }

@@ -8,6 +8,7 @@ import { multiTargetRepository, seedUsers, type MultiTargetRepository } from '..
 import { driftExitCode, driftLines } from '../../src/cli/drift.js';
 import { ScimformError } from '../../src/errors.js';
 import type { TargetPlan } from '../../src/plan/types.js';
+import { ESCAPED_NAMES, HOSTILE_NAMES, expectSafeOutput } from '../helpers/hostile.js';
 
 let repo: TestRepository | undefined;
 let multi: MultiTargetRepository | undefined;
@@ -118,5 +119,17 @@ describe('driftLines and driftExitCode', () => {
     const result = { plans, failures };
     expect(driftLines(['a', 'b'], result)).toEqual(lines);
     expect(driftExitCode(['a', 'b'], result)).toBe(code);
+  });
+  test('names a guard or a failure quotes are escaped as the plan shows them: one line per target, no workflow command', () => {
+    const result = {
+      plans: [plan('b', 1, [`would empty group ${HOSTILE_NAMES[0]}`])],
+      failures: [{ target: 'a', error: new ScimformError(`the server sent a user without an id: ${HOSTILE_NAMES[2]}`) }],
+    };
+    const lines = driftLines(['a', 'b'], result);
+    expectSafeOutput(lines.join('\n'));
+    expect(lines).toEqual([
+      `a: failed: the server sent a user without an id: ${ESCAPED_NAMES[2]}`,
+      `b: refused: would empty group ${ESCAPED_NAMES[0]} (Plan: 1 to create, 0 to update, 0 to deactivate, 0 to delete, 0 manual.)`,
+    ]);
   });
 });
