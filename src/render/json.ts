@@ -1,5 +1,6 @@
 /** The saved-plan document as JSON (SPEC §4 "Saved plan"), valid against `schemas/plan.schema.json`. */
 import type { SavedPlan } from '../plan/types.js';
+import { safeJson } from './format.js';
 
 /**
  * Keys that lead, in this order, wherever they occur; every other key follows alphabetically.
@@ -45,7 +46,10 @@ function ordered(value: unknown): unknown {
   return Object.fromEntries(entries.map(([key, item]) => [key, ordered(item)]));
 }
 
-/** Pretty (two-space indent), stable key order, trailing newline. */
+/**
+ * Pretty (two-space indent), stable key order, trailing newline. Printed by `plan --format json`:
+ * what the plan's text shows escaped is escaped the JSON way (`\u200b`), which reads back the same.
+ */
 export function renderJson(saved: SavedPlan): string {
-  return `${JSON.stringify(ordered(saved), null, 2)}\n`;
+  return `${safeJson(JSON.stringify(ordered(saved), null, 2))}\n`;
 }

@@ -4,6 +4,7 @@ import type { Operation, SavedPlan, TargetPlan } from '../../src/plan/types.js';
 import { formatProvenance, formatValue, renderJson, renderMarkdown, renderPlan, renderText, shortId, summaryLine } from '../../src/render/index.js';
 import { PROVENANCE_COLUMN, removalsLine } from '../../src/render/blocks.js';
 import { formatCount } from '../../src/render/format.js';
+import { expectSafeOutput, HOSTILE_NAMES } from '../helpers/hostile.js';
 import { createUser, emptyPlan, genericPlan, largePlan, lightstepPlan, summarize } from './fixtures.js';
 
 const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
@@ -250,5 +251,13 @@ describe('renderPlan', () => {
     ['json', renderJson(saved)],
   ] as const)('--format %s', (format, expected) => {
     expect(renderPlan(saved, format)).toBe(expected);
+  });
+
+  test('JSON escapes, the JSON way, what the text plan escapes: nothing raw reaches a terminal, and every value reads back the same', () => {
+    const hostile: SavedPlan = { ...saved, targets: [planWith(HOSTILE_NAMES.map((name, index) => createUser(name, 'E', name, index + 1)))] };
+    const json = renderPlan(hostile, 'json');
+    expectSafeOutput(json);
+    expect(json).toContain('"ja\\u200bne@example.com"');
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(hostile)));
   });
 });
