@@ -132,7 +132,7 @@ const MAX_DETAIL_CHARS = 300;
 
 /**
  * A server's `detail` as one line of bounded length. Call it after `redact`: cutting first could
- * leave part of a token that `redact` no longer recognises.
+ * leave part of a token too short for `redact` to recognise.
  */
 export function shorten(detail: string): string {
   const line = detail.replace(/\s+/g, ' ').trim();
@@ -144,9 +144,61 @@ export function displayPath(path: string): string {
   return path.length > 200 ? `${path.slice(0, 200)}…` : path;
 }
 
-/** Replaces every occurrence of the token in text that came from the server (a server might echo the header). */
-export function redact(text: string, token: string): string {
-  return token.length >= 4 ? text.split(token).join('[redacted]') : text;
+const REDACTED = '[redacted]';
+
+/**
+ * The shortest run of the token's characters that is redacted. A server may echo a prefix of the
+ * token, or the token broken over lines, so redacting only the whole token is not enough. Eight
+ * characters of a random token almost never occur in an error text by chance (one position in
+ * 62^8 ≈ 2·10^14), so nothing else is hidden; a run of seven or fewer tells little of a real
+ * token (tens of characters), and shorter runs would black out ordinary words of a structured one.
+ */
+export const MIN_FRAGMENT_CHARS = 8;
+
+/** Hides the token in text that came from the server: see `redactor`. */
+export type Redact = (text: string) => string;
+
+/**
+ * A function that replaces, in an error text from the server, the token and every run of at least
+ * `MIN_FRAGMENT_CHARS` consecutive characters of it; adjacent and overlapping runs become one
+ * `[redacted]`. Linear in the text: each window of `MIN_FRAGMENT_CHARS` characters is looked up in
+ * the set of the token's windows. A token shorter than a window is replaced only whole.
+ */
+export function redactor(token: string): Redact {
+  if (token.length < 4) return (text) => text;
+  if (token.length < MIN_FRAGMENT_CHARS) return (text) => (text.includes(token) ? text.split(token).join(REDACTED) : text);
+  const windows = new Set<string>();
+  for (let i = 0; i + MIN_FRAGMENT_CHARS <= token.length; i++) windows.add(token.slice(i, i + MIN_FRAGMENT_CHARS));
+  return (text) => {
+    let result = '';
+    let copied = 0;
+    // The run being redacted: [start, end).
+    let start = -1;
+    let end = -1;
+    for (let i = 0; i + MIN_FRAGMENT_CHARS <= text.length; i++) {
+      if (!windows.has(text.slice(i, i + MIN_FRAGMENT_CHARS))) continue;
+      if (i > end) {
+        // A run apart from the last: the last one is complete.
+        if (start >= 0) {
+          result += `${text.slice(copied, start)}${REDACTED}`;
+          copied = end;
+        }
+        start = i;
+      }
+      end = i + MIN_FRAGMENT_CHARS;
+    }
+    if (start < 0) return text;
+    return `${result}${text.slice(copied, start)}${REDACTED}${text.slice(end)}`;
+  };
+}
+
+/** Only the start of a server's text is ever quoted: redacting a bounded part keeps a huge error body cheap. */
+const MAX_SCANNED_CHARS = 16 * 1024;
+
+/** Text from the server (an error `detail`) as quoted in an error: the token and its fragments redacted, on one line of bounded length. */
+export function quoteServerText(text: string, redact: Redact): string {
+  const head = text.length > MAX_SCANNED_CHARS ? text.slice(0, MAX_SCANNED_CHARS) : text;
+  return shorten(redact(head));
 }
 
 /** `503 Service Unavailable`: the status with its reason phrase (Node's table), or the bare code. */

@@ -16,8 +16,8 @@ import {
   httpErrorFor,
   parseScimErrorBody,
   displayPath,
-  redact,
-  shorten,
+  quoteServerText,
+  redactor,
   type ErrorContext,
 } from './errors.js';
 import type { ConcurrencyLimiter, RateLimiter } from './limits.js';
@@ -137,6 +137,11 @@ async function readBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> 
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }
 
+/** Replaces every occurrence of the whole token in an answer's text (a server might echo the header). */
+function redactWhole(text: string, token: string): string {
+  return token.length >= 4 && text.includes(token) ? text.split(token).join('[redacted]') : text;
+}
+
 /** UTF-8 text, skipping a byte-order mark as undici's `body.text()` does. */
 function decodeText(bytes: Buffer): string {
   const start = bytes.length > 2 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -148,6 +153,7 @@ export function createTransport(options: TransportOptions): Transport {
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
   const counts: Record<string, number> = {};
   let retries = 0;
+  const redact = redactor(token);
   // A path may carry a server-made cursor of any length; a message quotes a bounded part of it.
   const urlOf = (path: string) => `${context.url}${displayPath(path)}`;
   const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
@@ -179,7 +185,7 @@ export function createTransport(options: TransportOptions): Transport {
         bodyTimeout: options.timeoutMs,
       });
       // A server that echoes the Authorization header must not put the token into anything parsed from its answer.
-      const text = redact(decodeText(await readBody(response.body)), token);
+      const text = redactWhole(decodeText(await readBody(response.body)), token);
       const responseHeaders = headerRecord(response.headers);
       const attempt: Attempt = { kind: 'response', status: response.statusCode, headers: responseHeaders, body: undefined };
       if (text.trim() !== '') {
@@ -187,7 +193,7 @@ export function createTransport(options: TransportOptions): Transport {
           attempt.body = JSON.parse(text) as unknown;
         } catch {
           const type = (responseHeaders['content-type'] ?? 'no content type').split(';')[0]!.trim();
-          const start = text.replace(/\s+/g, ' ').trim().slice(0, 60);
+          const start = redact(text.slice(0, 1024)).replace(/\s+/g, ' ').trim().slice(0, 60);
           attempt.notJson = /json/i.test(type)
             ? `the body is not valid JSON (cut short?), starting "${start}"`
             : `the body was ${type}, not JSON, starting "${start}"`;
@@ -235,7 +241,7 @@ export function createTransport(options: TransportOptions): Transport {
 
   const responseError = (request: HttpRequest, attempt: Extract<Attempt, { kind: 'response' }>): ScimHttpError => {
     const parsed = parseScimErrorBody(attempt.body);
-    const error = parsed?.detail ? { ...parsed, detail: shorten(redact(parsed.detail, token)) } : parsed;
+    const error = parsed?.detail ? { ...parsed, detail: quoteServerText(parsed.detail, redact) } : parsed;
     return httpErrorFor(context, request, attempt.status, error, attempt.notJson);
   };
 
@@ -322,7 +328,7 @@ export function createTransport(options: TransportOptions): Transport {
           case 'unknown': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1, started);
             const detail = parseScimErrorBody(result.body)?.detail;
-            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${shorten(redact(detail, token))})` : ''}`, { retry: standing(), status: result.status });
+            throw new OutcomeUnknownError(method, path, `the server answered ${result.status}${detail ? ` (${quoteServerText(detail, redact)})` : ''}`, { retry: standing(), status: result.status });
           }
           case 'stop': {
             if (result.kind === 'failure') throw failureError(request, result, attempt + 1, started);

@@ -2,7 +2,7 @@
  * The bearer token never appears in anything scimform prints or writes. Every command runs —
  * successes, refusals, a 401, a missing variable, a bad config, an unreachable host, a server
  * that echoes the Authorization header back, `--verbose` stacks — with a distinctive token, and
- * stdout, stderr and every file left in the repository are searched for it (and for any 12
+ * stdout, stderr and every file left in the repository are searched for it (and for any 8
  * characters of it in a row, in case something printed a slice).
  */
 import { spawn } from 'node:child_process';
@@ -18,8 +18,8 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Every run of 12 consecutive characters of the token: a slice of it is a leak too. */
-const slices = Array.from({ length: TOKEN.length - 11 }, (_, i) => TOKEN.slice(i, i + 12));
+/** Every run of 8 consecutive characters of the token (what scimform redacts): a slice of it is a leak too. */
+const slices = Array.from({ length: TOKEN.length - 7 }, (_, i) => TOKEN.slice(i, i + 8));
 const leaks = (text: string) => slices.filter((slice) => text.includes(slice));
 
 function filesUnder(dir: string): string[] {
@@ -36,11 +36,15 @@ let echoUrl: string;
 const outputs: { argv: string; result: CliResult }[] = [];
 
 
-/** A server that quotes the Authorization header it received in every answer, errors and resources alike. */
+/**
+ * A server that quotes the Authorization header it received in every answer, errors and resources
+ * alike; its errors also quote slices of the token: a prefix, and the token broken over lines.
+ */
 function startEcho(): Promise<Server> {
   const server = createServer((req, res) => {
     req.resume();
     const auth = req.headers.authorization ?? '';
+    const token = auth.replace(/^Bearer /, '');
     const url = req.url ?? '';
     res.setHeader('Content-Type', 'application/scim+json');
     if (url.includes('/ServiceProviderConfig')) {
@@ -51,7 +55,7 @@ function startEcho(): Promise<Server> {
     } else if (req.method === 'GET') {
       res.writeHead(200).end(JSON.stringify({ totalResults: 0, Resources: [] }));
     } else {
-      res.writeHead(400).end(JSON.stringify({ status: 400, scimType: 'invalidValue', detail: `refused: ${auth}` }));
+      res.writeHead(400).end(JSON.stringify({ status: 400, scimType: 'invalidValue', detail: `refused ${token.slice(0, 18)}…: sent ${token.slice(0, 10)}\n${token.slice(10, 20)}\r\n${token.slice(20)}` }));
     }
   });
   server.listen(0, '127.0.0.1');
