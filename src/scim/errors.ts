@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ScimformError } from '../errors.js';
 import type { ProfileName } from '../model.js';
+import { safeText } from '../render/format.js';
 import type { RetryState } from './retry.js';
 
 /** What the client knows about the target when it words an error. */
@@ -195,10 +196,15 @@ export function redactor(token: string): Redact {
 /** Only the start of a server's text is ever quoted: redacting a bounded part keeps a huge error body cheap. */
 const MAX_SCANNED_CHARS = 16 * 1024;
 
-/** Text from the server (an error `detail`) as quoted in an error: the token and its fragments redacted, on one line of bounded length. */
+/**
+ * Text from the server (an error `detail`, the start of a body that is not JSON, a header) as
+ * quoted in an error: the token and its fragments redacted, on one line of bounded length, and
+ * control characters escaped, so it can neither recolour a terminal nor start a line of its own
+ * (a `::add-mask::` workflow command in a CI log).
+ */
 export function quoteServerText(text: string, redact: Redact): string {
   const head = text.length > MAX_SCANNED_CHARS ? text.slice(0, MAX_SCANNED_CHARS) : text;
-  return shorten(redact(head));
+  return safeText(shorten(redact(head)));
 }
 
 /** `503 Service Unavailable`: the status with its reason phrase (Node's table), or the bare code. */
@@ -234,9 +240,10 @@ export function httpErrorFor(
 ): ScimHttpError {
   const { method, path } = request;
   const where = `${method} ${context.url}${displayPath(path)}`;
-  const detail = error?.detail;
+  // The caller has redacted the server's text (it holds the token); escaping it again is harmless.
+  const detail = error?.detail === undefined ? undefined : safeText(error.detail);
   const scimType = error?.scimType;
-  const suffix = detail ? `: ${detail}` : bodyNote ? ` (${bodyNote})` : '';
+  const suffix = detail ? `: ${detail}` : bodyNote ? ` (${safeText(bodyNote)})` : '';
   const fields = { status, scimType, detail, method, path };
 
   switch (status) {

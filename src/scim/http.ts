@@ -192,8 +192,8 @@ export function createTransport(options: TransportOptions): Transport {
         try {
           attempt.body = JSON.parse(text) as unknown;
         } catch {
-          const type = (responseHeaders['content-type'] ?? 'no content type').split(';')[0]!.trim();
-          const start = redact(text.slice(0, 1024)).replace(/\s+/g, ' ').trim().slice(0, 60);
+          const type = quoteServerText((responseHeaders['content-type'] ?? 'no content type').split(';')[0]!, redact);
+          const start = quoteServerText(text.slice(0, 1024), redact).slice(0, 60);
           attempt.notJson = /json/i.test(type)
             ? `the body is not valid JSON (cut short?), starting "${start}"`
             : `the body was ${type}, not JSON, starting "${start}"`;

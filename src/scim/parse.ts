@@ -4,6 +4,7 @@
  */
 import { ScimformError } from '../errors.js';
 import type { DesiredUser, Email, LiveGroup, LiveUser } from '../model.js';
+import { safeText } from '../render/format.js';
 
 type Json = Record<string, unknown>;
 
@@ -45,7 +46,8 @@ function versionOf(resource: Json, etag: string | undefined): string | undefined
 }
 
 function malformed(kind: string, what: string, resource: unknown): ScimformError {
-  const shown = JSON.stringify(resource)?.slice(0, 120) ?? String(resource);
+  // JSON escapes the C0 controls; safeText the rest (C1 and bidi controls).
+  const shown = safeText(JSON.stringify(resource)?.slice(0, 120) ?? String(resource));
   return new ScimformError(`the SCIM service returned a ${kind} without ${what}: ${shown}`, {
     hint: 'The server is not speaking SCIM 2.0 as scimform expects; check the target url and profile.',
   });

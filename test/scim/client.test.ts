@@ -502,6 +502,33 @@ describe('errors for people', () => {
   });
 });
 
+describe('server text in errors is shown escaped, on one line', () => {
+  // An escape that recolours the terminal, a bidi override, and a line that would be a workflow command in a CI log.
+  const hostile = 'no \u001b[31mred\u001b[0m \u202eevil\n::add-mask::x\r\n::error::forged';
+  const shown = 'no \\u001b[31mred\\u001b[0m \\u202eevil ::add-mask::x ::error::forged';
+
+  test.each([
+    ['a SCIM error detail', 'GET', 403, { detail: hostile }, (error: Error) => expect((error as ScimHttpError).detail).toBe(shown)],
+    ['a detail under `message`', 'PATCH', 400, { message: hostile }, (error: Error) => expect((error as ScimHttpError).detail).toBe(shown)],
+    ['the detail of a 500 on a create', 'POST', 500, { detail: hostile }, (error: Error) => expect(error).toBeInstanceOf(OutcomeUnknownError)],
+  ] as const)('%s', async (_name, method, status, body, check) => {
+    const path = method === 'POST' ? '/Users' : '/Users/u1';
+    scope().intercept(`${BASE}${path}`, method).reply(status, body);
+    const { scim } = client();
+    const error = await failure(method === 'GET' ? scim.getUser('u1') : scim.write({ method, path, body: { userName: 'a@example.com' } }));
+    check(error);
+    expect(error.message).toContain(shown);
+    expect(error.message).not.toMatch(/[\u0000-\u001f\u202e]/);
+  });
+
+  test('the start of a body that is not JSON', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(200, `<html>\u001b]0;owned\u0007\n::warning::x</html>`, { 'content-type': 'text/html' });
+    const { scim } = client();
+    const error = await failure(scim.getUser('u1'));
+    expect(error.message).toContain('the body was text/html, not JSON, starting "<html>\\u001b]0;owned\\u0007 ::warning::x</html>"');
+  });
+});
+
 describe('read-only mode', () => {
   test.each(['POST', 'PATCH', 'PUT', 'DELETE'] as const)('%s is refused before it reaches the dispatcher', async (method) => {
     const agent = new MockAgent({ enableCallHistory: true });

@@ -49,6 +49,7 @@ describe('quoteServerText', () => {
   test.each([
     ['a token broken over lines, on one line', `sent ${TOKEN.slice(0, 10)}\r\n${TOKEN.slice(10)}\n`, 'sent [redacted] [redacted]'],
     ['a long detail, cut after redaction', `${'x'.repeat(295)} ${TOKEN}`, `${'x'.repeat(295)} [red…`],
+    ['control and bidi characters escaped', 'bad\u001b[31m \u009b\u202e name\u0000', 'bad\\u001b[31m \\u009b\\u202e name\\u0000'],
     ['a megabyte of detail, bounded', `${TOKEN} ${'y'.repeat(1_000_000)}`, `[redacted] ${'y'.repeat(289)}…`],
   ])('%s', (_name, detail, expected) => {
     expect(quoteServerText(detail, redactor(TOKEN))).toBe(expected);

@@ -79,6 +79,12 @@ describe('parseUser', () => {
   ])('a user with %s is a clear error', (_case, resource) => {
     expect(() => parseUser(resource)).toThrow(ScimformError);
   });
+
+  test('the resource quoted in that error shows control and bidi characters escaped', () => {
+    expect(() => parseUser({ userName: 'a\u001b[2J\u0085\u202e@example.com' })).toThrow(
+      'the SCIM service returned a user without an id: {"userName":"a\\u001b[2J\\u0085\\u202e@example.com"}',
+    );
+  });
 });
 
 describe('parseGroup', () => {
