@@ -4,6 +4,7 @@
  * files (a user to create, one to update, one to deactivate, a group membership to fix), then
  * runs `plan`, `apply --auto-approve` and `plan` again to show that the target converged.
  */
+import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -60,7 +61,7 @@ export async function runDemo(): Promise<number> {
   await cp(path.join(root, 'examples', 'basic'), work, { recursive: true });
   const configFile = path.join(work, 'scimform.yaml');
   const desired = await loadDesiredState(await loadConfig(configFile));
-  const token = `demo-${Math.random().toString(36).slice(2)}`;
+  const token = `demo-${randomBytes(16).toString('hex')}`;
   const emulator = await startEmulator({ profile: 'generic', token, initial: demoLiveState(desired) });
   const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: { ...process.env, [TOKEN_ENV]: token }, cwd: work };
   try {

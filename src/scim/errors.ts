@@ -151,10 +151,17 @@ const REDACTED = '[redacted]';
  * The shortest run of the token's characters that is redacted. A server may echo a prefix of the
  * token, or the token broken over lines, so redacting only the whole token is not enough. Eight
  * characters of a random token almost never occur in an error text by chance (one position in
- * 62^8 ≈ 2·10^14), so nothing else is hidden; a run of seven or fewer tells little of a real
- * token (tens of characters), and shorter runs would black out ordinary words of a structured one.
+ * 62^8 ≈ 2·10^14), so nothing else is hidden; a run of seven or fewer tells little of a token of
+ * at least `MIN_TOKEN_CHARS`, and shorter runs would black out ordinary words of a structured one.
  */
 export const MIN_FRAGMENT_CHARS = 8;
+
+/**
+ * The shortest token `resolveToken` takes. A SCIM bearer token is a long random string (tens of
+ * characters); a shorter one is no secret, and could not be kept out of the output without hiding
+ * ordinary text too (the token `example` is in every `user@example.com`).
+ */
+export const MIN_TOKEN_CHARS = 16;
 
 /** Hides the token in text that came from the server: see `redactor`. */
 export type Redact = (text: string) => string;

@@ -16,6 +16,7 @@ import {
   httpErrorFor,
   parseScimErrorBody,
   displayPath,
+  MIN_TOKEN_CHARS,
   quoteServerText,
   redactor,
   type ErrorContext,
@@ -137,9 +138,14 @@ async function readBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> 
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }
 
-/** Replaces every occurrence of the whole token in an answer's text (a server might echo the header). */
+/**
+ * Replaces every occurrence of the whole token in an answer's text (a server might echo the
+ * header). This text is the live data plans are made from, so only a token long enough to be a
+ * secret is replaced (`MIN_TOKEN_CHARS`, as `resolveToken` demands): a short one given to the
+ * package API (`example`) would rewrite every `user@example.com` and make the plan wrong.
+ */
 function redactWhole(text: string, token: string): string {
-  return token.length >= 4 && text.includes(token) ? text.split(token).join('[redacted]') : text;
+  return token.length >= MIN_TOKEN_CHARS && text.includes(token) ? text.split(token).join('[redacted]') : text;
 }
 
 /** UTF-8 text, skipping a byte-order mark as undici's `body.text()` does. */

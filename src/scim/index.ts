@@ -1,6 +1,7 @@
 /** The SCIM 2.0 client: everything scimform knows about a live service comes through here. */
 import { ScimformError } from '../errors.js';
 import type { TargetConfig } from '../model.js';
+import { MIN_TOKEN_CHARS } from './errors.js';
 
 export { createScimClient, type ClientOptions } from './client.js';
 export { profileDefaults, mergeCapabilities } from './capabilities.js';
@@ -34,6 +35,13 @@ export function resolveToken(target: TargetConfig, env: NodeJS.ProcessEnv): stri
   if (/[^\x20-\x7e]/.test(token)) {
     throw new ScimformError(`environment variable ${target.tokenEnv} holds a token with characters that cannot be sent in an HTTP header (target ${target.name})`, {
       hint: `A token is plain ASCII; typographic quotes or a zero-width or non-breaking space often come with a copy-and-paste. Paste the token into ${target.tokenEnv} again, as plain text.`,
+    });
+  }
+  if (token.length < MIN_TOKEN_CHARS) {
+    throw new ScimformError(`environment variable ${target.tokenEnv} holds a token shorter than ${MIN_TOKEN_CHARS} characters, too short to be a secret (target ${target.name})`, {
+      hint:
+        `Set ${target.tokenEnv} to the whole SCIM bearer token of ${target.url} (a long random string: was it cut short, or is it a placeholder?). ` +
+        `scimform could not keep a shorter one out of its output without hiding ordinary text too; for an emulator that checks no token, any ${MIN_TOKEN_CHARS} characters will do.`,
     });
   }
   return token;

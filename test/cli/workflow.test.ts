@@ -239,8 +239,9 @@ describe('guards and errors', () => {
   });
 
   test.each([
-    ['a token the server rejects', { SCIMFORM_TOKEN: 'wrong-token' }, /SCIMFORM_TOKEN.*rejected|rejected.*SCIMFORM_TOKEN/s],
+    ['a token the server rejects', { SCIMFORM_TOKEN: 'wrong-token-0123456789' }, /SCIMFORM_TOKEN.*rejected|rejected.*SCIMFORM_TOKEN/s],
     ['no token at all', {}, /SCIMFORM_TOKEN/],
+    ['a token too short to be a secret', { SCIMFORM_TOKEN: 'example' }, /^target local failed:\nerror: environment variable SCIMFORM_TOKEN holds a token shorter than 16 characters, too short to be a secret \(target local\)\n {2}Set SCIMFORM_TOKEN to the whole SCIM bearer token/],
   ])('%s: one clear error, exit 1, nothing written', async (_name, env, message) => {
     const failed = await runCli(['plan'], env, repo.dir);
     seen.push(failed.stdout, failed.stderr);
@@ -268,7 +269,7 @@ describe('guards and errors', () => {
     await repo.edit('identities/engineering.yaml', (text) => text.replace('userName: ada.lovelace@acme.example', 'userName: [ada'));
     await breakTarget();
     for (const command of [['plan'], ['apply', '--auto-approve'], ['drift']]) {
-      const result = await runCli(command, { SCIMFORM_TOKEN: 'wrong-token' }, repo.dir);
+      const result = await runCli(command, { SCIMFORM_TOKEN: 'wrong-token-0123456789' }, repo.dir);
       seen.push(result.stdout, result.stderr);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/identities\/engineering\.yaml:\d+:\d+/);

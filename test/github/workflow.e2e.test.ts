@@ -214,7 +214,7 @@ describe('pull request → merge → schedule', () => {
   test('an error while checking the reviewed plan stops the apply instead of falling back to a fresh plan', async () => {
     await job('plan', 101);
     merge();
-    const applied = await job('apply', 201, { secrets: { SCIMFORM_TOKEN: 'not-the-token' } });
+    const applied = await job('apply', 201, { secrets: { SCIMFORM_TOKEN: 'not-the-token-0123456789' } });
     expect(applied.success).toBe(false);
     expect(applied.step('Apply').cli?.code).toBe(1);
     expect(applied.step('Apply').cli?.stderr).toMatch(/401/);

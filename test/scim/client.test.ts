@@ -699,6 +699,17 @@ describe('resolveToken', () => {
   });
 
   test.each([
+    ['7 characters', false, 'example'],
+    ['15 characters', false, 'zq9s3cr3tzq9s3c'],
+    ['16 characters', true, 'zq9s3cr3tzq9s3cr'],
+  ])('a token of %s is taken: %s (shorter than 16 is no secret)', (_name, taken, token) => {
+    const resolve = () => resolveToken(target(), { LIGHTSTEP_SCIM_TOKEN: token });
+    if (taken) return expect(resolve()).toBe(token);
+    expect(resolve).toThrow('environment variable LIGHTSTEP_SCIM_TOKEN holds a token shorter than 16 characters, too short to be a secret (target lightstep)');
+    expect(resolve).not.toThrow(token);
+  });
+
+  test.each([
     ['a euro sign', 'zq9s3cr3t\u20ac'],
     ['a zero-width space', 'zq9s3\u200bcr3t'],
     ['typographic quotes', '\u201czq9s3cr3t\u201d'],

@@ -248,6 +248,13 @@ describe('auth and secrecy', () => {
     expect(text).not.toContain(TOKEN);
   });
 
+  test('live data is never rewritten: a short token (`example`) leaves every user@example.com as the server holds it', async () => {
+    const { client } = await setup({ profile: 'generic', token: 'example', initial: { users: [{ id: 'u1', ...person(1) }] } }, {}, { token: 'example' });
+    const [user] = await client.listUsers();
+    expect(user).toMatchObject({ userName: 'user001@example.com', emails: [{ value: 'user001@example.com' }] });
+    expect((await client.findUserByUserName('user001@example.com'))?.userName).toBe('user001@example.com');
+  });
+
   test('a read-only client reads but sends no write to the server', async () => {
     const { client, emulator } = await setup({ profile: 'generic', initial: { users: [{ id: 'u1', ...person(1) }] } }, {}, { readOnly: true });
     expect(await client.listUsers()).toHaveLength(1);
