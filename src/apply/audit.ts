@@ -4,7 +4,10 @@ import { ScimformError } from '../errors.js';
 import type { AuditEntry } from './types.js';
 
 export interface AuditLog {
+  /** Appends one line; throws when it cannot, and from then on writes nothing more (see `failure`). */
   write(entry: AuditEntry): void;
+  /** Why a line could not be written, once one could not. */
+  readonly failure: ScimformError | undefined;
   close(): Promise<void>;
 }
 
@@ -14,9 +17,20 @@ export function formatAuditLine(entry: AuditEntry): string {
   return `${JSON.stringify({ time, target, operation, kind, method, path, status, durationMs, outcome, ...(userName === undefined ? {} : { userName }) })}\n`;
 }
 
+/** `ENOSPC (no space left on device)`: the code and what it means, as Node words it. */
+function describeSystemError(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (typeof code !== 'string') return String(error);
+  // Node's message is `ENOSPC: no space left on device, write`.
+  const meaning = /^[A-Z0-9_]+: (.*?)(?:, \w+)?$/.exec(message ?? '')?.[1];
+  return meaning ? `${code} (${meaning})` : code;
+}
+
 /**
  * Opens `path` for appending (created with mode 0600 when new). Each entry is written at once with
- * a synchronous append, so an interrupted apply still leaves every write it made in the log.
+ * a synchronous append, so an interrupted apply still leaves every write it made in the log. After
+ * a failed write (a full disk) nothing more is appended: a line cut short, followed by others,
+ * would make a log that reads as whole when it is not.
  */
 export function openAuditLog(path: string): AuditLog {
   let fd: number;
@@ -29,9 +43,25 @@ export function openAuditLog(path: string): AuditLog {
     });
   }
   let open = true;
+  let failure: ScimformError | undefined;
   return {
     write(entry) {
-      if (open) writeSync(fd, formatAuditLine(entry));
+      if (failure) throw failure;
+      if (!open) return;
+      const bytes = Buffer.from(formatAuditLine(entry));
+      try {
+        // A write may take part of the line (a disk filling up); the next one then says why it takes no more.
+        for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      } catch (error) {
+        failure = new ScimformError(`cannot write the audit log ${path}: ${describeSystemError(error)}`, {
+          hint: 'Free space on its disk, or give --audit-log another file, and run apply again; it converges.',
+          cause: error,
+        });
+        throw failure;
+      }
+    },
+    get failure() {
+      return failure;
     },
     close() {
       if (open) {

@@ -27,6 +27,8 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
 /** Why writes stop after a 401, and what to do: the failed write's own message names the variable and the hint. */
 const REFUSED = 'the service rejected the token on an earlier request (HTTP 401) and would reject this one too';
 const FIX_TOKEN = 'fix the token (see the 401 above) and run apply again';
+/** Why writes stop once the audit log cannot take a line: an operator who asked for a trail gets no write it does not record. */
+const UNRECORDED = 'the audit log could not be written, and apply starts no write it cannot record';
 
 type Client = ScimReader & ScimWriter;
 
@@ -49,6 +51,15 @@ interface Run {
   closed: boolean;
   /** Set when the service rejected the token (401): every further write would be rejected too, so none is started. */
   refused: boolean;
+  /** Why the audit log could not take a line: no further write is started, and no more lines are attempted. */
+  auditFailure: string | undefined;
+  /** Operation keys whose audit lines were not written, from the one that failed on. */
+  unaudited: Set<string>;
+}
+
+/** Why no further write is started (the token was rejected, the audit log failed), or undefined while writes go on. */
+function stopping(run: Run): string | undefined {
+  return run.refused ? REFUSED : run.auditFailure !== undefined ? UNRECORDED : undefined;
 }
 
 /** A write call's end: answered, failed, or never sent (interrupted while it waited for a slot or the rate limit). */
@@ -83,6 +94,8 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
     sending: new Map(),
     closed: false,
     refused: false,
+    auditFailure: undefined,
+    unaudited: new Set(),
   };
 
   for (const operation of operations) {
@@ -92,7 +105,7 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
   }
   reportProgress(run);
 
-  const halted = () => options.signal?.aborted === true || run.refused;
+  const halted = () => options.signal?.aborted === true || stopping(run) !== undefined;
   for (const kinds of APPLY_PHASES) {
     const phase = operations.filter((operation) => kinds.includes(operation.kind));
     if (phase.length === 0) continue;
@@ -121,17 +134,23 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
             status: 'unknown',
             message: 'interrupted while its request was in flight: its outcome is unknown (a re-run finds out and converges)',
           }
-        : { key: operation.key, kind: operation.kind, status: 'not-started', message: run.refused ? `not started: ${REFUSED}` : NOT_STARTED }),
+        : { key: operation.key, kind: operation.kind, status: 'not-started', message: stopping(run) ? `not started: ${stopping(run)}` : NOT_STARTED }),
   );
   // A signal after the last operation finished interrupted nothing.
   const notStarted = outcomes.some((outcome) => outcome.status === 'not-started');
-  const interrupted = run.cut || run.inFlight.size > 0 || (notStarted && !run.refused);
+  const interrupted = run.cut || run.inFlight.size > 0 || (notStarted && stopping(run) === undefined);
+  const stopped = run.refused
+    ? `the service rejected the token (HTTP 401), so no further write was started; ${FIX_TOKEN}`
+    : run.auditFailure !== undefined
+      ? `${run.auditFailure}, so no further write was started; the log has no line for ${[...run.unaudited].join(', ')}, ` +
+        'whose outcomes this report gives. Run apply again once the log can be written (it converges)'
+      : undefined;
   return {
     target: plan.target.name,
     outcomes,
     counts: countOutcomes(outcomes),
     interrupted,
-    ...(run.refused ? { stopped: `the service rejected the token (HTTP 401), so no further write was started; ${FIX_TOKEN}` } : {}),
+    ...(stopped === undefined ? {} : { stopped }),
     writes: run.writes,
     durationMs: now() - started,
   };
@@ -331,18 +350,31 @@ function noteReadFailure(run: Run, error: unknown): void {
   run.refused ||= rejectsToken(classifyFailure(error, 'GET'));
 }
 
-/** One audit line for an operation: what was sent (or found) and how it ended. */
+/**
+ * One audit line for an operation: what was sent (or found) and how it ended. A line that cannot
+ * be written (a full disk) changes nothing of the write's outcome, which the server decided; it
+ * stops apply from starting more writes, as an interruption does, and no more lines are tried.
+ */
 function audit(run: Run, operation: Operation, entry: Pick<AuditEntry, 'method' | 'path' | 'status' | 'durationMs' | 'outcome'>): void {
   if (!run.options.audit || run.closed) return;
+  if (run.auditFailure !== undefined) {
+    run.unaudited.add(operation.key);
+    return;
+  }
   const userName = 'userName' in operation ? operation.userName : undefined;
-  run.options.audit({
-    time: new Date(run.now()).toISOString(),
-    target: run.plan.target.name,
-    operation: operation.key,
-    kind: operation.kind,
-    ...entry,
-    ...(userName === undefined ? {} : { userName }),
-  });
+  try {
+    run.options.audit({
+      time: new Date(run.now()).toISOString(),
+      target: run.plan.target.name,
+      operation: operation.key,
+      kind: operation.kind,
+      ...entry,
+      ...(userName === undefined ? {} : { userName }),
+    });
+  } catch (error) {
+    run.auditFailure = error instanceof Error ? error.message : String(error);
+    run.unaudited.add(operation.key);
+  }
 }
 
 function auditOutcome(failure: WriteFailure): string {
@@ -411,8 +443,8 @@ async function sendInOrder(
       run.cut = true;
       return outcomeOf(operation, 'failed', { ...extra, message: cutAfter(index, requests.length) });
     }
-    if (index > 0 && run.refused) {
-      return outcomeOf(operation, 'failed', { ...extra, message: `stopped after request ${index} of ${requests.length}, as ${REFUSED}` });
+    if (index > 0 && stopping(run)) {
+      return outcomeOf(operation, 'failed', { ...extra, message: `stopped after request ${index} of ${requests.length}, as ${stopping(run)}` });
     }
     const resolved = resolveRefs(planned, run.createdIds);
     if (!resolved.ok) return outcomeOf(operation, 'skipped', { ...extra, message: `depends on ${resolved.operation}, which left no id to refer to` });
@@ -579,9 +611,9 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
       if ('error' in looked) return unknown(failure, looked.error);
       const found = looked.found;
       if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
-      if (next === 'retry' && !run.refused) continue;
+      if (next === 'retry' && !stopping(run)) continue;
       if (next === 'retry') {
-        return outcomeOf(operation, 'failed', { ...(failure.status === undefined ? {} : { httpStatus: failure.status }), message: `${describeFailure(failure)}; not sent again, as ${REFUSED}` });
+        return outcomeOf(operation, 'failed', { ...(failure.status === undefined ? {} : { httpStatus: failure.status }), message: `${describeFailure(failure)}; not sent again, as ${stopping(run)}` });
       }
       const interrupted = next === 'interrupted';
       run.cut ||= interrupted;

@@ -26,7 +26,8 @@ export async function applyAndVerify(
 ): Promise<TargetApplyResult> {
   assertPolicyAllows(plan, policy);
   const report = await applyPlan(plan, client, options);
-  // Nothing to read back after an interruption (the next run plans anyway), or after the token was rejected (so would the reads be).
+  // Nothing to read back after an interruption (the next run plans anyway), after the token was
+  // rejected (so would the reads be), or once the audit log failed (apply stops as if interrupted).
   if (report.interrupted || report.stopped || options.signal?.aborted) return { report };
   const verification = await verifyConverged(desired, policy, options.capabilities ?? plan.capabilities, client, plan.plan.operations);
   return { report, verification };

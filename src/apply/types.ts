@@ -49,7 +49,10 @@ export interface ApplyReport {
   counts: ApplyCounts;
   /** True when a signal stopped apply before every operation had run. */
   interrupted: boolean;
-  /** Why apply started no further write, when the service made it stop (it rejected the token): what to print after `Stopped: `. */
+  /**
+   * Why apply started no further write, when something other than a signal made it stop (the
+   * service rejected the token, the audit log could not be written): what to print after `Stopped: `.
+   */
   stopped?: string;
   /** Write calls made (each `ScimWriter.write`, the client's own retries not counted). */
   writes: number;
@@ -100,7 +103,11 @@ export interface ApplyOptions {
    */
   stop?: AbortSignal;
   onProgress?: (progress: ApplyProgress) => void;
-  /** Called once per write call with its outcome; the CLI appends these as JSON lines. */
+  /**
+   * Called once per write call with its outcome; the CLI appends these as JSON lines. When it
+   * throws, the write's outcome stands, no further write is started (as after a signal, what is in
+   * flight finishes), it is not called again, and the report's `stopped` says why.
+   */
   audit?: (entry: AuditEntry) => void;
   /** Milliseconds clock, for tests. */
   now?: () => number;

@@ -23,6 +23,7 @@ import { VERSION } from '../version.js';
 import { renderText } from '../render/index.js';
 import { createScimClient, resolveToken } from '../scim/index.js';
 import { loadRepository, planAll, reportFailures, type PlanningResult, type TargetFailure } from './planning.js';
+import { reportError } from './report.js';
 
 interface ApplyCliOptions {
   autoApprove?: boolean;
@@ -123,6 +124,11 @@ async function applyTargets(
   const stop = ctx.claimStop();
   for (const plan of input.plans) {
     if (ctx.signal.aborted) break;
+    // A target whose writes the audit log could not record is not started.
+    if (audit?.failure) {
+      failures.push({ target: plan.target.name, error: new ScimformError('not started: the audit log could not be written') });
+      continue;
+    }
     const target = input.targets.get(plan.target.name)!;
     const progress = createProgressReporter({ stream: ctx.stderr, tty: ctx.stderr.isTTY === true && !ctx.quiet, target: target.name });
     try {
@@ -217,12 +223,14 @@ async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: strin
   try {
     const { results, failures } = await applyTargets(ctx, input, audit);
     reportFailures(ctx, [...planningFailures, ...failures]);
+    // Each target's report says where its writes stopped; this says why, and what to do.
+    if (audit?.failure) reportError(audit.failure, ctx, ctx.verbose);
     if (ctx.signal.aborted) {
       const pending = input.plans.filter((plan) => !results.some((result) => result.report.target === plan.target.name));
       for (const plan of pending) ctx.warn(`${plan.target.name}: not started (interrupted).`);
       return 1;
     }
-    return planningFailures.length + failures.length > 0 ? 1 : applyExitCode(results);
+    return planningFailures.length + failures.length > 0 || audit?.failure ? 1 : applyExitCode(results);
   } finally {
     await audit?.close();
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -48,6 +48,24 @@ describe('openAuditLog', () => {
     await log.close();
     expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object)).not.toContain('body');
     expect(readFileSync(file, 'utf8')).not.toMatch(/Bearer|givenName/);
+  });
+
+  test.skipIf(!existsSync('/dev/full'))('a file that takes no more (a full disk) is an error that says so; nothing more is written after it', async () => {
+    const log = openAuditLog('/dev/full');
+    const failure = (() => {
+      try {
+        log.write(entry);
+      } catch (error) {
+        return error as ScimformError;
+      }
+      throw new Error('expected a failure');
+    })();
+    expect(failure).toBeInstanceOf(ScimformError);
+    expect(failure.message).toBe('cannot write the audit log /dev/full: ENOSPC (no space left on device)');
+    expect(failure.hint).toBe('Free space on its disk, or give --audit-log another file, and run apply again; it converges.');
+    expect(log.failure).toBe(failure);
+    expect(() => log.write(entry)).toThrow(failure);
+    await log.close();
   });
 
   test('a folder that does not exist is an error a person can fix', () => {

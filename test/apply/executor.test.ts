@@ -455,6 +455,53 @@ describe('applyPlan: audit and progress', () => {
   });
 });
 
+describe('applyPlan: an audit log that cannot be written', () => {
+  const full = () => {
+    throw new Error('cannot write the audit log /var/log/scimform.jsonl: ENOSPC (no space left on device)');
+  };
+  const STOPPED =
+    'cannot write the audit log /var/log/scimform.jsonl: ENOSPC (no space left on device), so no further write was started; ' +
+    'the log has no line for user:a@example.com, whose outcomes this report gives. Run apply again once the log can be written (it converges)';
+
+  test('the write it failed on keeps its outcome; no further write is started, and the report says why', async () => {
+    const fake = fakeScim(acceptAll());
+    let calls = 0;
+    const plan = targetPlan([op.createUser('a@example.com'), op.createUser('b@example.com'), op.updateUser('u1', 'c@example.com')]);
+    const report = await applyPlan(plan, fake.client, { concurrency: 1, audit: () => (calls++, full()) });
+    expect(fake.writes).toHaveLength(1);
+    expect(calls).toBe(1);
+    expect(report.outcomes.map((o) => [o.status, o.message])).toEqual([
+      ['done', undefined],
+      ['not-started', 'not started: the audit log could not be written, and apply starts no write it cannot record'],
+      ['not-started', 'not started: the audit log could not be written, and apply starts no write it cannot record'],
+    ]);
+    expect(report).toMatchObject({ interrupted: false, stopped: STOPPED, counts: { created: 1, failed: 0, notStarted: 2 } });
+    expect(renderApplyReport(report, { color: false })).toContain(`Stopped: ${STOPPED}.`);
+  });
+
+  test('writes already in flight finish and are reported as they ended; the log is not tried again', async () => {
+    let lines = 0;
+    const fake = fakeScim(async (request, attempt) => (await sleep(request.path === '/Users/u0' ? 1 : 10), acceptAll()(request, attempt)));
+    const operations = Array.from({ length: 8 }, (_, i) => op.updateUser(`u${i}`, `u${i}@example.com`));
+    const report = await applyPlan(targetPlan(operations), fake.client, { concurrency: 3, audit: () => (lines++, full()) });
+    expect(lines).toBe(1);
+    expect(fake.writes).toHaveLength(3);
+    expect(report.counts).toMatchObject({ updated: 3, failed: 0, notStarted: 5 });
+    expect(report.stopped).toContain('the log has no line for user:u0@example.com, user:u1@example.com, user:u2@example.com,');
+  });
+
+  test('an operation of several requests sends no more of them', async () => {
+    const fake = fakeScim(acceptAll());
+    const requests: WriteRequest[] = [1, 2, 3].map(() => ({ method: 'PATCH', path: '/Groups/g1', body: {} }));
+    const report = await applyPlan(targetPlan([op.updateGroupMembers('g1', 'Ops', requests)]), fake.client, { concurrency: 1, audit: full });
+    expect(fake.writes).toHaveLength(1);
+    expect(report.outcomes[0]).toMatchObject({
+      status: 'failed',
+      message: 'stopped after request 1 of 3, as the audit log could not be written, and apply starts no write it cannot record',
+    });
+  });
+});
+
 describe('applyPlan: interruption inside an operation', () => {
   test('a signal after the last operation finished interrupts nothing', async () => {
     const controller = new AbortController();

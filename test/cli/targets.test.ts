@@ -3,6 +3,7 @@
  * One target's failure (down, or refused by a guard) does not stop the others; the exit code
  * is the worst outcome, and the report names the target that failed.
  */
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import { multiTargetRepository, seedUsers, type MultiTargetRepository } from '../helpers/targets.js';
 
@@ -125,5 +126,16 @@ describe('selecting targets', () => {
     expect(repo.writes('guarded')).toBe(0);
     expect(result.stdout).toContain('fresh: converged.');
     expect(repo.emulators.fresh!.users()).toHaveLength(2);
+  });
+
+  test.skipIf(!existsSync('/dev/full'))('once the audit log cannot be written, the next target is not started', async () => {
+    repo = await multiTargetRepository({ first: {}, second: {} }, { files: IDENTITIES });
+    const result = await repo.run('apply', '--auto-approve', '--audit-log', '/dev/full');
+    expect(result.code).toBe(1);
+    expect(repo.writes('first')).toBeGreaterThan(0);
+    expect(repo.writes('second')).toBe(0);
+    expect(result.stdout).toMatch(/^Stopped: cannot write the audit log \/dev\/full: ENOSPC/m);
+    expect(result.stderr).toContain('target second failed:\nerror: not started: the audit log could not be written\n');
+    expect(result.stderr).toMatch(/error: cannot write the audit log \/dev\/full: ENOSPC \(no space left on device\)\n {2}Free space on its disk/);
   });
 });

@@ -2,6 +2,7 @@
  * The commands end to end, in-process, against an emulator over loopback: what a user sees and
  * what reaches the server, including the refusals that must write nothing.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -219,6 +220,25 @@ describe('saved plans', () => {
     expect(result.stderr).toContain('saved plan is stale');
     expect(result.stderr).toContain('ada.lovelace@acme.example');
     expect(repo.writes()).toBe(writesBefore);
+  });
+});
+
+describe('an audit log that cannot be written', () => {
+  test.skipIf(!existsSync('/dev/full'))('--audit-log on a full disk: the write made is reported as made, no further write starts, the error says why, exit 1', async () => {
+    await repo.edit('scimform.yaml', (text) => text.replace('concurrency: 4', 'concurrency: 1'));
+    const applied = await run('apply', '--auto-approve', '--audit-log', '/dev/full');
+    expect(applied.code).toBe(1);
+    // The server took the first create: it is reported as created, not as failed.
+    expect(repo.writes()).toBe(1);
+    expect(repo.emulator.users()).toHaveLength(1);
+    expect(applied.stdout).toMatch(/^Apply local: 1 created, 0 updated, 0 deactivated, 0 deleted, 0 failed, 0 skipped, 11 not started \(1 write, /m);
+    expect(applied.stdout).toContain('not started: the audit log could not be written, and apply starts no write it cannot record');
+    expect(applied.stdout).toMatch(/^Stopped: cannot write the audit log \/dev\/full: ENOSPC \(no space left on device\), so no further write was started; the log has no line for user:\S+, whose outcomes this report gives\./m);
+    expect(applied.stderr).toContain('error: cannot write the audit log /dev/full: ENOSPC (no space left on device)\n  Free space on its disk, or give --audit-log another file, and run apply again; it converges.');
+    expect(applied.stdout + applied.stderr).not.toContain('failed  ');
+    // The next apply, with a log that works, does the rest.
+    expect((await run('apply', '--auto-approve', '--audit-log', 'audit.jsonl')).code).toBe(0);
+    expect(repo.writes()).toBe(12);
   });
 });
 
