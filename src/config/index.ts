@@ -3,10 +3,10 @@
  * problem in every file; `loadConfig` and `loadDesiredState` throw them all at once as a
  * `ValidationError`.
  */
-import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { ScimformError, ValidationError, type ValidationIssue } from '../errors.js';
+import { NotAFileError, readRegularFile } from '../files.js';
 import type { Config, DesiredState, Policy, TargetConfig } from '../model.js';
 import { sortIssues } from './issues.js';
 import { readConfigStage, readIdentityStage } from './load.js';
@@ -38,13 +38,22 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
 export async function loadDesiredState(config: Config): Promise<DesiredState> {
   // The config file is read again: its bytes belong to the saved plan's digest, and problems with its globs are located in it.
   const configPath = basename(config.file);
-  const bytes = await readFile(config.file);
+  const bytes = await readConfigAgain(config.file);
   const parsed = parseYaml(bytes.toString('utf8'), configPath, { kind: 'config' });
   if (!parsed.ok) throw new ValidationError(sortIssues(parsed.issues));
   const stage = await readIdentityStage(config.dir, parsed.file, config.desired, identityRules(config.policy, config.targets));
   if (stage.issues.length > 0) throw new ValidationError(sortIssues(stage.issues));
   const files = [{ path: configPath, sha256: createHash('sha256').update(bytes).digest('hex') }, ...stage.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { users: stage.users, groups: stage.groups, files };
+}
+
+async function readConfigAgain(file: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(file);
+  } catch (error) {
+    if (!(error instanceof NotAFileError)) throw error;
+    throw new ScimformError(`configuration file ${file} is ${error.kind}, not a regular file`, { hint: 'Pass the YAML file itself with --config.', cause: error });
+  }
 }
 
 export interface RepositoryReport {

@@ -4,10 +4,11 @@
  * folder), and hands the content to the pure parts (parse, schema, semantic checks).
  */
 import { createHash } from 'node:crypto';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
 import { ScimformError, type ValidationIssue } from '../errors.js';
+import { fileKind, NotAFileError, readRegularFile } from '../files.js';
 import type { Config, DesiredGroup, DesiredUser, IdentityFile, Policy } from '../model.js';
 import { buildConfig, checkConfig, globProblem, type ConfigDocument } from './config.js';
 import { checkIdentities, readIdentities, type Declared, type IdentityDocument, type IdentityRules } from './identities.js';
@@ -28,12 +29,23 @@ interface SourceFile {
   text: string;
 }
 
+const notAFile = (kind: string): string =>
+  `the file is ${kind}, not a regular file: scimform reads only regular files (a pipe or a device may never end); make it a regular file, or narrow the glob so that it is not matched`;
+
 async function readSource(absolute: string, path: string): Promise<SourceFile | ValidationIssue> {
-  const { size } = await stat(absolute);
-  if (size > MAX_FILE_BYTES) {
-    return whole(path, `the file is ${(size / 1024 / 1024).toFixed(1)} MiB, over the 10 MiB limit for one file: split it into several identity files`);
+  const info = await stat(absolute);
+  const kind = fileKind(info);
+  if (kind !== undefined) return whole(path, notAFile(kind));
+  if (info.size > MAX_FILE_BYTES) {
+    return whole(path, `the file is ${(info.size / 1024 / 1024).toFixed(1)} MiB, over the 10 MiB limit for one file: split it into several identity files`);
   }
-  const bytes = await readFile(absolute);
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(absolute);
+  } catch (error) {
+    if (error instanceof NotAFileError) return whole(path, notAFile(error.kind));
+    throw error;
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -99,9 +111,15 @@ export async function readConfigStage(configPath: string, cwd: string): Promise<
   const dir = dirname(absolute);
   const path = basename(absolute);
   try {
-    const info = await stat(absolute);
-    if (info.isDirectory()) {
+    const kind = fileKind(await stat(absolute));
+    if (kind === 'a folder') {
       throw new ScimformError(`configuration file ${show(configPath)} is a folder`, { hint: 'Pass the YAML file itself with --config, e.g. --config scimform.yaml.' });
+    }
+    if (kind !== undefined) {
+      // `--config <(…)` passes a pipe: it can be read once at most, and a pipe nobody writes to is never read to its end.
+      throw new ScimformError(`configuration file ${show(configPath)} is ${kind}, not a regular file`, {
+        hint: 'Save the configuration to a file and pass that file with --config (scimform reads it more than once, and does not read pipes or devices).',
+      });
     }
   } catch (error) {
     if (error instanceof ScimformError) throw error;

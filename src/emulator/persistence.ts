@@ -3,9 +3,10 @@
  * flushed to disk, then renamed over the old one, so a crash leaves either the old or the new
  * state, never half of one.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { ScimformError } from '../errors.js';
+import { NotAFileError, readRegularFileSync } from '../files.js';
 
 export interface DataFile {
   users?: unknown[];
@@ -16,8 +17,13 @@ export function loadDataFile(file: string): DataFile | undefined {
   if (!existsSync(file)) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readRegularFileSync(file).toString('utf8'));
   } catch (error) {
+    if (error instanceof NotAFileError) {
+      throw new ScimformError(`the emulator data file ${file} is ${error.kind}, not a regular file`, {
+        hint: 'Give --data a path to a JSON file (the emulator creates it when it is missing, and rewrites it after every write).',
+      });
+    }
     throw new ScimformError(`the emulator data file ${file} is not valid JSON: ${(error as Error).message}`, {
       hint: 'Fix or delete the file; the emulator writes it as { "users": [...], "groups": [...] }.',
     });

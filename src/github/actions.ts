@@ -3,8 +3,9 @@
  * (read from the JSON file at `GITHUB_EVENT_PATH`), the run's URL, and the files a step may append
  * to (`GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`). Flags override everything, for use outside Actions.
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { ScimformError } from '../errors.js';
+import { NotAFileError, readRegularFile } from '../files.js';
 import type { Repository } from './client.js';
 
 export interface ActionsContext {
@@ -44,10 +45,11 @@ interface EventPayload {
 async function readEvent(file: string | undefined, needed: boolean): Promise<EventPayload> {
   if (!file) return {};
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as EventPayload;
+    return JSON.parse((await readRegularFile(file)).toString('utf8')) as EventPayload;
   } catch (error) {
     if (!needed) return {};
-    throw new ScimformError(`could not read the event payload ${file} named by GITHUB_EVENT_PATH`, {
+    const why = error instanceof NotAFileError ? `: it is ${error.kind}, not a regular file` : '';
+    throw new ScimformError(`could not read the event payload ${file} named by GITHUB_EVENT_PATH${why}`, {
       hint: 'Run this inside GitHub Actions, or pass --repo and --pr.',
       cause: error,
     });

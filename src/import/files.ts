@@ -2,11 +2,12 @@
  * The imperative shell of `import`: where the files go, whether they may be written, and
  * writing them. Everything refused is refused before the first file is written.
  */
-import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { ScimformError } from '../errors.js';
+import { readRegularFile } from '../files.js';
 import type { Config } from '../model.js';
 import { MAX_FILE_BYTES } from '../config/index.js';
 import { readSchema, schemaPath, SCHEMA_FILES } from '../config/schemas.js';
@@ -30,7 +31,7 @@ const isUrl = (reference: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(refere
  * installed package's schema when it sits inside the repository (node_modules), else its `$id`.
  */
 export async function schemaReference(config: Config, folder: string): Promise<string> {
-  const text = await readFile(config.file, 'utf8');
+  const text = (await readRegularFile(config.file)).toString('utf8');
   const declared = /^#\s*yaml-language-server:\s*\$schema=(\S+)/m.exec(text)?.[1];
   if (declared && /(^|\/)config\.schema\.json$/.test(declared)) {
     const sibling = declared.replace(/config\.schema\.json$/, SCHEMA_FILES.identities);

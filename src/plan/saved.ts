@@ -4,10 +4,11 @@
  * computed from by a digest.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadSchemas, type SchemaError } from '../config/schemas.js';
 import { ScimformError } from '../errors.js';
+import { NotAFileError, readRegularFile } from '../files.js';
 import type { IdentityFile } from '../model.js';
 import { renderJson } from '../render/json.js';
 import type { SavedPlan, TargetPlan } from './types.js';
@@ -139,8 +140,14 @@ const REMAKE_HINT = 'The file was edited or damaged; run `scimform plan --out FI
 export async function readSavedPlan(path: string): Promise<SavedPlan> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path)).toString('utf8');
   } catch (error) {
+    if (error instanceof NotAFileError) {
+      throw new ScimformError(`saved plan ${path} is ${error.kind}, not a regular file`, {
+        hint: 'Save the plan to a file with `scimform plan --out FILE` and pass that file (scimform does not read pipes or devices).',
+        cause: error,
+      });
+    }
     const code = (error as NodeJS.ErrnoException).code;
     throw new ScimformError(
       code === 'ENOENT' ? `saved plan ${path} does not exist` : `cannot read saved plan ${path}${code ? ` (${code})` : ''}`,

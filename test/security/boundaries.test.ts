@@ -3,8 +3,9 @@
  * verify, identity files outside the repository (by glob or by symlink), YAML alias bombs and
  * oversized files — each refused quickly, with a message, before anything is sent.
  */
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { loadConfig, validateRepository } from '../../src/config/index.js';
 import { ScimformError } from '../../src/errors.js';
 import type { TargetConfig } from '../../src/model.js';
+import { runCli } from '../helpers/cli.js';
 import { createScimClient } from '../../src/scim/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -151,6 +153,46 @@ describe('identity files outside the repository are refused', () => {
     const report = await validateRepository('scimform.yaml', { cwd: dir });
     expect(report.issues.map((issue) => issue.message).join('\n')).toMatch(/outside/i);
     expect(report.desired?.users.map((user) => user.userName) ?? []).not.toContain('intruder@acme.example');
+  });
+});
+
+describe('named pipes are refused before they are read, where a read would wait forever', () => {
+  const fifos: string[] = [];
+  afterEach(() => {
+    // Gives a reader left waiting (by a regression) its end of file, so the worker can exit.
+    for (const fifo of fifos.splice(0)) {
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // No reader is waiting.
+      }
+    }
+  });
+  const pipe = (file: string): void => {
+    execFileSync('mkfifo', [file]);
+    fifos.push(file);
+  };
+  const soon = <T>(promise: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('still waiting after 5 s')), 5_000)));
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  };
+
+  test.skipIf(process.platform === 'win32').each([
+    ['the configuration file', ['validate', '--config', 'pipe.yaml'], (dir: string) => pipe(path.join(dir, 'pipe.yaml')), 'error: configuration file `pipe.yaml` is a named pipe (FIFO), not a regular file\n  Save the configuration to a file'],
+    [
+      'an identity file the glob reaches through a symbolic link',
+      ['validate'],
+      (dir: string) => (pipe(path.join(dir, 'pipe')), symlinkSync('../pipe', path.join(dir, 'identities', 'piped.yaml'))),
+      'identities/piped.yaml:1:1: the file is a named pipe (FIFO), not a regular file',
+    ],
+    ['a saved plan', ['apply', 'plan.json'], (dir: string) => pipe(path.join(dir, 'plan.json')), 'is a named pipe (FIFO), not a regular file\n  Save the plan to a file with `scimform plan --out FILE`'],
+  ])('%s', async (_name, argv, make, message) => {
+    const dir = repository({ 'identities/a.yaml': 'users: []\n' });
+    make(dir);
+    const result = await soon(runCli(argv, { T_TOKEN: 'x' }, dir));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
   });
 });
 
