@@ -166,10 +166,34 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
       return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message, key) };
     });
   }
+  const directive = versionDirective(full, text);
+  if (directive !== undefined) return [{ file, ...position(full, directive.offset), path: '', message: otherVersion(directive.version) }];
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     return [{ file, line: 1, column: 1, path: '', message: EMPTY_FILE[kind] }];
   }
   return [];
+}
+
+/**
+ * A `%YAML` directive that asks for another version than 1.2. yaml honours `%YAML 1.1`, which
+ * changes what a file means (merge keys, `off` as false, `1:30` as 90): the files are YAML 1.2,
+ * whatever they say, so such a file is refused rather than read either way.
+ */
+function versionDirective(full: FullParse, text: string): { version: string; offset: number } | undefined {
+  if (!full.doc.directives?.yaml.explicit) return undefined;
+  // Directives are the lines before the document's `---`, where its range starts.
+  const match = /^%YAML[ \t]+([^\s#]*)/m.exec(text.slice(0, full.doc.range[0]));
+  if (!match || match[1] === '1.2') return undefined;
+  return { version: match[1]!, offset: match.index };
+}
+
+function otherVersion(version: string): string {
+  return `\`%YAML ${version}\` asks for YAML ${version}, which scimform does not read: every file is YAML 1.2, where \`<<\` merges no keys, \`on\`/\`off\`/\`yes\`/\`no\` are strings and \`1:30\` is not a number; remove this line (and write out what a \`<<\` merges)`;
+}
+
+function position(full: FullParse, offset: number): { line: number; column: number } {
+  const { line, col } = full.lineCounter.linePos(offset);
+  return { line, column: col };
 }
 
 /** yaml points at where the second document starts: its `---`, or its first line after a `...`. */

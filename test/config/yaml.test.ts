@@ -214,6 +214,39 @@ describe('damaged files', () => {
   });
 });
 
+describe('the YAML version', () => {
+  const body = 'users:\n  - &jane\n    userName: jane@example.com\n    active: off\n  - <<: *jane\n    userName: john@example.com\n';
+
+  test.each([
+    ['%YAML 1.1 (merge keys, `off` as false)', `%YAML 1.1\n---\n${body}`, 1, '1.1'],
+    ['%YAML 1.1 after a comment', `# people\n%YAML 1.1\n---\n${body}`, 2, '1.1'],
+    ['a version yaml does not know', `%YAML 1.3\n---\n${body}`, 1, '1.3'],
+  ])('%s is refused where the directive is, by either reader', (_name, text, line, version) => {
+    for (const fast of [true, false]) {
+      for (const kind of ['identities', 'config'] as const) {
+        expect(parseYaml(text, 'a.yaml', { fast, kind })).toEqual({
+          ok: false,
+          issues: [{ file: 'a.yaml', line, column: 1, path: '', message: expect.stringContaining(`\`%YAML ${version}\` asks for YAML ${version}, which scimform does not read: every file is YAML 1.2`) }],
+        });
+      }
+    }
+  });
+
+  test.each([
+    ['no directive', body],
+    ['%YAML 1.2', `%YAML 1.2\n---\n${body}`],
+  ])('with %s, a file is YAML 1.2: `<<` is a key like any other and `off` a string', (_name, text) => {
+    const parsed = parseYaml(text, 'a.yaml', { fast: false });
+    if (!parsed.ok) throw new Error('parse failed');
+    expect(parsed.file.value).toEqual({
+      users: [
+        { userName: 'jane@example.com', active: 'off' },
+        { '<<': { userName: 'jane@example.com', active: 'off' }, userName: 'john@example.com' },
+      ],
+    });
+  });
+});
+
 describe('locations', () => {
   const text = 'users:\n  - userName: a@example.com\n    active:\n    emails:\n      - { value: a@example.com, primary: true }\n';
 
