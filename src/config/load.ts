@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
-import { glob } from 'tinyglobby';
 import { ScimformError, type ValidationIssue } from '../errors.js';
 import { fileKind, NotAFileError, readRegularFile } from '../files.js';
 import type { Config, DesiredGroup, DesiredUser, IdentityFile, Policy } from '../model.js';
 import { buildConfig, checkConfig, globProblem, type ConfigDocument } from './config.js';
+import { expandGlobs, refusedLinkProblem } from './glob.js';
 import { checkIdentities, readIdentities, type Declared, type IdentityDocument, type IdentityRules } from './identities.js';
 import { locateIssue, show, type PendingIssue } from './issues.js';
 import { schemaIssues } from './schema-errors.js';
@@ -168,8 +168,16 @@ export async function readIdentityStage(
   await Promise.all(
     globs.map(async (pattern, index) => {
       if (globProblem(pattern) !== undefined) return; // reported with the configuration
-      const matches = (await glob(pattern, { cwd: dir, onlyFiles: true, expandDirectories: false })).filter((match) => match !== configFile.path);
-      if (matches.length === 0) {
+      const expanded = await expandGlobs(pattern, dir);
+      for (const link of expanded.refused) {
+        pending.push({
+          file: configFile,
+          path: ['desired', index],
+          message: `glob ${show(pattern)} reaches ${refusedLinkProblem(link)}: its files are not read; remove the link, or narrow the glob so that it does not reach it`,
+        });
+      }
+      const matches = expanded.matches.filter((match) => match !== configFile.path);
+      if (matches.length === 0 && expanded.refused.length === 0) {
         pending.push({ file: configFile, path: ['desired', index], message: `glob ${show(pattern)} matches no file (a typo?): identity files are looked up relative to the configuration file's folder` });
       }
       for (const match of matches) selected.add(match);

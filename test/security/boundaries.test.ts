@@ -156,6 +156,38 @@ describe('identity files outside the repository are refused', () => {
   });
 });
 
+describe('symbolic links to folders while the globs are expanded', () => {
+  const jane = 'users:\n  - userName: jane@acme.example\n';
+
+  test.each([
+    ['a link to /, which walked the whole machine', (dir: string) => symlinkSync('/', path.join(dir, 'identities', 'root')), 'identities/root', /a symbolic link to the folder `\/`, outside the configuration file's folder/],
+    ['a link to the folder that holds it (a loop)', (dir: string) => symlinkSync('..', path.join(dir, 'identities', 'loop')), 'identities/loop', /a symbolic link to `.*repo`, a folder that holds the link itself \(a loop\)/],
+    ['the globbed folder itself a link out', (dir: string) => (rmSync(path.join(dir, 'identities'), { recursive: true }), symlinkSync('/', path.join(dir, 'identities'))), 'identities', /a symbolic link to the folder `\/`, outside/],
+  ])('%s: one error on the glob, naming the link, at once', async (_name, link, named, problem) => {
+    const dir = repository({ 'identities/a.yaml': jane });
+    link(dir);
+    const started = performance.now();
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(report.issues).toEqual([
+      { file: 'scimform.yaml', line: 3, column: 5, path: '/desired/0', message: expect.stringMatching(new RegExp(`^glob \`identities/\\*\\*/\\*\\.yaml\` reaches \`${named}\`, `)) },
+    ]);
+    expect(report.issues[0]!.message).toMatch(problem);
+    expect(report.issues[0]!.message).toMatch(/remove the link, or narrow the glob so that it does not reach it$/);
+  });
+
+  test.each([
+    ['a linked folder', (dir: string) => (mkdirSync(path.join(dir, 'shared')), writeFileSync(path.join(dir, 'shared', 'b.yaml'), jane), symlinkSync('../shared', path.join(dir, 'identities', 'shared')))],
+    ['a linked file', (dir: string) => (writeFileSync(path.join(dir, 'b.yaml.txt'), jane), symlinkSync('../b.yaml.txt', path.join(dir, 'identities', 'b.yaml')))],
+  ])('%s inside the repository is still read', async (_name, link) => {
+    const dir = repository({ 'identities/a.yaml': 'users: []\n' });
+    link(dir);
+    const report = await validateRepository('scimform.yaml', { cwd: dir });
+    expect(report.issues).toEqual([]);
+    expect(report.desired?.users.map((user) => user.userName)).toEqual(['jane@acme.example']);
+  });
+});
+
 describe('named pipes are refused before they are read, where a read would wait forever', () => {
   const fifos: string[] = [];
   afterEach(() => {
