@@ -7,7 +7,7 @@ import { isAbsolute } from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import type { Config, Policy, RemovalLimit, TargetConfig } from '../model.js';
 import { show, type PendingIssue } from './issues.js';
-import { scopeMatcher } from './scope.js';
+import { scopeMatcher, scopeProblem } from './scope.js';
 import type { YamlFile } from './yaml.js';
 
 /** The configuration as the schema guarantees it. */
@@ -180,7 +180,9 @@ export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
   if (typeof scope === 'string' && scope !== '') {
     let matches: ((userName: string) => boolean) | undefined;
     try {
-      matches = scopeMatcher(scope);
+      const problem = scopeProblem(scope);
+      if (problem === undefined) matches = scopeMatcher(scope);
+      else issues.push({ file, path: ['policy', 'scope'], message: `\`scope\` ${show(scope)} is refused: ${problem}` });
     } catch (error) {
       issues.push({ file, path: ['policy', 'scope'], message: `\`scope\` is not a valid glob: ${(error as Error).message}` });
     }

@@ -254,6 +254,31 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
   ['wrong-version.yaml', [{ file: 'scimform.yaml', line: 1, column: 10, path: '/version', message: '`version` must be 1' }]],
   ['bad-max-removals.yaml', [{ file: 'scimform.yaml', line: 8, column: 16, path: '/policy/maxRemovals', message: '`maxRemovals` must be a count such as "20" or a percentage such as "25%" (got `lots`)' }]],
   ['bad-scope-glob.yaml', [{ file: 'scimform.yaml', line: 8, column: 10, path: '/policy/scope', message: '`scope` is not a valid glob: Missing closing: "]" - use "\\\\]" to match literal characters' }]],
+  [
+    'scope-too-many-wildcards.yaml',
+    [
+      {
+        file: 'scimform.yaml',
+        line: 8,
+        column: 10,
+        path: '/policy/scope',
+        message:
+          '`scope` `*a*a*a*a*a*a*a*a*a*b` is refused: it has 10 `*` wildcards, over the limit of 2 (with each one more, matching a long userName takes many times longer, up to minutes): narrow it, for example `*@*.example.com`, or list the choices in braces, for example `*@{eng,ops}.example.com`',
+      },
+    ],
+  ],
+  [
+    'scope-extended-glob.yaml',
+    [
+      {
+        file: 'scimform.yaml',
+        line: 8,
+        column: 10,
+        path: '/policy/scope',
+        message: '`scope` `*(*a)@example.com` is refused: it uses an extended glob (`*(…)`, `+(…)`, `?(…)`, `@(…)` or `!(…)`), which a scope does not support: write it with `*`, `?`, `[…]` and `{a,b}`',
+      },
+    ],
+  ],
   ['unknown-profile.yaml', [{ file: 'scimform.yaml', line: 7, column: 14, path: '/targets/prod/profile', message: '`profile` must be one of lightstep, generic (got `okta`)' }]],
   [
     'unknown-target-key.yaml',
