@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { CliContext } from './context.js';
 import { loadConfig, validateRepository } from '../config/index.js';
 import { formatLocation } from '../errors.js';
-import { checkImportFiles, oneTarget, readLiveState, renderImportFiles, selectIdentities, writeImportFiles, type SplitMode } from '../import/index.js';
+import { checkImportFiles, checkImportFolder, oneTarget, readLiveState, renderImportFiles, selectIdentities, writeImportFiles, type SplitMode } from '../import/index.js';
 import { progressLine } from './planning.js';
 import { safeText } from '../render/format.js';
 
@@ -19,6 +19,8 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
   const opts = options as unknown as ImportOptions;
   const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
   const target = oneTarget(config, ctx.target, 'import');
+  // Whatever can be refused without the live data is refused before the first request.
+  const extension = await checkImportFolder(config, { out: opts.out, split: opts.split, force: opts.force === true });
   const progress = progressLine(ctx);
   let fetched;
   try {
@@ -38,7 +40,7 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
   // The files must pass validate for every target of the config, not only the one imported from.
   const selection = selectIdentities(live, config.policy, config.targets.find((candidate) => candidate.profile === 'lightstep')?.name);
   const outDir = path.resolve(config.dir, opts.out);
-  const files = await renderImportFiles(config, selection, { outDir, split: opts.split, target: target.name });
+  const files = await renderImportFiles(config, selection, { outDir, split: opts.split, target: target.name, extension });
   await checkImportFiles(config, files, { force: opts.force === true, out: opts.out });
   await writeImportFiles(files);
 

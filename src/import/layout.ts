@@ -8,10 +8,13 @@
  *   without one), and every group in `groups.yaml`.
  * - `group`: one file per group (`engineering.yaml`) holding the group and the users whose first
  *   group, by name, it is; users in no group in `ungrouped.yaml`.
+ *
+ * Files end in `.yaml`, or in `.yml` where that is what the configuration's globs read.
  */
 import type { ImportedGroup, ImportedUser, ImportSelection } from './identities.js';
 
 export type SplitMode = 'none' | 'group' | 'domain';
+export type Extension = 'yaml' | 'yml';
 
 export interface ImportFile {
   /** File name inside the output folder (no folder part). */
@@ -35,21 +38,31 @@ export function slug(text: string): string {
 }
 
 /** Hands out file names in call order, adding `-2`, `-3`… to names already given (slugs are lower case, so case-insensitive file systems agree). */
-function nameAllocator(): (wanted: string) => string {
+function nameAllocator(extension: Extension): (wanted: string) => string {
   const used = new Set<string>();
   return (wanted) => {
     let name = wanted;
     for (let n = 2; used.has(name); n += 1) name = `${wanted}-${n}`;
     used.add(name);
-    return `${name}.yaml`;
+    return `${name}.${extension}`;
   };
 }
 
-export function layoutFiles(selection: Pick<ImportSelection, 'users' | 'groups'>, split: SplitMode): ImportFile[] {
-  const { users, groups } = selection;
-  if (split === 'none') return [{ name: 'identities.yaml', users, groups }];
+/**
+ * Names (without extension) a layout writes, to try the globs on before the live data is read:
+ * its fixed names, and one made from data (a domain, a group) standing in for the others.
+ */
+export const SAMPLE_NAMES: Record<SplitMode, readonly string[]> = {
+  none: ['identities'],
+  domain: ['identities', 'groups', 'example.com'],
+  group: ['ungrouped', 'engineering'],
+};
 
-  const allocate = nameAllocator();
+export function layoutFiles(selection: Pick<ImportSelection, 'users' | 'groups'>, split: SplitMode, extension: Extension = 'yaml'): ImportFile[] {
+  const { users, groups } = selection;
+  if (split === 'none') return [{ name: `identities.${extension}`, users, groups }];
+
+  const allocate = nameAllocator(extension);
   if (split === 'domain') {
     const reserved = allocate('groups');
     const byDomain = new Map<string, ImportedUser[]>();
@@ -61,7 +74,7 @@ export function layoutFiles(selection: Pick<ImportSelection, 'users' | 'groups'>
     const files = [...byDomain.keys()].sort().map((domain) => ({ name: allocate(domain), users: byDomain.get(domain)!, groups: [] }));
     if (groups.length > 0) return [...files, { name: reserved, users: [], groups }];
     // An empty target still gets a file: the folder then says what was imported (nothing).
-    return files.length > 0 ? files : [{ name: 'identities.yaml', users: [], groups: [] }];
+    return files.length > 0 ? files : [{ name: `identities.${extension}`, users: [], groups: [] }];
   }
 
   // split === 'group': groups arrive sorted by name, so a user's first group is the first that lists them.

@@ -123,14 +123,25 @@ describe('import refuses what it must not do', () => {
     expect(refused.stderr).toContain('refusing to overwrite identities/identities.yaml');
     expect(refused.stderr).toContain('--force');
     expect(await repo.read('identities/identities.yaml')).toBe('users: []\n');
+    expect(repo.emulators.old!.requests).toHaveLength(0);
 
     const forced = await repo.run('import', '--target', 'old', '--force');
     expect(forced.code).toBe(0);
     expect(await repo.read('identities/identities.yaml')).toContain('userName: ada.lovelace0@acme.example');
   });
 
+  // Each is refused before the target is read: a typo costs no read of every user.
   test.each([
     ['other identity files the globs read', { files: { 'identities/team.yaml': 'users: []\n' } }, [], /other identity files already match .*identities\/team\.yaml/],
+    [
+      'identity files that one of the split layouts may replace, without --force',
+      { files: { 'identities/acme.example.yaml': 'users: []\n' } },
+      ['--split', 'domain'],
+      /identity files already match the `desired` globs: identities\/acme\.example\.yaml; import would replace them, or declare their users a second time\n.*--force/,
+    ],
+    ['an --out folder that is a file', { files: { 'people.txt': 'notes\n' } }, ['--out', 'people.txt'], /--out people\.txt is a file, not a folder/],
+    ['an --out folder under a file', { files: { 'people.txt': 'notes\n' } }, ['--out', 'people.txt/identities'], /--out people\.txt\/identities cannot be made: .*people\.txt is a file/],
+    ['globs that read neither .yaml nor .yml files', { desired: ['identities/*.json'] }, [], /would not be read: identities\/identities\.yaml matches none of the `desired` globs \(identities\/\*\.json\)/],
     ['an --out folder the globs do not cover', {}, ['--out', 'people'], /would not be read: people\/identities\.yaml matches none of the `desired` globs.*\n.*or add a glob for people\/\*\*\/\*\.yaml to scimform\.yaml\./],
     // No glob can reach outside the folder: the hint does not offer one.
     ['an --out folder outside the repository', {}, ['--out', '../elsewhere'], /outside the configuration file's folder.*\n.*Choose an --out folder inside the configuration file's folder that the `desired` globs cover/],
@@ -141,6 +152,18 @@ describe('import refuses what it must not do', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(await repo.list('.')).toEqual(before);
+    expect(repo.emulators.old!.requests).toHaveLength(0);
+  });
+
+  test('globs that read only .yml files: the files are written as .yml, validate reads them and the plan is empty', async () => {
+    repo = await multiTargetRepository({ old: { emulator: { initial: seedUsers(3) } } }, { desired: ['identities/**/*.yml'] });
+    const imported = await repo.run('import', '--target', 'old', '--split', 'domain');
+    expect(imported.stderr).toContain('Wrote 3 users and 3 groups to 2 files.');
+    expect(imported.code).toBe(0);
+    expect(await repo.list('identities')).toEqual(['acme.example.yml', 'groups.yml']);
+    expect((await repo.run('validate')).code).toBe(0);
+    const planned = await repo.run('plan', '--detailed-exitcode');
+    expect([planned.code, planned.stdout]).toEqual([0, expect.stringContaining('No changes.')]);
   });
 
   test.each([
