@@ -65,6 +65,13 @@ function keyOf(item: unknown): string | undefined {
 /** More pages than any directory needs (50,000,000 users at 500 a page): a larger promise is a broken server. */
 const MAX_PAGES = 100_000;
 
+/** A listing that has read MAX_PAGES pages and is still told there are more. */
+function endless(resource: string, what: string): ScimformError {
+  return new ScimformError(`listing /${resource} did not terminate: ${MAX_PAGES.toLocaleString('en-US')} pages were read and ${what}`, {
+    hint: 'No directory needs that many pages: check that the target url points at the SCIM service, or set `pagination: index` (or `cursor`) on the target to choose the other style.',
+  });
+}
+
 /** Index listings that saw the collection change, read again from the start before giving up. */
 const MAX_INDEX_READS = 4;
 
@@ -154,6 +161,7 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
     let cursor = first.nextCursor;
     while (cursor !== undefined && !broken) {
       if (used.has(cursor)) throw stuck(resource, 'the server returned the same cursor twice');
+      if (pages >= MAX_PAGES) throw endless(resource, 'the last still gives a nextCursor');
       used.add(cursor);
       const page = await options.fetchPage({ style: 'cursor', cursor, count });
       idle = take(page) === 0 ? idle + 1 : 0;
@@ -244,6 +252,7 @@ async function listOnce(options: ListOptions): Promise<{ items: unknown[]; chang
       start = lastStart + last.resources.length;
     }
     for (;;) {
+      if (pages >= MAX_PAGES) throw endless(resource, 'each brought new resources, with no totalResults to tell where the list ends');
       const page = await options.fetchPage({ style: 'index', startIndex: start, count });
       const length = page.resources.length;
       const added = take(page);

@@ -194,6 +194,26 @@ describe('cursor pagination (RFC 9865)', () => {
   });
 });
 
+describe('a server that never ends its list is refused after 100,000 pages', () => {
+  test.each([
+    // case, starting style, what each page carries besides a new user
+    ['a fresh nextCursor on every page', 'cursor', (n: number) => ({ nextCursor: `c${n}` }), /100,000 pages were read and the last still gives a nextCursor/],
+    ['full index pages without totalResults', 'index', () => ({}), /100,000 pages were read and each brought new resources, with no totalResults/],
+  ] as const)('%s', async (_case, style, extra, message) => {
+    let n = 0;
+    const fetchPage = async (): Promise<ListPage> => {
+      n++;
+      return { resources: [{ id: `u${n}` }], ...extra(n) };
+    };
+    const error = await listAll({ resource: 'Users', style, forced: true, pageSize: 1, concurrency: 1, fetchPage }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScimformError);
+    expect((error as Error).message).toMatch(/^listing \/Users did not terminate: /);
+    expect((error as Error).message).toMatch(message);
+    expect((error as ScimformError).hint).toMatch(/check that the target url points at the SCIM service/);
+    expect(n).toBe(100_000);
+  });
+});
+
 test('an index page that makes no progress ends the listing', async () => {
   let calls = 0;
   const fetchPage = async (): Promise<ListPage> => {
