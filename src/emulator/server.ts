@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig, type DiscoveryOptions } from './discovery.js';
 import { ScimformError } from '../errors.js';
+import { formatJsonPath, MAX_JSON_DEPTH, nestedDeeperThan } from '../wire.js';
 import { badRequest, errorBody, notFound, ScimError } from './errors.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
@@ -541,11 +542,16 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function parseBody(raw: string): unknown {
   if (raw.trim() === '') return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(raw) as unknown;
+    body = JSON.parse(raw) as unknown;
   } catch {
     throw badRequest('the request body is not valid JSON', 'invalidSyntax');
   }
+  // Writing such a body to the request log, or any value of it back, would exhaust the stack.
+  const deep = nestedDeeperThan(body, MAX_JSON_DEPTH);
+  if (deep) throw badRequest(`the request body nests values more than ${MAX_JSON_DEPTH} levels deep (at ${formatJsonPath(deep)}), deeper than any SCIM attribute`, 'invalidSyntax');
+  return body;
 }
 
 function errorReply(error: unknown): Reply {

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
+import { formatJsonPath, MAX_JSON_DEPTH, nestedDeeperThan } from '../wire.js';
 import type { ClientStats } from './types.js';
 import {
   OutcomeUnknownError,
@@ -18,6 +19,7 @@ import {
   displayPath,
   MIN_TOKEN_CHARS,
   quoteServerText,
+  shorten,
   redactor,
   type ErrorContext,
 } from './errors.js';
@@ -81,7 +83,7 @@ export interface TransportOptions {
 
 /** One attempt's result: a complete response (the body read and, when possible, parsed) or a failure. */
 type Attempt =
-  | { kind: 'response'; status: number; headers: Record<string, string>; body: unknown; notJson?: string }
+  | { kind: 'response'; status: number; headers: Record<string, string>; body: unknown; notJson?: string; tooDeep?: boolean }
   | { kind: 'failure'; failure: 'connect' | 'reset' | 'timeout'; code: string; cause: unknown };
 
 /** OpenSSL's verification failures and Node's host-name check (ERR_TLS_CERT_ALTNAME_INVALID). */
@@ -148,6 +150,21 @@ function redactWhole(text: string, token: string): string {
   return token.length >= MIN_TOKEN_CHARS && text.includes(token) ? text.split(token).join('[redacted]') : text;
 }
 
+/**
+ * Why a body nested deeper than any SCIM data cannot be read: where, and in which resource when it
+ * is one (a single resource, or one of a list's `Resources`), so that it can be found on the server.
+ */
+function tooDeepNote(body: unknown, path: (string | number)[]): string {
+  const idOf = (value: unknown) => {
+    const id = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)['id'] : undefined;
+    return typeof id === 'string' || typeof id === 'number' ? ` (in the resource with id ${JSON.stringify(shorten(String(id)))})` : '';
+  };
+  const [first, second] = path;
+  const list = typeof first === 'string' && first.toLowerCase() === 'resources' && typeof second === 'number';
+  const resource = list ? (body as Record<string, unknown[] | undefined>)[first]?.[second] : body;
+  return `the body nests values more than ${MAX_JSON_DEPTH} levels deep, at ${formatJsonPath(path)}${idOf(resource)}`;
+}
+
 /** UTF-8 text, skipping a byte-order mark as undici's `body.text()` does. */
 function decodeText(bytes: Buffer): string {
   const start = bytes.length > 2 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -197,6 +214,13 @@ export function createTransport(options: TransportOptions): Transport {
       if (text.trim() !== '') {
         try {
           attempt.body = JSON.parse(text) as unknown;
+          // No SCIM value is nested that deep; hashing it, or sending it back in a PUT, would exhaust the stack.
+          const deep = nestedDeeperThan(attempt.body, MAX_JSON_DEPTH);
+          if (deep) {
+            attempt.notJson = tooDeepNote(attempt.body, deep);
+            attempt.tooDeep = true;
+            attempt.body = undefined;
+          }
         } catch {
           const type = quoteServerText((responseHeaders['content-type'] ?? 'no content type').split(';')[0]!, redact);
           const start = quoteServerText(text.slice(0, 1024), redact).slice(0, 60);
@@ -324,7 +348,9 @@ export function createTransport(options: TransportOptions): Transport {
             if (response.notJson !== undefined) {
               if (method === 'POST') throw new OutcomeUnknownError(method, path, `the answer (${response.status}) could not be read: ${response.notJson}`, { retry: standing(), status: response.status });
               throw new ScimformError(`${method} ${urlOf(path)} answered ${response.status}, but ${response.notJson}`, {
-                hint: `Something other than the SCIM service answered (a proxy or login page?); check the url of target ${context.target}.`,
+                hint: response.tooDeep
+                  ? `No SCIM attribute is nested that deep, so scimform cannot read the answer: fix or remove that value on the service of target ${context.target}, or ask its operator to.`
+                  : `Something other than the SCIM service answered (a proxy or login page?); check the url of target ${context.target}.`,
               });
             }
             // The attempt itself, not a copy: a caller that clears its body (see the client's

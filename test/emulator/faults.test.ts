@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startEmulator, type EmulatorFaults, type RunningEmulator } from '../../src/emulator/index.js';
-import { client, isScimError, user } from './http.js';
+import { client, isScimError, user, USER } from './http.js';
 
 const running: RunningEmulator[] = [];
 afterEach(async () => {
@@ -172,6 +172,20 @@ describe('request log', () => {
 
     const missing = join(folder, 'no-such-folder', 'requests.jsonl');
     await expect(start(undefined, { requestLogFile: missing })).rejects.toThrow(`the request log ${missing} cannot be opened`);
+  });
+
+  test('a body nested deeper than any SCIM attribute is refused with 400, logged without it, and the emulator keeps serving', async () => {
+    const logFile = join(mkdtempSync(join(tmpdir(), 'scimform-emulator-')), 'requests.jsonl');
+    const emulator = await start(undefined, { requestLogFile: logFile, keepRequests: false });
+    const scim = client(emulator.url);
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    const refused = await scim.post('/Users', `{"schemas":["${USER}"],"userName":"deep@example.com","x":${deep}}`);
+    expect(isScimError(refused, 400, 'invalidSyntax')).toBe(true);
+    expect(refused.body.detail).toBe('the request body nests values more than 32 levels deep (at x[0][0][0][0][0][0][0]…), deeper than any SCIM attribute');
+    expect((await scim.get('/Users')).status).toBe(200);
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toMatchObject([{ method: 'POST', path: '/Users', status: 400 }, { method: 'GET', path: '/Users', status: 200 }]);
+    expect(lines[0].body).toBeUndefined();
   });
 
   test('keepRequests: false keeps nothing in memory, and the log file still gets every request', async () => {

@@ -439,6 +439,50 @@ describe('answers that are no SCIM data', () => {
   });
 });
 
+describe('answers nested deeper than any SCIM data', () => {
+  const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+
+  test('a listed resource with a value nested 100,000 levels deep fails the listing, naming the resource and where, not the stack', async () => {
+    scope()
+      .get(`${BASE}/ServiceProviderConfig`)
+      .reply(404)
+      .get(`${BASE}/Users`)
+      .query(true)
+      .reply(200, `{"totalResults":2,"Resources":[{"id":"u1","userName":"a@example.com"},{"id":"u2","userName":"b@example.com","x-custom":{"tags":${deep}}}]}`, {
+        'content-type': 'application/scim+json',
+      });
+    const { scim } = client({ profile: 'generic', pagination: 'index' });
+    const error = (await failure(scim.listUsers())) as ScimformError;
+    expect(error).toBeInstanceOf(ScimformError);
+    expect(error.message).toBe(
+      `GET ${ORIGIN}${BASE}/Users?startIndex=1&count=100 answered 200, but the body nests values more than 32 levels deep, at Resources[1].x-custom.tags[0][0][0][0]… (in the resource with id "u2")`,
+    );
+    expect(error.hint).toBe('No SCIM attribute is nested that deep, so scimform cannot read the answer: fix or remove that value on the service of target lightstep, or ask its operator to.');
+  });
+
+  test('a single resource read by id says so too', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(200, `{"id":"u1","userName":"a@example.com","name":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`);
+    const { scim } = client();
+    const error = await failure(scim.getUser('u1'));
+    expect(error.message).toBe(`GET ${ORIGIN}${BASE}/Users/u1 answered 200, but the body nests values more than 32 levels deep, at name.a.a.a.a.a.a.a… (in the resource with id "u1")`);
+  });
+
+  test('an error body nested that deep keeps the status and says why its detail was not read', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(500, `{"status":"500","detail":${deep}}`);
+    const { scim } = client({}, { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 100 } });
+    const error = (await failure(scim.getUser('u1'))) as ScimHttpError;
+    expect(error).toBeInstanceOf(ScimHttpError);
+    expect(error.message).toBe(`GET ${ORIGIN}${BASE}/Users/u1 failed with 500 Internal Server Error (the body nests values more than 32 levels deep, at detail[0][0][0][0][0][0][0]…)`);
+  });
+
+  test('a resource as deep as SCIM data gets (an extension holding a multi-valued complex attribute) is read', async () => {
+    const resource = { id: 'u1', userName: 'a@example.com', 'urn:example:ext:1.0:User': { badges: [{ value: 'x', issuer: { name: 'y' } }] } };
+    scope().get(`${BASE}/Users/u1`).reply(200, resource);
+    const { scim } = client();
+    expect(await scim.getUser('u1')).toMatchObject({ id: 'u1', userName: 'a@example.com' });
+  });
+});
+
 describe('errors for people', () => {
   test('401 (lightstep): the token in $LIGHTSTEP_SCIM_TOKEN was rejected; SCIM token, not the API key; the Okta-guide URL', async () => {
     scope().get(`${BASE}/Users/u1`).reply(401, { status: '401', detail: 'unauthorized' });

@@ -1,0 +1,44 @@
+/**
+ * Checks on what crosses HTTP that the client and the emulator share. None of them is SCIM's:
+ * the emulator shares no SCIM logic with the client (see src/emulator/index.ts).
+ */
+
+/**
+ * Deeper than any SCIM data: a list answer holds resources, a resource an extension, the
+ * extension a multi-valued complex attribute, its values their sub-attributes (about 6 levels).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Where `value` (parsed JSON) holds an array or object nested more than `max` levels deep: the
+ * keys and indexes that lead there (`[]` for `value` itself), or undefined when it does not.
+ * Taking a hash of such a value, or writing it back as JSON, would exhaust the stack; parsing it
+ * does not (V8's JSON.parse is not recursive), so answers and requests are checked once parsed.
+ */
+export function nestedDeeperThan(value: unknown, max: number): (string | number)[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (max <= 0) return [];
+  // Recursion stops at `max` levels, so it cannot itself run out of stack.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const below = nestedDeeperThan(value[i], max - 1);
+      if (below) return [i, ...below];
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const below = nestedDeeperThan((value as Record<string, unknown>)[key], max - 1);
+    if (below) return [key, ...below];
+  }
+  return undefined;
+}
+
+/** A path from `nestedDeeperThan` for a message: `Resources[0].x[0][0]…`, at most `limit` steps, keys escaped. */
+export function formatJsonPath(path: readonly (string | number)[], limit = 8): string {
+  const steps = path.slice(0, limit).map((step, i) => {
+    if (typeof step === 'number') return `[${step}]`;
+    if (/^[A-Za-z_$][\w$:.-]{0,59}$/.test(step)) return i === 0 ? step : `.${step}`;
+    return `[${JSON.stringify(step.length > 40 ? `${step.slice(0, 40)}…` : step)}]`;
+  });
+  return `${steps.join('')}${path.length > limit ? '…' : ''}`;
+}
