@@ -37,6 +37,9 @@ export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: R
   const port = whole(options, 'port', '--port', 0);
   if (port !== undefined && port > 65535) throw new ScimformError(`--port must be at most 65535, not ${port}`, { hint: 'Use 0 to pick a free port.' });
   const maxPageSize = whole(options, 'maxPageSize', '--max-page-size', 1);
+  if (typeof options.host === 'string' && options.host.trim() === '') {
+    throw new ScimformError('--host must not be empty', { hint: 'Use 127.0.0.1 (the default) for this machine only, or 0.0.0.0 for every interface.' });
+  }
   return {
     host: typeof options.host === 'string' ? options.host : '127.0.0.1',
     port: port ?? 0,
@@ -62,17 +65,7 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
     });
   }
   const { startEmulatorWithDescription } = await import('../emulator/index.js');
-  let started;
-  try {
-    started = await startEmulatorWithDescription(settings);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new ScimformError(`cannot listen on ${settings.host}:${settings.port} (${code})`, { hint: 'Choose another --port (0 picks a free one) or --host.', cause: error });
-    }
-    throw error;
-  }
-  const { emulator, description } = started;
+  const { emulator, description } = await startEmulatorWithDescription(settings);
   ctx.out(emulator.url);
   ctx.note(`SCIM emulator: ${description}${settings.dataFile ? `, data in ${settings.dataFile}` : ''}. Stop with Ctrl-C.`);
   if (!isLoopbackHost(settings.host ?? '127.0.0.1')) {

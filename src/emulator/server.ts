@@ -47,6 +47,29 @@ function fnv1a(text: string): string {
   return hash.toString(36);
 }
 
+/** Why the server cannot listen, and what to choose instead; anything but a failure to listen is returned as it is. */
+function listenError(host: string, port: number, error: Error): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = port === 0 ? host : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const otherHost = 'Give --host an address of this machine: 127.0.0.1 (the default) for this machine only, or 0.0.0.0 for every interface.';
+  const reasons: Record<string, [string, string]> = {
+    EADDRINUSE: ['the port is in use', 'Stop what uses it, or choose another --port (0 picks a free one).'],
+    EACCES: ['permission denied', 'Ports below 1024 need privileges: choose a --port of 1024 or more (0 picks a free one).'],
+    EADDRNOTAVAIL: ['the address is not one of this machine\'s', otherHost],
+    ENOTFOUND: ['no such host name', otherHost],
+    EAI_AGAIN: ['the host name could not be looked up', otherHost],
+    EAI_FAIL: ['the host name could not be looked up', otherHost],
+    EAFNOSUPPORT: ['this machine does not support that kind of address', otherHost],
+  };
+  const reason = code === undefined ? undefined : reasons[code];
+  if (reason) return new ScimformError(`cannot listen on ${where}: ${reason[0]} (${code})`, { hint: reason[1], cause: error });
+  const syscall = (error as NodeJS.ErrnoException).syscall;
+  if (code !== undefined && (syscall === 'listen' || syscall === 'bind' || syscall === 'getaddrinfo')) {
+    return new ScimformError(`cannot listen on ${where} (${code})`, { hint: `Choose another --port (0 picks a free one), or --host. ${otherHost}`, cause: error });
+  }
+  return error;
+}
+
 /** Weak comparison of entity tags (RFC 9110 §8.8.3.2): `W/"3"` and `"3"` name the same version. */
 function etagMatches(header: string, version: string): boolean {
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
@@ -96,7 +119,7 @@ export class Emulator {
     await new Promise<void>((resolve, reject) => {
       const failed = (error: Error) => {
         this.closeRequestLog();
-        reject(error);
+        reject(listenError(host, this.options.port ?? 0, error));
       };
       this.server.once('error', failed);
       this.server.listen(this.options.port ?? 0, host, () => {

@@ -93,12 +93,33 @@ describe('scimform emulate', () => {
     const taken = await startEmulator();
     try {
       const port = new URL(taken.url).port;
-      const { code, stderr } = await runCli(['emulate', '--port', port]);
+      const { code, stdout, stderr } = await runCli(['emulate', '--port', port]);
       expect(code).toBe(1);
-      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`error: cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)\n  Stop what uses it, or choose another --port (0 picks a free one).\n`);
     } finally {
       await taken.close();
     }
+  });
+
+  test.each([
+    ['a host name that does not resolve', 'no-such-host.invalid', /^error: cannot listen on no-such-host\.invalid: (no such host name \(ENOTFOUND\)|the host name could not be looked up \(EAI_AGAIN\))\n/],
+    ['an address that is not this machine\'s', '192.0.2.1', /^error: cannot listen on 192\.0\.2\.1: the address is not one of this machine's \(EADDRNOTAVAIL\)\n/],
+    ['an empty host', '', /^error: --host must not be empty\n/],
+  ])('--host with %s is one clear error, not an internal one', async (_case, host, message) => {
+    const { code, stdout, stderr } = await runCli(['emulate', '--host', host]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr).toMatch(/\n {2}(Give --host|Use 127\.0\.0\.1).* or 0\.0\.0\.0 for every interface\.\n$/);
+    expect(stderr).not.toContain('internal error');
+  });
+
+  test('the library\'s startEmulator says the same', async () => {
+    const { startEmulator } = await import('../../src/emulator/index.js');
+    const error = await startEmulator({ host: '192.0.2.1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScimformError);
+    expect((error as ScimformError).message).toBe("cannot listen on 192.0.2.1: the address is not one of this machine's (EADDRNOTAVAIL)");
   });
 
   test('a --data file in a folder that does not exist is a clear error, and nothing keeps running', async () => {
