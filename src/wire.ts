@@ -42,3 +42,16 @@ export function formatJsonPath(path: readonly (string | number)[], limit = 8): s
   });
   return `${steps.join('')}${path.length > limit ? '…' : ''}`;
 }
+
+/**
+ * Why `text` cannot be sent as an HTTP header value, or undefined when it can. Only printable
+ * ASCII goes in a header (RFC 9110 §5.5; an RFC 6750 bearer token is ASCII anyway): a control
+ * character would make an invalid header, and typographic quotes or a non-breaking or zero-width
+ * space come with a copy-and-paste. Neither the character nor its place is said, as both would
+ * tell something of a secret.
+ */
+export function headerUnsafe(text: string): 'control characters' | 'not ASCII' | undefined {
+  if (/[\u0000-\u001f\u007f]/.test(text)) return 'control characters';
+  if (/[^\x20-\x7e]/.test(text)) return 'not ASCII';
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatJsonPath, nestedDeeperThan } from '../src/wire.js';
+import { formatJsonPath, headerUnsafe, nestedDeeperThan } from '../src/wire.js';
 
 const nest = (levels: number, inner: unknown = 1): unknown => {
   let value = inner;
@@ -33,5 +33,19 @@ describe('formatJsonPath', () => {
     [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], '[0][1][2][3][4][5][6][7]…'],
   ] as const)('%j reads %s', (path, shown) => {
     expect(formatJsonPath(path)).toBe(shown);
+  });
+});
+
+describe('headerUnsafe', () => {
+  test.each([
+    ['printable ASCII', 'tok-ABC_123.~+/=', undefined],
+    ['inner spaces', 'a b', undefined],
+    ['a tab', 'a\tb', 'control characters'],
+    ['DEL', 'a\u007fb', 'control characters'],
+    ['typographic quotes', '“tok”', 'not ASCII'],
+    ['a non-breaking space', 'a\u00a0b', 'not ASCII'],
+    ['a zero-width space', 'a\u200bb', 'not ASCII'],
+  ] as const)('%s', (_case, text, reason) => {
+    expect(headerUnsafe(text)).toBe(reason);
   });
 });

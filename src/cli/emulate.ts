@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { CliContext } from './context.js';
 import { ScimformError } from '../errors.js';
 import { isLoopbackHost } from '../config/config.js';
+import { headerUnsafe } from '../wire.js';
 import type { EmulatorFaults, EmulatorOptions } from '../emulator/index.js';
 
 function number(options: Record<string, unknown>, key: string, flag: string, check: (n: number) => boolean, expected: string): number | undefined {
@@ -19,6 +20,31 @@ const rate = (options: Record<string, unknown>, key: string, flag: string) => nu
 const whole = (options: Record<string, unknown>, key: string, flag: string, min: number) =>
   number(options, key, flag, (n) => Number.isInteger(n) && n >= min, `a whole number of at least ${min}`);
 
+/**
+ * The token clients must send: --token, else $SCIMFORM_EMULATOR_TOKEN (empty: none), without
+ * surrounding whitespace as the client reads its own. What no client can send in a header is
+ * refused, with the client's words, rather than answering every request 401.
+ */
+function emulatorToken(env: NodeJS.ProcessEnv, flag: unknown): string | undefined {
+  const fromFlag = typeof flag === 'string';
+  const source = fromFlag ? '--token' : 'environment variable SCIMFORM_EMULATOR_TOKEN';
+  const token = (fromFlag ? flag : env.SCIMFORM_EMULATOR_TOKEN)?.trim();
+  if (token === undefined || (token === '' && !fromFlag)) return undefined;
+  if (token === '') {
+    throw new ScimformError('--token must not be empty', { hint: 'Give the token clients must send, or leave --token out (and SCIMFORM_EMULATOR_TOKEN unset) to check none.' });
+  }
+  const unsafe = headerUnsafe(token);
+  if (unsafe === 'control characters') {
+    throw new ScimformError(`${source} holds a token with control characters`, { hint: `Give ${fromFlag ? '--token' : 'SCIMFORM_EMULATOR_TOKEN'} the token alone, on one line.` });
+  }
+  if (unsafe === 'not ASCII') {
+    throw new ScimformError(`${source} holds a token with characters that cannot be sent in an HTTP header`, {
+      hint: `A token is plain ASCII, as clients can send no other; typographic quotes or a zero-width or non-breaking space often come with a copy-and-paste. Give ${fromFlag ? '--token' : 'SCIMFORM_EMULATOR_TOKEN'} the token again, as plain text.`,
+    });
+  }
+  return token;
+}
+
 /** Turns the command-line options into emulator options; exported for tests. */
 export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: Record<string, unknown>): EmulatorOptions {
   const faults: EmulatorFaults = {};
@@ -32,8 +58,7 @@ export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: R
   set('rateReset', rate(options, 'rateReset', '--rate-reset'));
   set('rateLostResponse', rate(options, 'rateLostResponse', '--rate-lost-response'));
   set('seed', whole(options, 'seed', '--seed', 0));
-  const envToken = ctx.env.SCIMFORM_EMULATOR_TOKEN;
-  const token = typeof options.token === 'string' ? options.token : envToken !== undefined && envToken !== '' ? envToken : undefined;
+  const token = emulatorToken(ctx.env, options.token);
   const port = whole(options, 'port', '--port', 0);
   if (port !== undefined && port > 65535) throw new ScimformError(`--port must be at most 65535, not ${port}`, { hint: 'Use 0 to pick a free port.' });
   const maxPageSize = whole(options, 'maxPageSize', '--max-page-size', 1);

@@ -1,6 +1,6 @@
 /**
  * A SCIM 2.0 service provider for demos, tests and benchmarks, written from RFC 7643/7644 and
- * RFC 9865 and sharing no code with scimform's client or planner, so one misreading of the
+ * RFC 9865 and sharing no SCIM code with scimform's client or planner, so one misreading of the
  * RFCs cannot hide in both.
  */
 import { Emulator } from './server.js';

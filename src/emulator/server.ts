@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig, type DiscoveryOptions } from './discovery.js';
 import { ScimformError } from '../errors.js';
-import { formatJsonPath, MAX_JSON_DEPTH, nestedDeeperThan } from '../wire.js';
+import { formatJsonPath, headerUnsafe, MAX_JSON_DEPTH, nestedDeeperThan } from '../wire.js';
 import { badRequest, errorBody, notFound, ScimError } from './errors.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
@@ -91,6 +91,12 @@ export class Emulator {
   private requestLog: number | undefined;
 
   constructor(private readonly options: EmulatorOptions) {
+    if (options.token !== undefined && (options.token.trim() === '' || headerUnsafe(options.token) !== undefined)) {
+      // No client could send it: every request would be refused.
+      throw new ScimformError('the emulator\'s token is empty or has characters that cannot be sent in an HTTP header', {
+        hint: 'Give a token of printable ASCII characters, or none to check no token.',
+      });
+    }
     this.profile = options.profile ?? 'generic';
     this.pagination = options.pagination ?? (this.profile === 'lightstep' ? 'cursor' : 'index');
     this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;

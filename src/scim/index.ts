@@ -2,6 +2,7 @@
 import { ScimformError } from '../errors.js';
 import type { TargetConfig } from '../model.js';
 import { MIN_TOKEN_CHARS } from './errors.js';
+import { headerUnsafe } from '../wire.js';
 
 export { createScimClient, type ClientOptions } from './client.js';
 export { profileDefaults, mergeCapabilities } from './capabilities.js';
@@ -23,16 +24,13 @@ export function resolveToken(target: TargetConfig, env: NodeJS.ProcessEnv): stri
       hint: `Set ${target.tokenEnv} to the SCIM bearer token of ${target.url}; scimform reads tokens only from the environment.`,
     });
   }
-  // A control character would make an invalid header, and the HTTP library's error might quote it.
-  if (/[\u0000-\u001f\u007f]/.test(token)) {
+  const unsafe = headerUnsafe(token);
+  if (unsafe === 'control characters') {
     throw new ScimformError(`environment variable ${target.tokenEnv} holds a token with control characters (target ${target.name})`, {
       hint: `Set ${target.tokenEnv} to the token alone, on one line.`,
     });
   }
-  // Only ASCII goes in a header (RFC 9110 §5.5; an RFC 6750 bearer token is ASCII anyway): typographic
-  // quotes, a non-breaking or zero-width space come with a copy-and-paste. Neither the character nor
-  // its place is named, as both would tell something of the token.
-  if (/[^\x20-\x7e]/.test(token)) {
+  if (unsafe === 'not ASCII') {
     throw new ScimformError(`environment variable ${target.tokenEnv} holds a token with characters that cannot be sent in an HTTP header (target ${target.name})`, {
       hint: `A token is plain ASCII; typographic quotes or a zero-width or non-breaking space often come with a copy-and-paste. Paste the token into ${target.tokenEnv} again, as plain text.`,
     });

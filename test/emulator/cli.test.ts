@@ -69,6 +69,41 @@ describe('scimform emulate', () => {
     expect(() => emulatorOptions({ env: {}, cwd: '/tmp' }, options)).toThrow(message);
   });
 
+  test.each([
+    // case, --token, $SCIMFORM_EMULATOR_TOKEN, message, hint
+    ['typographic quotes in --token', '“secret”', undefined, '--token holds a token with characters that cannot be sent in an HTTP header', /plain ASCII.*Give --token the token again/],
+    ['a non-breaking space in the environment', undefined, 'sec\u00a0ret', 'environment variable SCIMFORM_EMULATOR_TOKEN holds a token with characters that cannot be sent in an HTTP header', /Give SCIMFORM_EMULATOR_TOKEN the token again/],
+    ['a zero-width space', 'sec\u200bret', undefined, '--token holds a token with characters that cannot be sent in an HTTP header', /zero-width/],
+    ['a newline inside', undefined, 'two\nlines', 'environment variable SCIMFORM_EMULATOR_TOKEN holds a token with control characters', /the token alone, on one line/],
+    ['an empty --token', '', undefined, '--token must not be empty', /leave --token out/],
+  ])('refuses a token no client can send: %s, naming where it came from and not the token', (_case, flag, env, message, hint) => {
+    const error = (() => {
+      try {
+        emulatorOptions({ env: env === undefined ? {} : { SCIMFORM_EMULATOR_TOKEN: env }, cwd: '/tmp' }, flag === undefined ? {} : { token: flag });
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error('expected a refusal');
+    })() as ScimformError;
+    expect(error).toBeInstanceOf(ScimformError);
+    expect(error.message).toBe(message);
+    expect(error.hint).toMatch(hint);
+    for (const secret of ['secret', 'sec', 'two']) expect(`${error.message} ${error.hint}`).not.toContain(secret);
+  });
+
+  test.each([
+    ['surrounding whitespace is dropped, as the client drops it', { SCIMFORM_EMULATOR_TOKEN: ' env-token\n' }, {}, 'env-token'],
+    ['an empty environment variable checks no token', { SCIMFORM_EMULATOR_TOKEN: '' }, {}, undefined],
+    ['a token with inner spaces is sent as it is', {}, { token: 'a b' }, 'a b'],
+  ])('token: %s', (_case, env, options, token) => {
+    expect(emulatorOptions({ env, cwd: '/tmp' }, options).token).toBe(token);
+  });
+
+  test('startEmulator refuses such a token as well', async () => {
+    const { startEmulator } = await import('../../src/emulator/index.js');
+    await expect(startEmulator({ token: 'tök' })).rejects.toThrow("the emulator's token is empty or has characters that cannot be sent in an HTTP header");
+  });
+
   test('turns flags into emulator options, with --token over the environment', () => {
     expect(
       emulatorOptions(
