@@ -79,10 +79,22 @@ function messageOf(body: unknown): string | undefined {
     : undefined;
 }
 
-/** What a person must do about a failed GitHub request, by status and GitHub's message. */
-export function gitHubError(method: string, path: string, status: number, body: unknown): ScimformError {
+/** Where GITHUB_API_URL should point, for answers that cannot have come from the GitHub API. */
+const CHECK_API_URL =
+  'Check GITHUB_API_URL (or --api-url): it should be the GitHub REST API, https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server; a proxy in between may also be answering.';
+
+/**
+ * What a person must do about a failed GitHub request, by status and GitHub's message. `note`
+ * says what the body was when it held no GitHub error; `location` is a redirect's target.
+ */
+export function gitHubError(method: string, path: string, status: number, body: unknown, note?: { body?: string | undefined; location?: string | undefined }): ScimformError {
   const detail = messageOf(body);
-  const what = `GitHub answered ${status} to ${method} ${path}${detail ? `: ${detail}` : ''}`;
+  const what = `GitHub answered ${status} to ${method} ${path}${detail ? `: ${detail}` : note?.body ? ` (${note.body})` : ''}`;
+  if (status >= 300 && status < 400) {
+    return new ScimformError(`${what}, a redirect${note?.location ? ` to ${note.location}` : ''}`, {
+      hint: `The GitHub API answers, it does not redirect (redirects are not followed, so the token goes nowhere else). ${CHECK_API_URL}`,
+    });
+  }
   if (status === 401) {
     return new ScimformError(what, { hint: 'The GitHub token is missing, expired or wrong: pass the workflow\'s `GITHUB_TOKEN` as the env variable GITHUB_TOKEN.' });
   }
@@ -102,6 +114,82 @@ export function gitHubError(method: string, path: string, status: number, body: 
   return new ScimformError(what, { hint: 'Re-run the job; if it keeps failing, check https://www.githubstatus.com.' });
 }
 
+/** What is wrong with an answer that does not have the fields scimform reads, or undefined when it has them. */
+type ShapeCheck = (body: unknown) => string | undefined;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const comment: ShapeCheck = (value) =>
+  !isRecord(value)
+    ? 'a comment that is not an object'
+    : typeof value.id !== 'number'
+      ? 'a comment without a numeric id'
+      : typeof value.body !== 'string'
+        ? `comment ${value.id} without a body`
+        : typeof value.html_url !== 'string'
+          ? `comment ${value.id} without an html_url`
+          : undefined;
+
+const pullRequest: ShapeCheck = (value) =>
+  !isRecord(value)
+    ? 'a pull request that is not an object'
+    : !Number.isSafeInteger(value.number)
+      ? 'a pull request without a number'
+      : !(value.merged_at === null || value.merged_at === undefined || typeof value.merged_at === 'string')
+        ? `pull request #${String(value.number)} with a merged_at that is no date`
+        : !isRecord(value.head) || typeof value.head.sha !== 'string'
+          ? `pull request #${String(value.number)} without head.sha`
+          : undefined;
+
+const artifact: ShapeCheck = (value) => {
+  if (!isRecord(value)) return 'an artifact that is not an object';
+  if (typeof value.id !== 'number') return 'an artifact without a numeric id';
+  if (typeof value.name !== 'string' || typeof value.expired !== 'boolean' || typeof value.created_at !== 'string') return `artifact ${value.id} without its name, expired or created_at`;
+  const run = value.workflow_run;
+  if (run !== undefined && run !== null && (!isRecord(run) || (run.id !== undefined && typeof run.id !== 'number'))) return `artifact ${value.id} with a workflow_run without a numeric id`;
+  return undefined;
+};
+
+/** A JSON array each of whose items passes `item`; the first problem names the item. */
+const listOf =
+  (item: ShapeCheck, what: string): ShapeCheck =>
+  (body) => {
+    if (!Array.isArray(body)) return `the answer is not a list of ${what}`;
+    for (let i = 0; i < body.length; i++) {
+      const problem = item(body[i]);
+      if (problem !== undefined) return `item ${i + 1} of the list is ${problem}`;
+    }
+    return undefined;
+  };
+
+const artifactList: ShapeCheck = (body) => (isRecord(body) ? listOf(artifact, 'artifacts')(body.artifacts) : 'the answer is not an object with a list of artifacts');
+
+/** More than any answer scimform asks for: 100 comments at GitHub's 65,536-character limit are under 30 MB. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+/** The body as text; undefined when it is larger than MAX_ANSWER_BYTES (an endless body must not fill the memory). */
+async function readText(body: Dispatcher.ResponseData['body']): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+    if (length > MAX_ANSWER_BYTES) {
+      body.destroy();
+      return undefined;
+    }
+  }
+  return Buffer.concat(chunks, length).toString('utf8');
+}
+
+/** A redirect's target as quoted in a message: origin and path, never a query (it may carry a code), bounded. */
+function shortLocation(location: string): string {
+  if (!URL.canParse(location)) return JSON.stringify(location.slice(0, 100));
+  const target = new URL(location);
+  const shown = `${target.origin}${target.pathname}`;
+  return shown.length > 100 ? `${shown.slice(0, 100)}…` : shown;
+}
+
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const base = new URL(options.apiUrl.replace(/\/+$/, '') + '/');
   const ownDispatcher = options.dispatcher === undefined;
@@ -109,7 +197,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxPages = options.maxPages ?? 100;
 
-  const send = async (method: 'GET' | 'POST' | 'PATCH', url: URL, body?: unknown): Promise<{ body: unknown; link: string | undefined }> => {
+  /** One request; the answer must be a 2xx whose JSON body passes `check`. */
+  const send = async (method: 'GET' | 'POST' | 'PATCH', url: URL, check: ShapeCheck, body?: unknown): Promise<{ body: unknown; link: string | undefined }> => {
     const shown = url.pathname + url.search;
     const signal = AbortSignal.timeout(timeoutMs);
     let response: Dispatcher.ResponseData;
@@ -135,14 +224,38 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         cause: error,
       });
     }
-    const text = await response.body.text();
-    let parsed: unknown;
+    // From here on, the request is named with its origin: an answer GitHub would not give often comes from elsewhere.
+    const request = `${method} ${url.origin}${shown}`;
+    let text: string | undefined;
     try {
-      parsed = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      parsed = undefined;
+      text = await readText(response.body);
+    } catch (error) {
+      const code = signal.aborted ? `not complete within ${timeoutMs / 1000} s` : ((error as { code?: string }).code ?? 'the connection broke');
+      throw new ScimformError(`GitHub's answer to ${request} broke off (${code})`, { hint: 'Re-run the job; if it keeps failing, check GITHUB_API_URL (or --api-url) and https://www.githubstatus.com.', cause: error });
     }
-    if (response.statusCode < 200 || response.statusCode > 299) throw gitHubError(method, shown, response.statusCode, parsed);
+    // A server that echoes the Authorization header must not put the token into a message.
+    if (text !== undefined && options.token !== '') text = text.replaceAll(options.token, '[GITHUB_TOKEN]');
+    let parsed: unknown;
+    let notJson: string | undefined;
+    if (text === undefined) {
+      notJson = `the body is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`;
+    } else if (text.trim() !== '') {
+      try {
+        parsed = JSON.parse(text) as unknown;
+      } catch {
+        const type = (header(response.headers, 'content-type') ?? 'no content type').split(';')[0]!.trim();
+        const start = JSON.stringify(text.replace(/\s+/g, ' ').trim().slice(0, 60));
+        notJson = /json/i.test(type) ? `the body is not valid JSON (cut short?), starting ${start}` : `the body was ${type}, not JSON, starting ${start}`;
+      }
+    }
+    const status = response.statusCode;
+    if (status < 200 || status > 299) {
+      const location = header(response.headers, 'location');
+      throw gitHubError(method, shown, status, parsed, { body: notJson, location: location && shortLocation(location) });
+    }
+    if (notJson !== undefined) throw new ScimformError(`GitHub answered ${status} to ${request}, but ${notJson}`, { hint: `Something other than the GitHub API answered (a proxy or login page?). ${CHECK_API_URL}` });
+    const problem = check(parsed);
+    if (problem !== undefined) throw new ScimformError(`GitHub's answer to ${request} is not what the GitHub API sends: ${problem}`, { hint: CHECK_API_URL });
     return { body: parsed, link: header(response.headers, 'link') };
   };
 
@@ -152,35 +265,38 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     return result;
   };
 
-  /** Follows `Link: rel="next"` until the last page; `pick` takes the items out of a page. */
-  const listAll = async <T>(first: URL, pick: (body: unknown) => T[], pages = maxPages): Promise<T[]> => {
+  /** Follows `Link: rel="next"` until the last page; `check` says what each page must be, `pick` takes the items out of it. */
+  const listAll = async <T>(first: URL, check: ShapeCheck, pick: (body: unknown) => T[], pages = maxPages): Promise<T[]> => {
     const items: T[] = [];
     let next: URL | undefined = first;
     for (let page = 0; next && page < pages; page++) {
-      const { body, link } = await send('GET', next);
-      items.push(...pick(body));
+      const { body, link } = await send('GET', next, check);
+      for (const item of pick(body)) items.push(item);
       const following = nextPageUrl(link);
       // Only follow links to the API we were given: a Link header must not send the token elsewhere.
-      next = following && new URL(following).origin === base.origin ? new URL(following) : undefined;
+      const target = following !== undefined && URL.canParse(following) ? new URL(following) : undefined;
+      next = target?.origin === base.origin ? target : undefined;
     }
     return items;
   };
 
   const repoPath = (repository: Repository) => `repos/${encodeURIComponent(repository.owner)}/${encodeURIComponent(repository.repo)}`;
-  const asArray = <T>(body: unknown): T[] => (Array.isArray(body) ? (body as T[]) : []);
+  const items = <T>(body: unknown): T[] => body as T[];
 
   return {
     listIssueComments: (repository, issue) =>
-      listAll(url(`${repoPath(repository)}/issues/${issue}/comments`, { per_page: '100' }), (body) => asArray<IssueComment>(body)),
+      listAll(url(`${repoPath(repository)}/issues/${issue}/comments`, { per_page: '100' }), listOf(comment, 'comments'), items<IssueComment>),
     createIssueComment: async (repository, issue, text) =>
-      (await send('POST', url(`${repoPath(repository)}/issues/${issue}/comments`), { body: text })).body as IssueComment,
+      (await send('POST', url(`${repoPath(repository)}/issues/${issue}/comments`), comment, { body: text })).body as IssueComment,
     updateIssueComment: async (repository, id, text) =>
-      (await send('PATCH', url(`${repoPath(repository)}/issues/comments/${id}`), { body: text })).body as IssueComment,
+      (await send('PATCH', url(`${repoPath(repository)}/issues/comments/${id}`), comment, { body: text })).body as IssueComment,
     pullRequestsOfCommit: (repository, sha) =>
-      listAll(url(`${repoPath(repository)}/commits/${encodeURIComponent(sha)}/pulls`, { per_page: '100' }), (body) => asArray<PullRequestRef>(body)),
+      listAll(url(`${repoPath(repository)}/commits/${encodeURIComponent(sha)}/pulls`, { per_page: '100' }), listOf(pullRequest, 'pull requests'), items<PullRequestRef>),
     artifactsNamed: (repository, name) =>
-      listAll(url(`${repoPath(repository)}/actions/artifacts`, { name, per_page: '100' }), (body) =>
-        asArray<Artifact>((body as { artifacts?: unknown } | undefined)?.artifacts),
+      listAll(
+        url(`${repoPath(repository)}/actions/artifacts`, { name, per_page: '100' }),
+        artifactList,
+        (body) => (body as { artifacts: Artifact[] }).artifacts,
         // Newest first: the first page holds the latest runs, which are the ones that matter.
         1,
       ),
