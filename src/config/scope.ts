@@ -40,6 +40,9 @@ export function scopeProblem(scope: string): string | undefined {
   return undefined;
 }
 
+/** The look-ahead picomatch puts before a `*` that follows other text, to keep it off `.` and `..` path segments. */
+const PATH_DOT_SEGMENT = '(?!(?:^|\\/)\\.{1,2}(?:\\/|$))';
+
 const matchers = new Map<string, (userName: string) => boolean>();
 
 /** Compiles a scope glob; throws when picomatch cannot make sense of it, or when `scopeProblem` refuses it. */
@@ -49,7 +52,10 @@ export function scopeMatcher(scope: string): (userName: string) => boolean {
     const problem = scopeProblem(scope);
     if (problem !== undefined) throw new Error(`scope ${JSON.stringify(scope)}: ${problem}`);
     // dot: a userName may start with `.`, and `*` must match it. bash: `*` matches `/` too, as `**` does.
-    const regex = picomatch.makeRe(scope, OPTIONS);
+    const compiled = picomatch.makeRe(scope, OPTIONS);
+    // `*` is `.`, which stops at line breaks, and after other text it skips `.` and `..` between
+    // slashes, as a path would: a live userName holding either was out of scope, never touched.
+    const regex = new RegExp(compiled.source.replaceAll(PATH_DOT_SEGMENT, ''), `${compiled.flags}s`);
     matcher = (userName) => regex.test(userName);
     matchers.set(scope, matcher);
   }

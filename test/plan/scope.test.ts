@@ -20,6 +20,16 @@ test.each([
   // picomatch has no option for `?`: it matches one character other than `/`.
   ['a?b@example.com', 'a-b@example.com', true],
   ['a?b@example.com', 'a/b@example.com', false],
+  // `*` matches line breaks and `.`/`..` between slashes too: a live user holding them is in scope, not left untouched.
+  ['*@example.com', 'line\nbreak@example.com', true],
+  ['*@example.com', 'cr\rlf@example.com', true],
+  ['*@example.com', 'sep\u2028arator@example.com', true],
+  ['svc-*@example.com', 'svc-a\nb@example.com', true],
+  ['*.*@example.com', 'a\n.\u2029b@example.com', true],
+  ['svc-*@example.com', 'svc-a/../b@example.com', true],
+  ['svc-*@example.com', 'svc-/./@example.com', true],
+  ['team/*@example.com', 'team/../x@example.com', true],
+  ['svc-*@example.com', 'svc-a\n@example.com.evil.org', false],
 ])('scope %s: %s in scope is %s', (scope, userName, expected) => {
   expect(inScope(scope === undefined ? {} : { scope }, userName)).toBe(expected);
 });
