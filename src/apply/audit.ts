@@ -1,6 +1,7 @@
 /** `--audit-log FILE`: one JSON line per write, appended (SPEC §5). */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ScimformError } from '../errors.js';
+import { safeJson } from '../render/format.js';
 import type { AuditEntry } from './types.js';
 
 export interface AuditLog {
@@ -11,10 +12,14 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-/** One line, keys in a fixed order so logs diff and grep well. Only the fields of `AuditEntry`: no body, no token. */
+/**
+ * One line, keys in a fixed order so logs diff and grep well. Only the fields of `AuditEntry`: no body, no token.
+ * A userName is escaped the JSON way where the plan shows it escaped, as in saved plans: the value reads back the same,
+ * and a log read with `tail` or shipped to a CI log carries no bidi control or terminal escape.
+ */
 export function formatAuditLine(entry: AuditEntry): string {
   const { time, target, operation, kind, method, path, status, durationMs, outcome, userName } = entry;
-  return `${JSON.stringify({ time, target, operation, kind, method, path, status, durationMs, outcome, ...(userName === undefined ? {} : { userName }) })}\n`;
+  return `${safeJson(JSON.stringify({ time, target, operation, kind, method, path, status, durationMs, outcome, ...(userName === undefined ? {} : { userName }) }))}\n`;
 }
 
 /** `ENOSPC (no space left on device)`: the code and what it means, as Node words it. */

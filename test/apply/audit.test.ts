@@ -68,6 +68,19 @@ describe('openAuditLog', () => {
     await log.close();
   });
 
+  test('a userName the plan shows escaped is written with JSON escapes, and reads back the same', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'scimform-audit-')), 'audit.jsonl');
+    const userName = 'bidi\u202eevil\u200b\u0085\u009b31m##[error]@example.com';
+    const log = openAuditLog(file);
+    log.write({ ...entry, operation: `user:${userName}`, userName });
+    await log.close();
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('"userName":"bidi\\u202eevil\\u200b\\u0085\\u009b31m\\u0023#[error]@example.com"');
+    expect(text).not.toMatch(/[\u0080-\u009f\u200b\u202e]|##\[/);
+    const read = JSON.parse(text) as AuditEntry;
+    expect([read.operation, read.userName]).toEqual([`user:${userName}`, userName]);
+  });
+
   test('a folder that does not exist is an error a person can fix', () => {
     expect(() => openAuditLog('/nonexistent-dir/audit.jsonl')).toThrow(ScimformError);
     expect(() => openAuditLog('/nonexistent-dir/audit.jsonl')).toThrow('cannot open the audit log /nonexistent-dir/audit.jsonl: ENOENT');
