@@ -1,5 +1,6 @@
 /** `--audit-log FILE`: one JSON line per write, appended (SPEC §5). */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ScimformError } from '../errors.js';
 import { safeJson } from '../render/format.js';
 import type { AuditEntry } from './types.js';
@@ -31,6 +32,20 @@ function describeSystemError(error: unknown): string {
   return meaning ? `${code} (${meaning})` : code;
 }
 
+/** Why `path` cannot be opened for appending, and what to give instead. */
+function openFailure(path: string, error: unknown): ScimformError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const [why, hint] =
+    code === 'EISDIR'
+      ? ['it is a folder', `Give --audit-log a file, for example ${join(path, 'scimform-audit.jsonl')} (it is created when missing, and appended to).`]
+      : code === 'ENOENT'
+        ? [`the folder ${dirname(path)} does not exist`, 'Create the folder first, or give --audit-log a file in a folder that exists.']
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? [`it is not writable (${describeSystemError(error)})`, 'Give --audit-log a file this user can append to.']
+          : [describeSystemError(error), 'Give --audit-log a file in a folder that exists and is writable.'];
+  return new ScimformError(`cannot open the audit log ${path}: ${why}`, { hint, cause: error });
+}
+
 /**
  * Opens `path` for appending (created with mode 0600 when new). Each entry is written at once with
  * a synchronous append, so an interrupted apply still leaves every write it made in the log. After
@@ -42,10 +57,7 @@ export function openAuditLog(path: string): AuditLog {
   try {
     fd = openSync(path, 'a', 0o600);
   } catch (error) {
-    throw new ScimformError(`cannot open the audit log ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      hint: 'Give --audit-log a path in a folder that exists and is writable.',
-      cause: error,
-    });
+    throw openFailure(path, error);
   }
   let open = true;
   let failure: ScimformError | undefined;

@@ -154,16 +154,19 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, arg
   const opts = options as ApplyCliOptions;
   const planFile = args[0];
   const clients: ScimClient[] = [];
+  // Opened first: a log that cannot be written is refused before the target is read, or apply approved.
+  const audit = opts.auditLog ? openAuditLog(path.resolve(ctx.cwd, opts.auditLog)) : undefined;
   try {
-    return await applyWith(ctx, opts, planFile, clients);
+    return await applyWith(ctx, opts, planFile, clients, audit);
   } finally {
     // Interrupted: whatever is still in flight was already reported as unknown (the drain time ran
     // out, or a second signal said not to wait), so it is cut off rather than waited for.
     await Promise.all(clients.map((client) => client.close({ abort: ctx.signal.aborted })));
+    await audit?.close();
   }
 }
 
-async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: string | undefined, clients: ScimClient[]): Promise<number> {
+async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: string | undefined, clients: ScimClient[], audit: AuditLog | undefined): Promise<number> {
   const allowMassRemoval = opts.allowMassRemoval === true;
   let input: Parameters<typeof applyTargets>[1];
   let planningFailures: TargetFailure[] = [];
@@ -219,19 +222,14 @@ async function applyWith(ctx: CliContext, opts: ApplyCliOptions, planFile: strin
     };
   }
 
-  const audit = opts.auditLog ? openAuditLog(path.resolve(ctx.cwd, opts.auditLog)) : undefined;
-  try {
-    const { results, failures } = await applyTargets(ctx, input, audit);
-    reportFailures(ctx, [...planningFailures, ...failures]);
-    // Each target's report says where its writes stopped; this says why, and what to do.
-    if (audit?.failure) reportError(audit.failure, ctx, ctx.verbose);
-    if (ctx.signal.aborted) {
-      const pending = input.plans.filter((plan) => !results.some((result) => result.report.target === plan.target.name));
-      for (const plan of pending) ctx.warn(`${plan.target.name}: not started (interrupted).`);
-      return 1;
-    }
-    return planningFailures.length + failures.length > 0 || audit?.failure ? 1 : applyExitCode(results);
-  } finally {
-    await audit?.close();
+  const { results, failures } = await applyTargets(ctx, input, audit);
+  reportFailures(ctx, [...planningFailures, ...failures]);
+  // Each target's report says where its writes stopped; this says why, and what to do.
+  if (audit?.failure) reportError(audit.failure, ctx, ctx.verbose);
+  if (ctx.signal.aborted) {
+    const pending = input.plans.filter((plan) => !results.some((result) => result.report.target === plan.target.name));
+    for (const plan of pending) ctx.warn(`${plan.target.name}: not started (interrupted).`);
+    return 1;
   }
+  return planningFailures.length + failures.length > 0 || audit?.failure ? 1 : applyExitCode(results);
 }

@@ -81,8 +81,26 @@ describe('openAuditLog', () => {
     expect([read.operation, read.userName]).toEqual([`user:${userName}`, userName]);
   });
 
-  test('a folder that does not exist is an error a person can fix', () => {
-    expect(() => openAuditLog('/nonexistent-dir/audit.jsonl')).toThrow(ScimformError);
-    expect(() => openAuditLog('/nonexistent-dir/audit.jsonl')).toThrow('cannot open the audit log /nonexistent-dir/audit.jsonl: ENOENT');
+  test.each([
+    ['a folder', (dir: string) => dir, /^cannot open the audit log (.*): it is a folder$/, 'Give --audit-log a file, for example '],
+    [
+      'a file in a folder that does not exist',
+      (dir: string) => join(dir, 'missing', 'audit.jsonl'),
+      /^cannot open the audit log .*: the folder .*missing does not exist$/,
+      'Create the folder first, or give --audit-log a file in a folder that exists.',
+    ],
+  ])('%s is an error that says what it is and what to give instead', (_case, pathIn, message, hint) => {
+    const path = pathIn(mkdtempSync(join(tmpdir(), 'scimform-audit-')));
+    const failure = (() => {
+      try {
+        openAuditLog(path);
+      } catch (error) {
+        return error as ScimformError;
+      }
+      throw new Error('expected a failure');
+    })();
+    expect(failure).toBeInstanceOf(ScimformError);
+    expect(failure.message).toMatch(message);
+    expect(failure.hint).toContain(hint);
   });
 });
