@@ -3,8 +3,23 @@
  * examples/basic: block style for the lists of users and groups, a blank line between entries,
  * flow style for `name`, each email, and short member lists.
  */
-import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { Document, isMap, isScalar, isSeq, visit, type Node } from 'yaml';
+import { UNSAFE_CLASS } from '../render/format.js';
 import type { ImportedGroup, ImportedUser } from './identities.js';
+
+// What the plan shows escaped as invisible or a control: in a file under review, a bidi control
+// makes a name read as another, and a zero-width character hides a difference. yaml writes most of
+// them raw, even in double quotes.
+const INVISIBLE = new RegExp(`[${UNSAFE_CLASS}]`, 'u');
+// Once the scalars that hold one are double-quoted, every such character of the text is in one:
+// all but the line breaks between lines.
+const INVISIBLE_IN_TEXT = new RegExp(`[[${UNSAFE_CLASS}]--\\n]`, 'gv');
+
+/** A YAML double-quoted escape (YAML 1.2 §5.7), which reads back as the very character. */
+function yamlEscape(char: string): string {
+  const code = char.codePointAt(0)!;
+  return code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
 
 /** Member lists up to this many names (and this many characters) are written on one line. */
 const FLOW_MEMBERS = 4;
@@ -68,7 +83,12 @@ export function renderIdentityFile(content: { users: ImportedUser[]; groups: Imp
     const groups = doc.contents.items.find((pair) => isScalar(pair.key) && pair.key.value === 'groups');
     if (groups && isScalar(groups.key)) groups.key.spaceBefore = true;
   }
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && INVISIBLE.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
   doc.commentBefore = [` yaml-language-server: $schema=${options.schema}`, ...options.header.map((line) => (line === '' ? '' : ` ${line}`))].join('\n');
   // lineWidth 0: never fold long values, so a name is always on the line of its key.
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: true });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: true }).replace(INVISIBLE_IN_TEXT, yamlEscape);
 }

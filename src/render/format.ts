@@ -46,7 +46,7 @@ export function shortId(id: string): string {
 // GitHub Actions reads a log line as a workflow command when it starts with `::` after white space
 // (`::add-mask::…`, `::error::…`) or holds `##[` anywhere (the older form): the first `:` of a
 // leading `::` and the first `#` of `##[` are escaped too.
-const UNSAFE_CLASS = '\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}';
+export const UNSAFE_CLASS = '\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}';
 const UNSAFE = new RegExp(`[${UNSAFE_CLASS}]|^\\p{Zs}*:(?=:)|#(?=#\\[)`, 'gu');
 const UNSAFE_CHARACTER = new RegExp(UNSAFE.source, 'u');
 
