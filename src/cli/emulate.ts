@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { CliContext } from './context.js';
 import { ScimformError } from '../errors.js';
 import { isLoopbackHost } from '../config/config.js';
+import { MIN_TOKEN_CHARS } from '../scim/errors.js';
 import { headerUnsafe } from '../wire.js';
 import type { EmulatorFaults, EmulatorOptions } from '../emulator/index.js';
 
@@ -96,6 +97,12 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
   if (!isLoopbackHost(settings.host ?? '127.0.0.1')) {
     ctx.warn(
       `warning: the emulator listens on ${settings.host}, not on loopback: other machines can reach it${settings.token === undefined ? ', and it checks no token (set SCIMFORM_EMULATOR_TOKEN to require one)' : ''}.`,
+    );
+  }
+  if (settings.token !== undefined && settings.token.length < MIN_TOKEN_CHARS) {
+    // Other clients may send it; scimform's refuses it, and would only say so at the first plan.
+    ctx.warn(
+      `warning: the emulator's token is shorter than ${MIN_TOKEN_CHARS} characters, which scimform plan and apply refuse to send: give ${typeof options.token === 'string' ? '--token' : 'SCIMFORM_EMULATOR_TOKEN'} at least ${MIN_TOKEN_CHARS} characters to use it with scimform.`,
     );
   }
   if (!ctx.signal.aborted) await new Promise<void>((done) => ctx.signal.addEventListener('abort', () => done(), { once: true }));

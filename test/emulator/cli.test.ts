@@ -58,6 +58,22 @@ describe('scimform emulate', () => {
   });
 
   test.each([
+    ['a short --token', {}, { token: 'letmein' }, "warning: the emulator's token is shorter than 16 characters, which scimform plan and apply refuse to send: give --token at least 16 characters"],
+    ['a short SCIMFORM_EMULATOR_TOKEN', { SCIMFORM_EMULATOR_TOKEN: 'env-token' }, {}, 'give SCIMFORM_EMULATOR_TOKEN at least 16 characters to use it with scimform.'],
+    ['a token scimform can send', { SCIMFORM_EMULATOR_TOKEN: 'emulator-token-1234' }, {}, undefined],
+    ['no token', {}, {}, undefined],
+  ])('%s: the emulator serves it, and warns when scimform could not send it', async (_case, env, flags, warning) => {
+    const { cliIO, lines, stderr } = io(env);
+    const controller = new AbortController();
+    const exit = run(makeContext(cliIO, common, controller.signal), { ...common, host: '127.0.0.1', port: '0', ...flags }, []);
+    await waitFor(() => lines[0]);
+    controller.abort();
+    expect(await exit).toBe(0);
+    if (warning === undefined) expect(stderr()).not.toContain('warning');
+    else expect(stderr()).toContain(warning);
+  });
+
+  test.each([
     [{ port: '-1' }, '--port must be a whole number of at least 0'],
     [{ port: '70000' }, '--port must be at most 65535'],
     [{ rate429: '1.5' }, '--rate-429 must be a fraction between 0 and 1'],
