@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.js';
 import { ScimformError } from '../errors.js';
 import { idMap, joinIds, oneTarget, readLiveState, renderIdsCsv, renderIdsJson, renderJoinedCsv, renderJoinedJson } from '../import/index.js';
 import type { TargetConfig } from '../model.js';
+import { plural } from '../render/format.js';
 
 interface IdsOptions {
   format: 'csv' | 'json';
@@ -20,7 +21,7 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
   if (opts.join === undefined) {
     const entries = idMap(await read(target));
     ctx.stdout.write(opts.format === 'json' ? renderIdsJson(target.name, entries) : renderIdsCsv(entries));
-    ctx.note(`${entries.length} users in target ${target.name}.`);
+    ctx.note(`${plural(entries.length, 'user')} in target ${target.name}.`);
     return 0;
   }
 
@@ -35,7 +36,7 @@ export async function run(ctx: CliContext, options: Record<string, unknown>): Pr
   ctx.stdout.write(opts.format === 'json' ? renderJoinedJson(other.name, target.name, rows) : renderJoinedCsv(rows));
   const onlyOld = rows.filter((row) => row.newId === undefined).length;
   const onlyNew = rows.filter((row) => row.oldId === undefined).length;
-  ctx.note(`${rows.length - onlyOld - onlyNew} users in both ${other.name} and ${target.name}.`);
+  ctx.note(`${plural(rows.length - onlyOld - onlyNew, 'user')} in both ${other.name} and ${target.name}.`);
   if (onlyOld > 0) ctx.warn(`warning: ${onlyOld} user${onlyOld === 1 ? '' : 's'} of ${other.name} ${onlyOld === 1 ? 'has' : 'have'} no counterpart in ${target.name} (empty newId).`);
   if (onlyNew > 0) ctx.note(`${onlyNew} user${onlyNew === 1 ? '' : 's'} of ${target.name} ${onlyNew === 1 ? 'is' : 'are'} not in ${other.name} (empty oldId).`);
   return 0;

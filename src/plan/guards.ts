@@ -57,7 +57,7 @@ export function checkGuards(
   if (desired.users.length === 0 && liveUsersInScope > 0) {
     violations.push({
       guard: 'emptyDesiredState',
-      message: `refusing to plan from an empty desired state: no users are declared, but the target has ${liveUsersInScope} live users in scope: check the desired globs in the config, then re-run with --allow-mass-removal to override`,
+      message: `refusing to plan from an empty desired state: no users are declared, but the target has ${liveUsersInScope} live ${liveUsersInScope === 1 ? 'user' : 'users'} in scope: check the desired globs in the config, then re-run with --allow-mass-removal to override`,
       overridable: true,
     });
   }

@@ -32,6 +32,7 @@ describe('ids of one target', () => {
     const result = await repo.run('ids', '--target', 'old', '--format', 'json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ target: 'old', users: [{ userName: 'ann@acme.example', externalId: 'E1', id: 'x1' }] });
+    expect(result.stderr).toBe('1 user in target old.\n');
   });
 
   test('userNames and ids the server holds are printed escaped: one row each, no workflow command, no terminal escape; JSON keeps them exact', async () => {

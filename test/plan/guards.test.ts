@@ -86,6 +86,12 @@ describe('checkGuards', () => {
     expect(violation?.message).toContain('--allow-mass-removal');
   });
 
+  test('an empty desired state against one live user says so in the singular', () => {
+    const users = liveUsers(1);
+    const [violation] = checkGuards(computePlan(desired([]), { users, groups: [] }, policy(), generic()), policy(), desired([]), { users, groups: [] }, { allowMassRemoval: false });
+    expect(violation?.message).toContain('but the target has 1 live user in scope:');
+  });
+
   test.each([
     ['every member removed', ['u000', 'u001'], [], ['emptiesGroup']],
     ['one member left', ['u000', 'u001'], ['user0@example.com'], []],
