@@ -4,10 +4,12 @@
  * not into a link to a folder outside the configuration's (a link to `/` walked the whole
  * machine) nor into a link to a folder that holds the link (a loop): such a link is skipped and
  * named, so the caller can refuse it. Links to files are left to the reader, which refuses
- * those that lead outside.
+ * those that lead outside. So are named pipes, devices and sockets, and links that lead nowhere:
+ * the walk would leave them out without a word, and a file moved away from under its link would
+ * silently declare nobody.
  */
-import { readdir, realpath } from 'node:fs';
-import { realpath as realpathAsync } from 'node:fs/promises';
+import { readdir, realpath, type Dirent } from 'node:fs';
+import { realpath as realpathAsync, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, type GlobOptions } from 'tinyglobby';
 import { show } from './issues.js';
@@ -28,6 +30,22 @@ export interface GlobResult {
 }
 
 const inside = (folder: string, candidate: string): boolean => candidate === folder || candidate.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep);
+
+/**
+ * An entry the walk would leave out (a pipe, a device, a socket, a link whose target is missing),
+ * shown to it as a file, so that a glob matching it lists it for the reader to refuse.
+ */
+async function asFileWhenNotWalked(folder: string, entry: Dirent): Promise<Dirent> {
+  if (entry.isFile() || entry.isDirectory()) return entry;
+  if (entry.isSymbolicLink()) {
+    const leadsNowhere = await stat(path.join(folder, entry.name)).then(
+      () => false,
+      () => true,
+    );
+    if (!leadsNowhere) return entry;
+  }
+  return Object.create(entry, { isFile: { value: () => true }, isSymbolicLink: { value: () => false } }) as Dirent;
+}
 
 /** The files that `patterns` match under `dir`, and the links to folders the walk refused to enter. */
 export async function expandGlobs(patterns: string | readonly string[], dir: string): Promise<GlobResult> {
@@ -62,7 +80,10 @@ export async function expandGlobs(patterns: string | readonly string[], dir: str
       .catch(() => undefined)
       .then((refuse) => {
         if (refuse === undefined) {
-          readdir(folder, options as { withFileTypes: true }, callback);
+          readdir(folder, options as { withFileTypes: true }, (error, entries) => {
+            if (error) callback(error, []);
+            else void Promise.all(entries.map((entry) => asFileWhenNotWalked(folder, entry))).then((listed) => callback(null, listed));
+          });
           return;
         }
         refused.set(refuse.path, refuse);

@@ -4,7 +4,7 @@
  * folder), and hands the content to the pure parts (parse, schema, semantic checks).
  */
 import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
+import { readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { ScimformError, type ValidationIssue } from '../errors.js';
 import { fileKind, NotAFileError, readRegularFile } from '../files.js';
@@ -203,7 +203,12 @@ export async function readIdentityStage(
         }
         return await readSource(absolute, path);
       } catch (error) {
-        return whole(path, `cannot read the file (${(error as { code?: string }).code ?? (error as Error).message})`);
+        const code = (error as { code?: string }).code;
+        const target = code === 'ENOENT' || code === 'ELOOP' ? await readlink(absolute).catch(() => undefined) : undefined;
+        if (target !== undefined) {
+          return whole(path, `the file is a symbolic link to ${show(target)}, which ${code === 'ELOOP' ? 'leads round in a loop' : 'does not exist'}: point the link at the identity file, or remove it`);
+        }
+        return whole(path, `cannot read the file (${code ?? (error as Error).message})`);
       }
     }),
   );
