@@ -28,8 +28,10 @@ export function scopeProblem(scope: string): string | undefined {
   if (tokens.some((token) => token.extglob === true)) {
     return 'it uses an extended glob (`*(…)`, `+(…)`, `?(…)`, `@(…)` or `!(…)`), which a scope does not support: write it with `*`, `?`, `[…]` and `{a,b}`';
   }
-  // `**` and `***` are one wildcard, as picomatch compiles them.
-  const wildcards = tokens.filter((token, index) => token.type === 'star' && tokens[index - 1]?.type !== 'star').length;
+  // `**` and `***` are one wildcard, as picomatch compiles them; so is a `**` path segment (a
+  // `globstar` token, which matches any characters but a `.`/`..` segment and backtracks as a `*` does).
+  const wildcard = (token: { type: string } | undefined) => token?.type === 'star' || token?.type === 'globstar';
+  const wildcards = tokens.filter((token, index) => wildcard(token) && !wildcard(tokens[index - 1])).length;
   if (wildcards > MAX_SCOPE_WILDCARDS) {
     return `it has ${wildcards} \`*\` wildcards, over the limit of ${MAX_SCOPE_WILDCARDS} (with each one more, matching a long userName takes many times longer, up to minutes): narrow it, for example \`*@*.example.com\`, or list the choices in braces, for example \`*@{eng,ops}.example.com\``;
   }

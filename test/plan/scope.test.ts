@@ -47,6 +47,9 @@ test.each([
 test.each([
   ['*a*a*a*a*a*a*a*a*a*b', /has 10 `\*` wildcards, over the limit of 2/],
   ['*a*a*b', /has 3 `\*` wildcards/],
+  // A `**` path segment is a wildcard too: 7 of them took 11 s on a 163-character userName.
+  ['x/**/a/**/a/**/a/**/a/**/a/**/a/**/b', /has 7 `\*` wildcards, over the limit of 2/],
+  ['*@*/**/x', /has 3 `\*` wildcards/],
   ['*(*a)b', /extended glob/],
   ['+(a|aa)*@example.com', /extended glob/],
   ['@(eng|ops)-*@example.com', /extended glob/],
@@ -62,6 +65,7 @@ test.each([
   ['**@***.example.com'], // a run of `*` is one wildcard
   ['[*]*@example.com'], // a `*` in brackets, or escaped, is a character
   ['\\**@example.com'],
+  ['team/**/*@example.com'], // a `**` segment next to a `*` is one wildcard each
   ['{eng,ops}-*@{example.com,example.org}'],
 ])('scope %s is within the limits', (scope) => {
   expect(scopeProblem(scope)).toBeUndefined();
@@ -73,6 +77,7 @@ test.each([
   ['*?*?b', 'a'.repeat(256)],
   ['*{a,aa}*{a,aa}b', 'a'.repeat(256)],
   ['*@*.example.com', `${'a'.repeat(200)}@${'a.'.repeat(27)}x`],
+  ['**/a/**/b', `${'a/'.repeat(127)}c`],
 ])('scope %s on a 256-character userName that it does not match takes well under a millisecond', (scope, userName) => {
   const matches = scopeMatcher(scope);
   expect(matches(userName)).toBe(false); // and now compiled and warm
