@@ -16,7 +16,10 @@ export const MAX_SCOPE_WILDCARDS = 2;
 /** Each `{a,b}` group multiplies the backtracking by its choices: 24 groups of `{a,aa}` in a row take 0.1 s, 30 take seconds. */
 export const MAX_SCOPE_BRACES = 2;
 
-const OPTIONS: picomatch.PicomatchOptions = { nocase: true, dot: true, bash: true, strictBrackets: true };
+// regex: false makes a `+` after `)`, `]` or `}` the character it is in a glob (and in many a
+// userName): left unset, picomatch passes it on as a regex quantifier, so `{eng,ops}+bot@…` did
+// not match `eng+bot@…`, and `(a+)+b` backtracked for seconds on a 30-character userName.
+const OPTIONS: picomatch.PicomatchOptions = { nocase: true, dot: true, bash: true, strictBrackets: true, regex: false };
 
 // picomatch.parse takes the options makeRe takes; @types/picomatch declares only `maxLength`.
 const parseGlob = picomatch.parse as (pattern: string, options: picomatch.PicomatchOptions) => { tokens: { type: string; value: string; extglob?: boolean }[] };

@@ -30,6 +30,10 @@ test.each([
   ['svc-*@example.com', 'svc-/./@example.com', true],
   ['team/*@example.com', 'team/../x@example.com', true],
   ['svc-*@example.com', 'svc-a\n@example.com.evil.org', false],
+  // `+` is a character, after a group as anywhere else (picomatch would read it as a regex quantifier).
+  ['{eng,ops}+bot@example.com', 'eng+bot@example.com', true],
+  ['{eng,ops}+bot@example.com', 'engopsbot@example.com', false],
+  ['[a-c]+*@example.com', 'b+x@example.com', true],
 ])('scope %s: %s in scope is %s', (scope, userName, expected) => {
   expect(inScope(scope === undefined ? {} : { scope }, userName)).toBe(expected);
 });
@@ -78,7 +82,10 @@ test.each([
   ['*{a,aa}*{a,aa}b', 'a'.repeat(256)],
   ['*@*.example.com', `${'a'.repeat(200)}@${'a.'.repeat(27)}x`],
   ['**/a/**/b', `${'a/'.repeat(127)}c`],
-])('scope %s on a 256-character userName that it does not match takes well under a millisecond', (scope, userName) => {
+  // A `+` after a group is a character, not a repetition: as a regex quantifier, 24 characters took 60 ms, 30 took 4 s.
+  ['(a+)+b', 'a'.repeat(24)],
+  ['{a,aa}+b', 'a'.repeat(30)],
+])('scope %s on a long userName that it does not match takes well under a millisecond', (scope, userName) => {
   const matches = scopeMatcher(scope);
   expect(matches(userName)).toBe(false); // and now compiled and warm
   const runs = 200;
