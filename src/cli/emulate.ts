@@ -23,8 +23,9 @@ const whole = (options: Record<string, unknown>, key: string, flag: string, min:
 
 /**
  * The token clients must send: --token, else $SCIMFORM_EMULATOR_TOKEN (empty: none), without
- * surrounding whitespace as the client reads its own. What no client can send in a header is
- * refused, with the client's words, rather than answering every request 401.
+ * surrounding whitespace as the client reads its own. What no client can send in a header, and a
+ * token shorter than scimform's commands accept, is refused, with the client's words, rather
+ * than answering every request 401.
  */
 function emulatorToken(env: NodeJS.ProcessEnv, flag: unknown): string | undefined {
   const fromFlag = typeof flag === 'string';
@@ -41,6 +42,12 @@ function emulatorToken(env: NodeJS.ProcessEnv, flag: unknown): string | undefine
   if (unsafe === 'not ASCII') {
     throw new ScimformError(`${source} holds a token with characters that cannot be sent in an HTTP header`, {
       hint: `A token is plain ASCII, as clients can send no other; typographic quotes or a zero-width or non-breaking space often come with a copy-and-paste. Give ${fromFlag ? '--token' : 'SCIMFORM_EMULATOR_TOKEN'} the token again, as plain text.`,
+    });
+  }
+  // scimform's own commands refuse such a token (see resolveToken): they could never be let in.
+  if (token.length < MIN_TOKEN_CHARS) {
+    throw new ScimformError(`${source} holds a token shorter than ${MIN_TOKEN_CHARS} characters, which scimform refuses to send`, {
+      hint: `Give ${fromFlag ? '--token' : 'SCIMFORM_EMULATOR_TOKEN'} a token of at least ${MIN_TOKEN_CHARS} characters (\`openssl rand -hex 16\` makes one), and the target's tokenEnv variable the same token.`,
     });
   }
   return token;
@@ -97,12 +104,6 @@ export async function run(ctx: CliContext, options: Record<string, unknown>, _ar
   if (!isLoopbackHost(settings.host ?? '127.0.0.1')) {
     ctx.warn(
       `warning: the emulator listens on ${settings.host}, not on loopback: other machines can reach it${settings.token === undefined ? ', and it checks no token (set SCIMFORM_EMULATOR_TOKEN to require one)' : ''}.`,
-    );
-  }
-  if (settings.token !== undefined && settings.token.length < MIN_TOKEN_CHARS) {
-    // Other clients may send it; scimform's refuses it, and would only say so at the first plan.
-    ctx.warn(
-      `warning: the emulator's token is shorter than ${MIN_TOKEN_CHARS} characters, which scimform plan and apply refuse to send: give ${typeof options.token === 'string' ? '--token' : 'SCIMFORM_EMULATOR_TOKEN'} at least ${MIN_TOKEN_CHARS} characters to use it with scimform.`,
     );
   }
   if (!ctx.signal.aborted) await new Promise<void>((done) => ctx.signal.addEventListener('abort', () => done(), { once: true }));
