@@ -6,6 +6,7 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
+import { redactor, type Redact } from '../secret.js';
 import { VERSION } from '../version.js';
 
 export interface Repository {
@@ -87,8 +88,15 @@ const CHECK_API_URL =
  * What a person must do about a failed GitHub request, by status and GitHub's message. `note`
  * says what the body was when it held no GitHub error; `location` is a redirect's target.
  */
-export function gitHubError(method: string, path: string, status: number, body: unknown, note?: { body?: string | undefined; location?: string | undefined }): ScimformError {
-  const detail = messageOf(body);
+export function gitHubError(
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+  note?: { body?: string | undefined; location?: string | undefined; redact?: Redact },
+): ScimformError {
+  const message = messageOf(body);
+  const detail = message !== undefined && note?.redact ? note.redact(message) : message;
   const what = `GitHub answered ${status} to ${method} ${path}${detail ? `: ${detail}` : note?.body ? ` (${note.body})` : ''}`;
   if (status >= 300 && status < 400) {
     return new ScimformError(`${what}, a redirect${note?.location ? ` to ${note.location}` : ''}`, {
@@ -198,6 +206,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const maxPages = options.maxPages ?? 100;
 
   /** One request; the answer must be a 2xx whose JSON body passes `check`. */
+  // A server that echoes the Authorization header, whole or in part, must not put the token into a message.
+  const redact = redactor(options.token, '[GITHUB_TOKEN]');
   const send = async (method: 'GET' | 'POST' | 'PATCH', url: URL, check: ShapeCheck, body?: unknown): Promise<{ body: unknown; link: string | undefined }> => {
     const shown = url.pathname + url.search;
     const signal = AbortSignal.timeout(timeoutMs);
@@ -233,7 +243,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       const code = signal.aborted ? `not complete within ${timeoutMs / 1000} s` : ((error as { code?: string }).code ?? 'the connection broke');
       throw new ScimformError(`GitHub's answer to ${request} broke off (${code})`, { hint: 'Re-run the job; if it keeps failing, check GITHUB_API_URL (or --api-url) and https://www.githubstatus.com.', cause: error });
     }
-    // A server that echoes the Authorization header must not put the token into a message.
     if (text !== undefined && options.token !== '') text = text.replaceAll(options.token, '[GITHUB_TOKEN]');
     let parsed: unknown;
     let notJson: string | undefined;
@@ -244,14 +253,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         parsed = JSON.parse(text) as unknown;
       } catch {
         const type = (header(response.headers, 'content-type') ?? 'no content type').split(';')[0]!.trim();
-        const start = JSON.stringify(text.replace(/\s+/g, ' ').trim().slice(0, 60));
+        const start = JSON.stringify(redact(text.replace(/\s+/g, ' ').trim().slice(0, 60)));
         notJson = /json/i.test(type) ? `the body is not valid JSON (cut short?), starting ${start}` : `the body was ${type}, not JSON, starting ${start}`;
       }
     }
     const status = response.statusCode;
     if (status < 200 || status > 299) {
       const location = header(response.headers, 'location');
-      throw gitHubError(method, shown, status, parsed, { body: notJson, location: location && shortLocation(location) });
+      throw gitHubError(method, shown, status, parsed, { body: notJson, location: location && shortLocation(location), redact });
     }
     if (notJson !== undefined) throw new ScimformError(`GitHub answered ${status} to ${request}, but ${notJson}`, { hint: `Something other than the GitHub API answered (a proxy or login page?). ${CHECK_API_URL}` });
     const problem = check(parsed);

@@ -8,6 +8,9 @@ import { ScimformError } from '../errors.js';
 import type { ProfileName } from '../model.js';
 import { safeText } from '../render/format.js';
 import type { RetryState } from './retry.js';
+import type { Redact } from '../secret.js';
+
+export { MIN_FRAGMENT_CHARS, MIN_TOKEN_CHARS, redactor, type Redact } from '../secret.js';
 
 /** What the client knows about the target when it words an error. */
 export interface ErrorContext {
@@ -143,61 +146,6 @@ export function shorten(detail: string): string {
 /** A request path as quoted in a message: query values (a server's cursor) can be of any length. */
 export function displayPath(path: string): string {
   return path.length > 200 ? `${path.slice(0, 200)}…` : path;
-}
-
-const REDACTED = '[redacted]';
-
-/**
- * The shortest run of the token's characters that is redacted. A server may echo a prefix of the
- * token, or the token broken over lines, so redacting only the whole token is not enough. Eight
- * characters of a random token almost never occur in an error text by chance (one position in
- * 62^8 ≈ 2·10^14), so nothing else is hidden; a run of seven or fewer tells little of a token of
- * at least `MIN_TOKEN_CHARS`, and shorter runs would black out ordinary words of a structured one.
- */
-export const MIN_FRAGMENT_CHARS = 8;
-
-/**
- * The shortest token `resolveToken` takes. A SCIM bearer token is a long random string (tens of
- * characters); a shorter one is no secret, and could not be kept out of the output without hiding
- * ordinary text too (the token `example` is in every `user@example.com`).
- */
-export const MIN_TOKEN_CHARS = 16;
-
-/** Hides the token in text that came from the server: see `redactor`. */
-export type Redact = (text: string) => string;
-
-/**
- * A function that replaces, in an error text from the server, the token and every run of at least
- * `MIN_FRAGMENT_CHARS` consecutive characters of it; adjacent and overlapping runs become one
- * `[redacted]`. Linear in the text: each window of `MIN_FRAGMENT_CHARS` characters is looked up in
- * the set of the token's windows. A token shorter than a window is replaced only whole.
- */
-export function redactor(token: string): Redact {
-  if (token.length < 4) return (text) => text;
-  if (token.length < MIN_FRAGMENT_CHARS) return (text) => (text.includes(token) ? text.split(token).join(REDACTED) : text);
-  const windows = new Set<string>();
-  for (let i = 0; i + MIN_FRAGMENT_CHARS <= token.length; i++) windows.add(token.slice(i, i + MIN_FRAGMENT_CHARS));
-  return (text) => {
-    let result = '';
-    let copied = 0;
-    // The run being redacted: [start, end).
-    let start = -1;
-    let end = -1;
-    for (let i = 0; i + MIN_FRAGMENT_CHARS <= text.length; i++) {
-      if (!windows.has(text.slice(i, i + MIN_FRAGMENT_CHARS))) continue;
-      if (i > end) {
-        // A run apart from the last: the last one is complete.
-        if (start >= 0) {
-          result += `${text.slice(copied, start)}${REDACTED}`;
-          copied = end;
-        }
-        start = i;
-      }
-      end = i + MIN_FRAGMENT_CHARS;
-    }
-    if (start < 0) return text;
-    return `${result}${text.slice(copied, start)}${REDACTED}${text.slice(end)}`;
-  };
 }
 
 /** Only the start of a server's text is ever quoted: redacting a bounded part keeps a huge error body cheap. */

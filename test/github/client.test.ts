@@ -121,6 +121,21 @@ describe('a GitHub API that answers what GitHub never does', () => {
       await client.close();
     }
   });
+
+  test.each([
+    ['in the message of an error answer', reply(403, JSON.stringify({ message: `token ${TOKEN.slice(0, 12)}… has no access` }))],
+    ['split over lines in a body that is not JSON', reply(200, `sent ${TOKEN.slice(0, 10)}\n${TOKEN.slice(10)}`, { 'content-type': 'text/plain' })],
+  ])('a part of the token %s is hidden too', async (_case, handler) => {
+    answer = handler;
+    const client = createGitHubClient({ apiUrl: api, token: TOKEN, timeoutMs: 2_000 });
+    try {
+      const error = (await client.listIssueComments(REPO, 42).catch((caught: unknown) => caught)) as ScimformError;
+      expect(error.message).toContain('[GITHUB_TOKEN]');
+      for (let from = 0; from + 8 <= TOKEN.length; from++) expect(error.message).not.toContain(TOKEN.slice(from, from + 8));
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe('scimform github against such an API', () => {
