@@ -1,5 +1,5 @@
 /** `--audit-log FILE`: one JSON line per write, appended (SPEC §5). */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ScimformError } from '../errors.js';
 import { safeJson } from '../render/format.js';
@@ -46,6 +46,15 @@ function openFailure(path: string, error: unknown): ScimformError {
   return new ScimformError(`cannot open the audit log ${path}: ${why}`, { hint, cause: error });
 }
 
+/** Whether the file ends in the middle of a line: not empty, and its last byte no line feed. */
+function endsMidLine(fd: number): boolean {
+  const { size } = fstatSync(fd);
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
+}
+
 /**
  * Opens `path` for appending (created with mode 0600 when new). Each entry is written at once with
  * a synchronous append, so an interrupted apply still leaves every write it made in the log. After
@@ -54,8 +63,11 @@ function openFailure(path: string, error: unknown): ScimformError {
  */
 export function openAuditLog(path: string): AuditLog {
   let fd: number;
+  let cutShort: boolean;
   try {
-    fd = openSync(path, 'a', 0o600);
+    // Read too: whether the last line is whole.
+    fd = openSync(path, 'a+', 0o600);
+    cutShort = endsMidLine(fd);
   } catch (error) {
     throw openFailure(path, error);
   }
@@ -65,10 +77,12 @@ export function openAuditLog(path: string): AuditLog {
     write(entry) {
       if (failure) throw failure;
       if (!open) return;
-      const bytes = Buffer.from(formatAuditLine(entry));
+      // A line an earlier apply left cut short (its disk was full) is ended, so this one starts a line of its own.
+      const bytes = Buffer.from(`${cutShort ? '\n' : ''}${formatAuditLine(entry)}`);
       try {
         // A write may take part of the line (a disk filling up); the next one then says why it takes no more.
         for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+        cutShort = false;
       } catch (error) {
         failure = new ScimformError(`cannot write the audit log ${path}: ${describeSystemError(error)}`, {
           hint: 'Free space on its disk, or give --audit-log another file, and run apply again; it converges.',

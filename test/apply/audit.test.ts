@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -39,6 +39,18 @@ describe('openAuditLog', () => {
       '{"time":"2026-01-01T00:00:00.000Z","target":"lightstep","operation":"user:jane@example.com","kind":"createUser","method":"POST","path":"/Users","status":201,"durationMs":1,"outcome":"applied","userName":"jane@example.com"}',
     );
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  test('a last line an earlier apply left cut short (a full disk) is ended before the next line, which stays whole', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'scimform-audit-')), 'audit.jsonl');
+    appendFileSync(file, '{"time":"2026-01-01T00:00:00.000Z","tar');
+    const log = openAuditLog(file);
+    log.write(entry);
+    log.write({ ...entry, durationMs: 13 });
+    await log.close();
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines[0]).toBe('{"time":"2026-01-01T00:00:00.000Z","tar');
+    expect(lines.slice(1).map((line) => (line === '' ? line : (JSON.parse(line) as AuditEntry).durationMs))).toEqual([12, 13, '']);
   });
 
   test('keeps only the audit fields, whatever else an entry object carries', async () => {
