@@ -1,6 +1,6 @@
 /**
- * Checks on what crosses HTTP that the client and the emulator share. None of them is SCIM's:
- * the emulator shares no SCIM logic with the client (see src/emulator/index.ts).
+ * What crosses HTTP, as the SCIM client, the GitHub client and the emulator check and read it.
+ * None of it is SCIM's: the emulator shares no SCIM logic with the client (see src/emulator/index.ts).
  */
 
 /**
@@ -54,4 +54,22 @@ export function headerUnsafe(text: string): 'control characters' | 'not ASCII' |
   if (/[\u0000-\u001f\u007f]/.test(text)) return 'control characters';
   if (/[^\x20-\x7e]/.test(text)) return 'not ASCII';
   return undefined;
+}
+
+/**
+ * The bytes of a response body, or undefined when it holds more than `max`: reading stops there and
+ * the body is destroyed, so an endless body cannot fill the memory.
+ */
+export async function readAtMost(body: AsyncIterable<unknown> & { destroy(): unknown }, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+    if (length > max) {
+      body.destroy();
+      return undefined;
+    }
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }

@@ -7,6 +7,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
 import { redactor, type Redact } from '../secret.js';
+import { readAtMost } from '../wire.js';
 import { VERSION } from '../version.js';
 
 export interface Repository {
@@ -177,17 +178,7 @@ const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 /** The body as text; undefined when it is larger than MAX_ANSWER_BYTES (an endless body must not fill the memory). */
 async function readText(body: Dispatcher.ResponseData['body']): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-    if (length > MAX_ANSWER_BYTES) {
-      body.destroy();
-      return undefined;
-    }
-  }
-  return Buffer.concat(chunks, length).toString('utf8');
+  return (await readAtMost(body, MAX_ANSWER_BYTES))?.toString('utf8');
 }
 
 /** A redirect's target as quoted in a message: origin and path, never a query (it may carry a code), bounded. */

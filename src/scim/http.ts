@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
-import { formatJsonPath, MAX_JSON_DEPTH, nestedDeeperThan } from '../wire.js';
+import { formatJsonPath, MAX_JSON_DEPTH, nestedDeeperThan, readAtMost } from '../wire.js';
 import type { ClientStats } from './types.js';
 import {
   OutcomeUnknownError,
@@ -113,6 +113,9 @@ function headerRecord(raw: Record<string, string | string[] | undefined>): Recor
   return headers;
 }
 
+/** Larger answers are refused: a page of 500 users is about 0.3 MB, and an endless body must not fill the memory. */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
 /**
  * The body's bytes. Read here rather than with undici's `body.text()`, and decoded by the caller
  * in the same synchronous step as the parse: a promise that resolves to the text keeps it
@@ -121,23 +124,14 @@ function headerRecord(raw: Record<string, string | string[] | undefined>): Recor
  * generation), so each list page's text (~450 KB at 500 users) survived young-generation
  * collections into the old generation, where only a full collection frees it.
  */
-/** Larger answers are refused: a page of 500 users is about 0.3 MB, and an endless body must not fill the memory. */
-export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
 async function readBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-    if (length > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw new ScimformError(`the answer is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB, more than any SCIM page holds`, {
-        hint: 'Lower pageSize for this target, or check that its url points at the SCIM API.',
-      });
-    }
+  const bytes = await readAtMost(body, MAX_RESPONSE_BYTES);
+  if (bytes === undefined) {
+    throw new ScimformError(`the answer is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB, more than any SCIM page holds`, {
+      hint: 'Lower pageSize for this target, or check that its url points at the SCIM API.',
+    });
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+  return bytes;
 }
 
 /**
