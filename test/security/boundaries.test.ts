@@ -3,9 +3,8 @@
  * verify, identity files outside the repository (by glob or by symlink), YAML alias bombs and
  * oversized files — each refused quickly, with a message, before anything is sent.
  */
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { loadConfig, validateRepository } from '../../src/config/index.js';
 import { ScimformError } from '../../src/errors.js';
 import type { TargetConfig } from '../../src/model.js';
 import { runCli } from '../helpers/cli.js';
+import { namedPipes, soon } from '../helpers/pipes.js';
 import { createScimClient } from '../../src/scim/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -189,26 +189,9 @@ describe('symbolic links to folders while the globs are expanded', () => {
 });
 
 describe('named pipes are refused before they are read, where a read would wait forever', () => {
-  const fifos: string[] = [];
-  afterEach(() => {
-    // Gives a reader left waiting (by a regression) its end of file, so the worker can exit.
-    for (const fifo of fifos.splice(0)) {
-      try {
-        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-      } catch {
-        // No reader is waiting.
-      }
-    }
-  });
-  const pipe = (file: string): void => {
-    execFileSync('mkfifo', [file]);
-    fifos.push(file);
-  };
-  const soon = <T>(promise: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('still waiting after 5 s')), 5_000)));
-    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-  };
+  const pipes = namedPipes();
+  afterEach(() => pipes.release());
+  const pipe = (file: string): void => void pipes.make(file);
 
   test.skipIf(process.platform === 'win32').each([
     ['the configuration file', ['validate', '--config', 'pipe.yaml'], (dir: string) => pipe(path.join(dir, 'pipe.yaml')), 'error: configuration file `pipe.yaml` is a named pipe (FIFO), not a regular file\n  Save the configuration to a file'],
@@ -231,7 +214,7 @@ describe('named pipes are refused before they are read, where a read would wait 
   ])('%s', async (_name, argv, make, message) => {
     const dir = repository({ 'identities/a.yaml': 'users: []\n' });
     make(dir);
-    const result = await soon(runCli(argv, { T_TOKEN: 'x' }, dir));
+    const result = await soon(runCli(argv, { T_TOKEN: 'x' }, dir), 5_000);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(message);
   });
