@@ -138,9 +138,9 @@ const MAX_DETAIL_CHARS = 300;
  * A server's `detail` as one line of bounded length. Call it after `redact`: cutting first could
  * leave part of a token too short for `redact` to recognise.
  */
-export function shorten(detail: string): string {
+export function shorten(detail: string, max = MAX_DETAIL_CHARS): string {
   const line = detail.replace(/\s+/g, ' ').trim();
-  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 /** A request path as quoted in a message: query values (a server's cursor) can be of any length. */
@@ -157,9 +157,10 @@ const MAX_SCANNED_CHARS = 16 * 1024;
  * control characters escaped, so it can neither recolour a terminal nor start a line of its own
  * (a `::add-mask::` workflow command in a CI log).
  */
-export function quoteServerText(text: string, redact: Redact): string {
+export function quoteServerText(text: string, redact: Redact, max = MAX_DETAIL_CHARS): string {
   const head = text.length > MAX_SCANNED_CHARS ? text.slice(0, MAX_SCANNED_CHARS) : text;
-  return safeText(shorten(redact(head)));
+  // Cut before escaping, so that the cut never falls inside an escape.
+  return safeText(shorten(redact(head), max));
 }
 
 /** `503 Service Unavailable`: the status with its reason phrase (Node's table), or the bare code. */

@@ -217,7 +217,7 @@ export function createTransport(options: TransportOptions): Transport {
           }
         } catch {
           const type = quoteServerText((responseHeaders['content-type'] ?? 'no content type').split(';')[0]!, redact);
-          const start = quoteServerText(text.slice(0, 1024), redact).slice(0, 60);
+          const start = quoteServerText(text.slice(0, 1024), redact, 60);
           attempt.notJson = /json/i.test(type)
             ? `the body is not valid JSON (cut short?), starting "${start}"`
             : `the body was ${type}, not JSON, starting "${start}"`;

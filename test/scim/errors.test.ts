@@ -55,3 +55,7 @@ describe('quoteServerText', () => {
     expect(quoteServerText(detail, redactor(TOKEN))).toBe(expected);
   });
 });
+
+test('quoteServerText cuts a short excerpt before escaping it: the cut never falls inside an escape', () => {
+  expect(quoteServerText(`${'x'.repeat(58)}\u200b\u001bz`, redactor(TOKEN), 60)).toBe(`${'x'.repeat(58)}\\u200b\\u001b…`);
+});
