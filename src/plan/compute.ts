@@ -48,6 +48,7 @@ import {
   userPath,
 } from './requests.js';
 import { scopeRules, type ScopeRules } from './scope.js';
+import { lookalikeNotes } from './lookalike.js';
 import {
   OPERATION_ORDER,
   type AttributeChange,
@@ -871,6 +872,7 @@ export function computePlan(desired: DesiredState, live: LiveState, policy: Poli
   planGroups(desired, live, policy, capabilities, users, work);
 
   const operations = sortOperations(work.operations);
+  work.notes.push(...lookalikeNotes(operations));
   const plan: Plan = {
     operations,
     summary: summarise(operations),

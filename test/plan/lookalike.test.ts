@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'vitest';
+import { computePlan } from '../../src/plan/index.js';
+import { lookalikeProblem } from '../../src/plan/lookalike.js';
+import { desired, generic, group, liveGroup, liveUser, policy, user } from './builders.js';
+
+describe('lookalikeProblem', () => {
+  test.each([
+    ['a Cyrillic а in a Latin word', 'j\u0430ne@example.com', '"j\u0430ne" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones'],
+    ['a Greek ο in a Latin word', 'b\u03bfb@example.com', '"b\u03bfb" mixes Latin with Greek letters (\u03bf (U+03BF)), which look like Latin ones'],
+    ['in the domain', 'jane@ex\u0430mple.com', '"ex\u0430mple" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones'],
+    ['two words, two scripts', 'j\u0430ne.d\u03bfe@example.com', '"j\u0430ne", "d\u03bfe" mix Latin with Cyrillic and Greek letters (\u0430 (U+0430), \u03bf (U+03BF)), which look like Latin ones'],
+  ])('%s is flagged', (_name, name, expected) => {
+    expect(lookalikeProblem(name)).toBe(expected);
+  });
+
+  test.each([
+    ['plain Latin', 'jane@example.com'],
+    ['accented Latin', 'jos\u00e9.m\u00fcller@example.com'],
+    ['a Cyrillic name at a Latin domain', '\u0438\u0432\u0430\u043d@example.com'],
+    ['a Greek group name', '\u039f\u03bc\u03ac\u03b4\u03b1 \u03a5\u03c0\u03bf\u03b4\u03bf\u03bc\u03ae\u03c2'],
+    ['Japanese', '\u5c71\u7530@example.com'],
+    ['Latin and Cyrillic words side by side', 'Engineering \u0418\u043d\u0436\u0435\u043d\u0435\u0440\u044b'],
+  ])('%s is not', (_name, name) => {
+    expect(lookalikeProblem(name)).toBeUndefined();
+  });
+});
+
+describe('computePlan notes a name it gives the target that can pass for another', () => {
+  const note = (subject: string) => `${subject}: "j\u0430ne" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones; check that it is the name meant`;
+
+  test('a user created', () => {
+    const result = computePlan(desired([user('j\u0430ne@example.com')]), { users: [liveUser('u1', 'jane@example.com')], groups: [] }, policy(), generic());
+    expect(result.notes).toContain(note('user j\u0430ne@example.com'));
+  });
+
+  test('a user renamed', () => {
+    const result = computePlan(desired([user('j\u0430ne@example.com', { externalId: 'E-1' })]), { users: [liveUser('u1', 'jane@example.com', { externalId: 'E-1' })], groups: [] }, policy(), generic());
+    expect(result.notes).toContain(note('user j\u0430ne@example.com'));
+    expect(result.operations).toMatchObject([{ kind: 'updateUser', renamedFrom: 'jane@example.com' }]);
+  });
+
+  test('a group created or renamed', () => {
+    const created = computePlan(desired([], [group('j\u0430ne')]), { users: [], groups: [] }, policy(), generic());
+    expect(created.notes).toContain(note('group j\u0430ne'));
+    const renamed = computePlan(desired([], [group('j\u0430ne', [], { externalId: 'G-1' })]), { users: [], groups: [liveGroup('g1', 'jane', [], { externalId: 'G-1' })] }, policy(), generic());
+    expect(renamed.notes).toContain(note('group j\u0430ne'));
+  });
+
+  test('a name already on the target is not noted again', () => {
+    const result = computePlan(desired([user('j\u0430ne@example.com')]), { users: [liveUser('u1', 'j\u0430ne@example.com')], groups: [] }, policy(), generic());
+    expect(result.notes ?? []).toEqual([]);
+  });
+});
