@@ -21,6 +21,9 @@ export const MAX_SCOPE_BRACES = 2;
 // not match `eng+bot@…`, and `(a+)+b` backtracked for seconds on a 30-character userName.
 const OPTIONS: picomatch.PicomatchOptions = { nocase: true, dot: true, bash: true, strictBrackets: true, regex: false };
 
+/** The source of the regex picomatch returns for a glob it cannot compile. */
+const NOTHING = '$^';
+
 // picomatch.parse takes the options makeRe takes; @types/picomatch declares only `maxLength`.
 const parseGlob = picomatch.parse as (pattern: string, options: picomatch.PicomatchOptions) => { tokens: { type: string; value: string; extglob?: boolean }[] };
 
@@ -41,6 +44,10 @@ export function scopeProblem(scope: string): string | undefined {
   const braces = tokens.filter((token) => token.type === 'brace' && token.value === '{').length;
   if (braces > MAX_SCOPE_BRACES) {
     return `it has ${braces} \`{…}\` groups, over the limit of ${MAX_SCOPE_BRACES} (each one multiplies the time to match a userName): put the choices in one group, for example \`*@{eng.example.com,ops.example.org}\``;
+  }
+  // picomatch gives a pattern that matches nothing (/$^/) when the regex it builds does not compile.
+  if (picomatch.makeRe(scope, OPTIONS).source === NOTHING) {
+    return 'it matches no userName at all: a range in `[…]` runs backwards (`[z-a]`) or is otherwise no pattern; write ranges low to high, for example `[a-m]*@example.com`';
   }
   return undefined;
 }
