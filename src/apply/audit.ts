@@ -46,13 +46,26 @@ function openFailure(path: string, error: unknown): ScimformError {
   return new ScimformError(`cannot open the audit log ${path}: ${why}`, { hint, cause: error });
 }
 
-/** Whether the file ends in the middle of a line: not empty, and its last byte no line feed. */
+/** Whether a regular file ends in the middle of a line: not empty, and its last byte no line feed. */
 function endsMidLine(fd: number): boolean {
-  const { size } = fstatSync(fd);
-  if (size === 0) return false;
+  const stats = fstatSync(fd);
+  if (!stats.isFile() || stats.size === 0) return false;
   const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
+  readSync(fd, last, 0, 1, stats.size - 1);
   return last[0] !== 0x0a;
+}
+
+/** `path` opened for appending, and whether its last line was left cut short. */
+function openForAppend(path: string): { fd: number; cutShort: boolean } {
+  try {
+    // Read too: whether the last line is whole.
+    const fd = openSync(path, 'a+', 0o600);
+    return { fd, cutShort: endsMidLine(fd) };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+  }
+  // A log this user may append to but not read: its last line goes unchecked.
+  return { fd: openSync(path, 'a', 0o600), cutShort: false };
 }
 
 /**
@@ -65,9 +78,7 @@ export function openAuditLog(path: string): AuditLog {
   let fd: number;
   let cutShort: boolean;
   try {
-    // Read too: whether the last line is whole.
-    fd = openSync(path, 'a+', 0o600);
-    cutShort = endsMidLine(fd);
+    ({ fd, cutShort } = openForAppend(path));
   } catch (error) {
     throw openFailure(path, error);
   }
