@@ -46,26 +46,26 @@ function openFailure(path: string, error: unknown): ScimformError {
   return new ScimformError(`cannot open the audit log ${path}: ${why}`, { hint, cause: error });
 }
 
-/** Whether a regular file ends in the middle of a line: not empty, and its last byte no line feed. */
-function endsMidLine(fd: number): boolean {
+/**
+ * Whether the regular file `fd` is open on ends in the middle of a line: not empty, and its last
+ * byte no line feed. The byte is read through a second, read-only descriptor: the log itself is
+ * opened write-only, as a named pipe must be (a reader of our own would keep the pipe from
+ * breaking when its real reader goes, and lines written then would be lost without an error).
+ * A log this user may append to but not read goes unchecked.
+ */
+function endsMidLine(path: string, fd: number): boolean {
   const stats = fstatSync(fd);
   if (!stats.isFile() || stats.size === 0) return false;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, stats.size - 1);
-  return last[0] !== 0x0a;
-}
-
-/** `path` opened for appending, and whether its last line was left cut short. */
-function openForAppend(path: string): { fd: number; cutShort: boolean } {
+  let reader: number | undefined;
   try {
-    // Read too: whether the last line is whole.
-    const fd = openSync(path, 'a+', 0o600);
-    return { fd, cutShort: endsMidLine(fd) };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+    reader = openSync(path, 'r');
+    const last = Buffer.alloc(1);
+    return readSync(reader, last, 0, 1, stats.size - 1) === 1 && last[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    if (reader !== undefined) closeSync(reader);
   }
-  // A log this user may append to but not read: its last line goes unchecked.
-  return { fd: openSync(path, 'a', 0o600), cutShort: false };
 }
 
 /**
@@ -76,12 +76,12 @@ function openForAppend(path: string): { fd: number; cutShort: boolean } {
  */
 export function openAuditLog(path: string): AuditLog {
   let fd: number;
-  let cutShort: boolean;
   try {
-    ({ fd, cutShort } = openForAppend(path));
+    fd = openSync(path, 'a', 0o600);
   } catch (error) {
     throw openFailure(path, error);
   }
+  let cutShort = endsMidLine(path, fd);
   let open = true;
   let failure: ScimformError | undefined;
   return {

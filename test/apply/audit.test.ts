@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,24 @@ describe('openAuditLog', () => {
     const lines = readFileSync(file, 'utf8').split('\n');
     expect(lines[0]).toBe('{"time":"2026-01-01T00:00:00.000Z","tar');
     expect(lines.slice(1).map((line) => (line === '' ? line : (JSON.parse(line) as AuditEntry).durationMs))).toEqual([12, 13, '']);
+  });
+
+  test.skipIf(process.platform === 'win32')('a named pipe whose reader has gone is an error at the next line, not a line lost without one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scimform-audit-'));
+    const fifo = join(dir, 'audit.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Reads the first line and exits, as `--audit-log >(head -n 1)` would.
+    const reader = spawn('head', ['-n', '1', fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const read = new Promise<string>((resolve) => {
+      let text = '';
+      reader.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      reader.on('close', () => resolve(text));
+    });
+    const log = openAuditLog(fifo);
+    log.write(entry);
+    expect((JSON.parse(await read) as AuditEntry).durationMs).toBe(12);
+    expect(() => log.write({ ...entry, durationMs: 13 })).toThrow(`cannot write the audit log ${fifo}: EPIPE (broken pipe)`);
+    await log.close();
   });
 
   test('keeps only the audit fields, whatever else an entry object carries', async () => {
