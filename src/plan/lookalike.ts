@@ -14,16 +14,52 @@ const SCRIPT_NAMES = [
   ['Greek', /\p{Script=Greek}/u],
 ] as const;
 
-/** What makes `name` look like another, or undefined: its words that mix Latin with Cyrillic or Greek letters, and those letters. */
+const scriptsOf = (letters: readonly string[]): string =>
+  SCRIPT_NAMES.filter(([, script]) => letters.some((char) => script.test(char)))
+    .map(([scriptName]) => scriptName)
+    .join(' and ');
+
+const codePoint = (char: string): string => `${char} (U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+
+/**
+ * What makes `name` look like another, or undefined: its words that mix Latin with Cyrillic or
+ * Greek letters, and in each the letters of the script it has fewer of (the Cyrillic `а` of
+ * `jаne`, the Latin `o` of `иванoв`), which pass for letters of the other.
+ */
 export function lookalikeProblem(name: string): string | undefined {
   // Nearly every name has no Cyrillic or Greek letter at all: one test settles it.
   if (!LOOKALIKE_SCRIPTS.test(name)) return undefined;
   const mixed = (name.match(WORD) ?? []).filter((word) => LATIN.test(word) && LOOKALIKE_SCRIPTS.test(word));
   if (mixed.length === 0) return undefined;
-  const letters = [...new Set(mixed.flatMap((word) => [...word].filter((char) => LOOKALIKE_SCRIPTS.test(char))))];
-  const scripts = SCRIPT_NAMES.filter(([, script]) => letters.some((char) => script.test(char))).map(([scriptName]) => scriptName);
-  const shown = letters.map((char) => `${char} (U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`).join(', ');
-  return `${mixed.map((word) => `"${word}"`).join(', ')} ${mixed.length === 1 ? 'mixes' : 'mix'} Latin with ${scripts.join(' and ')} letters (${shown}), which look like Latin ones`;
+  // Words mostly in Latin (a tie counts as Latin), and words mostly in Cyrillic or Greek.
+  const mostlyLatin: Mixed = { words: [], odd: [], others: [] };
+  const mostlyOther: Mixed = { words: [], odd: [], others: [] };
+  for (const word of mixed) {
+    const chars = [...word];
+    const latin = chars.filter((char) => LATIN.test(char));
+    const others = chars.filter((char) => LOOKALIKE_SCRIPTS.test(char));
+    const group = latin.length >= others.length ? mostlyLatin : mostlyOther;
+    group.words.push(word);
+    group.odd.push(...(group === mostlyLatin ? others : latin));
+    group.others.push(...others);
+  }
+  const parts: string[] = [];
+  if (mostlyLatin.words.length > 0) parts.push(describe(mostlyLatin, 'Latin', scriptsOf(mostlyLatin.others)));
+  if (mostlyOther.words.length > 0) parts.push(describe(mostlyOther, scriptsOf(mostlyOther.others), 'Latin'));
+  return parts.join('; ');
+}
+
+/** Mixed words of one kind: the words, their letters of the script each has fewer of, and their Cyrillic or Greek letters. */
+interface Mixed {
+  words: string[];
+  odd: string[];
+  others: string[];
+}
+
+function describe(group: Mixed, base: string, odd: string): string {
+  const words = group.words.map((word) => `"${word}"`).join(', ');
+  const letters = [...new Set(group.odd)].map(codePoint).join(', ');
+  return `${words} ${group.words.length === 1 ? 'mixes' : 'mix'} ${base} with ${odd} letters (${letters}), which look like ${base} ones`;
 }
 
 /** Notes for the names a plan gives to the target (users created or renamed, groups created or renamed) that can pass for others. */

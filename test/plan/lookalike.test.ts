@@ -9,6 +9,9 @@ describe('lookalikeProblem', () => {
     ['a Greek ο in a Latin word', 'b\u03bfb@example.com', '"b\u03bfb" mixes Latin with Greek letters (\u03bf (U+03BF)), which look like Latin ones'],
     ['in the domain', 'jane@ex\u0430mple.com', '"ex\u0430mple" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones'],
     ['two words, two scripts', 'j\u0430ne.d\u03bfe@example.com', '"j\u0430ne", "d\u03bfe" mix Latin with Cyrillic and Greek letters (\u0430 (U+0430), \u03bf (U+03BF)), which look like Latin ones'],
+    ['a Latin o in a Cyrillic word: the Latin letter is the one named', '\u0438\u0432\u0430\u043do\u0432@example.com', '"\u0438\u0432\u0430\u043do\u0432" mixes Cyrillic with Latin letters (o (U+006F)), which look like Cyrillic ones'],
+    ['a Latin o in a Greek word', '\u03a3\u03c9\u03ba\u03c1\u03acoo\u03c2', '"\u03a3\u03c9\u03ba\u03c1\u03acoo\u03c2" mixes Greek with Latin letters (o (U+006F)), which look like Greek ones'],
+    ['one word of each kind', 'j\u0430ne \u0438\u0432\u0430\u043do\u0432', '"j\u0430ne" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones; "\u0438\u0432\u0430\u043do\u0432" mixes Cyrillic with Latin letters (o (U+006F)), which look like Cyrillic ones'],
   ])('%s is flagged', (_name, name, expected) => {
     expect(lookalikeProblem(name)).toBe(expected);
   });
@@ -20,6 +23,10 @@ describe('lookalikeProblem', () => {
     ['a Greek group name', '\u039f\u03bc\u03ac\u03b4\u03b1 \u03a5\u03c0\u03bf\u03b4\u03bf\u03bc\u03ae\u03c2'],
     ['Japanese', '\u5c71\u7530@example.com'],
     ['Latin and Cyrillic words side by side', 'Engineering \u0418\u043d\u0436\u0435\u043d\u0435\u0440\u044b'],
+    ['Latin with marks and apostrophes', "Nguy\u1ec5n O'Brien Stra\u00dfe \u0141ukasz"],
+    ['Cyrillic with a combining accent and a modifier apostrophe', '\u0418\u0432\u0430\u0301\u043d \u041c\u0430\u0440\u02bc\u044f\u043d\u0430'],
+    ['Greek with tonos', '\u03a3\u03c9\u03ba\u03c1\u03ac\u03c4\u03b7\u03c2'],
+    ['a Cyrillic word next to digits and a Latin one', '\u0438\u0432\u0430\u043d2024-ops@example.com'],
   ])('%s is not', (_name, name) => {
     expect(lookalikeProblem(name)).toBeUndefined();
   });
