@@ -53,6 +53,13 @@ describe('computePlan notes a name it gives the target that can pass for another
     expect(renamed.notes).toContain(note('group j\u0430ne'));
   });
 
+  test('a look-alike domain on 150,000 users created gives each a note, and the plan is computed', () => {
+    const users = Array.from({ length: 150_000 }, (_, index) => user(`u${index}@ex\u0430mple.com`));
+    const result = computePlan(desired(users), { users: [], groups: [] }, policy(), generic());
+    expect(result.notes).toHaveLength(150_000);
+    expect(result.notes?.[0]).toBe('user u0@ex\u0430mple.com: "ex\u0430mple" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones; check that it is the name meant');
+  });
+
   test('a name already on the target is not noted again', () => {
     const result = computePlan(desired([user('j\u0430ne@example.com')]), { users: [liveUser('u1', 'j\u0430ne@example.com')], groups: [] }, policy(), generic());
     expect(result.notes ?? []).toEqual([]);
