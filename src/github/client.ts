@@ -182,10 +182,11 @@ async function readText(body: Dispatcher.ResponseData['body']): Promise<string |
 }
 
 /** A redirect's target as quoted in a message: origin and path, never a query (it may carry a code), bounded. */
-function shortLocation(location: string): string {
-  if (!URL.canParse(location)) return JSON.stringify(location.slice(0, 100));
+function shortLocation(location: string, redact: Redact): string {
+  // Hidden before the cut, which could leave a part of the token too short to be recognised.
+  if (!URL.canParse(location)) return JSON.stringify(redact(location).slice(0, 100));
   const target = new URL(location);
-  const shown = `${target.origin}${target.pathname}`;
+  const shown = redact(`${target.origin}${target.pathname}`);
   return shown.length > 100 ? `${shown.slice(0, 100)}…` : shown;
 }
 
@@ -251,7 +252,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const status = response.statusCode;
     if (status < 200 || status > 299) {
       const location = header(response.headers, 'location');
-      throw gitHubError(method, shown, status, parsed, { body: notJson, location: location && shortLocation(location), redact });
+      throw gitHubError(method, shown, status, parsed, { body: notJson, location: location && shortLocation(location, redact), redact });
     }
     if (notJson !== undefined) throw new ScimformError(`GitHub answered ${status} to ${request}, but ${notJson}`, { hint: `Something other than the GitHub API answered (a proxy or login page?). ${CHECK_API_URL}` });
     const problem = check(parsed);

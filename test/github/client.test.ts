@@ -125,6 +125,8 @@ describe('a GitHub API that answers what GitHub never does', () => {
   test.each([
     ['in the message of an error answer', reply(403, JSON.stringify({ message: `token ${TOKEN.slice(0, 12)}… has no access` }))],
     ['split over lines in a body that is not JSON', reply(200, `sent ${TOKEN.slice(0, 10)}\n${TOKEN.slice(10)}`, { 'content-type': 'text/plain' })],
+    ['in a redirect\'s target', reply(302, '', { location: `https://login.test/sso/${TOKEN}/start` })],
+    ['in a redirect\'s target that is no URL', reply(302, '', { location: `//[${TOKEN}` })],
   ])('a part of the token %s is hidden too', async (_case, handler) => {
     answer = handler;
     const client = createGitHubClient({ apiUrl: api, token: TOKEN, timeoutMs: 2_000 });
