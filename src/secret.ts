@@ -19,6 +19,9 @@ export const MIN_FRAGMENT_CHARS = 8;
  */
 export const MIN_TOKEN_CHARS = 16;
 
+/** What `redactor` puts where the token was, unless it is given another label. */
+export const REDACTED = '[redacted]';
+
 /** Hides the token in text that came from the server: see `redactor`. */
 export type Redact = (text: string) => string;
 
@@ -28,7 +31,7 @@ export type Redact = (text: string) => string;
  * `label`. Linear in the text: each window of `MIN_FRAGMENT_CHARS` characters is looked up in
  * the set of the token's windows. A token shorter than a window is replaced only whole.
  */
-export function redactor(token: string, label = '[redacted]'): Redact {
+export function redactor(token: string, label = REDACTED): Redact {
   if (token.length < 4) return (text) => text;
   if (token.length < MIN_FRAGMENT_CHARS) return (text) => (text.includes(token) ? text.split(token).join(label) : text);
   const windows = new Set<string>();

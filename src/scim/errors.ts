@@ -8,7 +8,7 @@ import { ScimformError } from '../errors.js';
 import type { ProfileName } from '../model.js';
 import { safeText } from '../render/format.js';
 import type { RetryState } from './retry.js';
-import type { Redact } from '../secret.js';
+import { REDACTED, type Redact } from '../secret.js';
 
 export { MIN_FRAGMENT_CHARS, MIN_TOKEN_CHARS, redactor, type Redact } from '../secret.js';
 
@@ -136,11 +136,17 @@ const MAX_DETAIL_CHARS = 300;
 
 /**
  * A server's `detail` as one line of bounded length. Call it after `redact`: cutting first could
- * leave part of a token too short for `redact` to recognise.
+ * leave part of a token too short for `redact` to recognise. The cut never falls inside a
+ * `[redacted]` (it is kept whole) nor between the two halves of a character beyond U+FFFF.
  */
 export function shorten(detail: string, max = MAX_DETAIL_CHARS): string {
   const line = detail.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max)}…` : line;
+  if (line.length <= max) return line;
+  let end = max;
+  const label = line.lastIndexOf(REDACTED, end - 1);
+  if (label >= 0 && label + REDACTED.length > end) end = label + REDACTED.length;
+  else if (/[\ud800-\udbff]/.test(line.charAt(end - 1))) end -= 1;
+  return end >= line.length ? line : `${line.slice(0, end)}…`;
 }
 
 /** A request path as quoted in a message: query values (a server's cursor) can be of any length. */

@@ -48,7 +48,7 @@ describe('redactor: the token and every run of 8 or more of its characters', () 
 describe('quoteServerText', () => {
   test.each([
     ['a token broken over lines, on one line', `sent ${TOKEN.slice(0, 10)}\r\n${TOKEN.slice(10)}\n`, 'sent [redacted] [redacted]'],
-    ['a long detail, cut after redaction', `${'x'.repeat(295)} ${TOKEN}`, `${'x'.repeat(295)} [red…`],
+    ['a long detail, cut after redaction, the [redacted] kept whole', `${'x'.repeat(295)} ${TOKEN} and more`, `${'x'.repeat(295)} [redacted]…`],
     ['control and bidi characters escaped', 'bad\u001b[31m \u009b\u202e name\u0000', 'bad\\u001b[31m \\u009b\\u202e name\\u0000'],
     ['a megabyte of detail, bounded', `${TOKEN} ${'y'.repeat(1_000_000)}`, `[redacted] ${'y'.repeat(289)}…`],
   ])('%s', (_name, detail, expected) => {
@@ -58,4 +58,11 @@ describe('quoteServerText', () => {
 
 test('quoteServerText cuts a short excerpt before escaping it: the cut never falls inside an escape', () => {
   expect(quoteServerText(`${'x'.repeat(58)}\u200b\u001bz`, redactor(TOKEN), 60)).toBe(`${'x'.repeat(58)}\\u200b\\u001b…`);
+});
+
+test.each([
+  ['inside a [redacted], which is kept whole', `${'x'.repeat(55)}${TOKEN} and more`, `${'x'.repeat(55)}[redacted]…`],
+  ['between the halves of an emoji, which is left out whole', `${'x'.repeat(59)}\u{1f600} and more`, `${'x'.repeat(59)}…`],
+])('quoteServerText never cuts a short excerpt %s', (_where, text, expected) => {
+  expect(quoteServerText(text, redactor(TOKEN), 60)).toBe(expected);
 });
