@@ -95,8 +95,15 @@ export function openAuditLog(path: string): AuditLog {
         for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
         cutShort = false;
       } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const fix =
+          code === 'ENOSPC' || code === 'EDQUOT'
+            ? 'Free space on its disk, or give --audit-log another file,'
+            : code === 'EPIPE'
+              ? 'Keep the pipe\'s reader running until apply ends, or give --audit-log a file,'
+              : 'Give --audit-log another file,';
         failure = new ScimformError(`cannot write the audit log ${path}: ${describeSystemError(error)}`, {
-          hint: 'Free space on its disk, or give --audit-log another file, and run apply again; it converges.',
+          hint: `${fix} and run apply again; it converges.`,
           cause: error,
         });
         throw failure;

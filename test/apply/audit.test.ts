@@ -69,6 +69,7 @@ describe('openAuditLog', () => {
     log.write(entry);
     expect((JSON.parse(await read) as AuditEntry).durationMs).toBe(12);
     expect(() => log.write({ ...entry, durationMs: 13 })).toThrow(`cannot write the audit log ${fifo}: EPIPE (broken pipe)`);
+    expect(log.failure?.hint).toBe("Keep the pipe's reader running until apply ends, or give --audit-log a file, and run apply again; it converges.");
     await log.close();
   });
 
