@@ -872,7 +872,7 @@ export function computePlan(desired: DesiredState, live: LiveState, policy: Poli
   planGroups(desired, live, policy, capabilities, users, work);
 
   const operations = sortOperations(work.operations);
-  // One at a time: a misspelt domain gives every user created a note, too many to spread into arguments.
+  // One at a time: there can be a note per user created, too many to spread into arguments.
   for (const note of lookalikeNotes(operations)) work.notes.push(note);
   const plan: Plan = {
     operations,

@@ -62,18 +62,42 @@ function describe(group: Mixed, base: string, odd: string): string {
   return `${words} ${group.words.length === 1 ? 'mixes' : 'mix'} ${base} with ${odd} letters (${letters}), which look like ${base} ones`;
 }
 
-/** Notes for the names a plan gives to the target (users created or renamed, groups created or renamed) that can pass for others. */
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** Names shown in one note before the rest are counted. */
+const NAMES_PER_NOTE = 3;
+
+/**
+ * Notes for the names a plan gives to the target (users created or renamed, groups created or
+ * renamed) that can pass for others. Names with the same problem (a misspelt domain on every
+ * user created) share one note, which names the first few and counts the rest.
+ */
 export function lookalikeNotes(operations: readonly Operation[]): string[] {
-  const notes: string[] = [];
-  const check = (subject: string, name: string): void => {
+  const byProblem = new Map<string, string[]>();
+  const check = (kind: 'user' | 'group', name: string): void => {
     const problem = lookalikeProblem(name);
-    if (problem !== undefined) notes.push(`${subject} ${name}: ${problem}; check that it is the name meant`);
+    if (problem === undefined) return;
+    const key = `${kind} ${problem}`;
+    const names = byProblem.get(key);
+    if (names) names.push(name);
+    else byProblem.set(key, [name]);
   };
   for (const operation of operations) {
     if (operation.kind === 'createUser') check('user', operation.userName);
     else if ((operation.kind === 'updateUser' || operation.kind === 'deactivateUser' || operation.kind === 'reactivateUser') && operation.renamedFrom !== undefined) check('user', operation.userName);
     else if (operation.kind === 'createGroup') check('group', operation.displayName);
     else if (operation.kind === 'updateGroupMembers' && operation.changes.some((change) => change.path === 'displayName')) check('group', operation.displayName);
+  }
+  const notes: string[] = [];
+  for (const [key, names] of byProblem) {
+    const kind = key.slice(0, key.indexOf(' '));
+    const problem = key.slice(kind.length + 1);
+    if (names.length <= NAMES_PER_NOTE) {
+      for (const name of names) notes.push(`${kind} ${name}: ${problem}; check that it is the name meant`);
+    } else {
+      const shown = names.slice(0, NAMES_PER_NOTE).join(', ');
+      notes.push(`${count(names.length)} ${kind}s, ${shown} and ${count(names.length - NAMES_PER_NOTE)} more: ${problem}; check that they are the names meant`);
+    }
   }
   return notes;
 }

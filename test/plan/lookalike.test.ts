@@ -53,11 +53,25 @@ describe('computePlan notes a name it gives the target that can pass for another
     expect(renamed.notes).toContain(note('group j\u0430ne'));
   });
 
-  test('a look-alike domain on 150,000 users created gives each a note, and the plan is computed', () => {
+  test('a look-alike domain on 150,000 users created gives one note, which names three and counts the rest', () => {
     const users = Array.from({ length: 150_000 }, (_, index) => user(`u${index}@ex\u0430mple.com`));
     const result = computePlan(desired(users), { users: [], groups: [] }, policy(), generic());
+    expect(result.notes).toEqual([
+      '150,000 users, u0@ex\u0430mple.com, u100000@ex\u0430mple.com, u100001@ex\u0430mple.com and 149,997 more: "ex\u0430mple" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones; check that they are the names meant',
+    ]);
+  });
+
+  test('a look-alike in every userName, each its own, gives a note per user, and the plan is computed', () => {
+    // Base 26 in letters only (its digits 0-9 become q-z): a distinct Latin word for each user.
+    const word = (index: number) => index.toString(26).replace(/[0-9]/g, (digit) => 'qrstuvwxyz'[Number(digit)]!);
+    const users = Array.from({ length: 150_000 }, (_, index) => user(`\u0430${word(index)}@example.com`));
+    const result = computePlan(desired(users), { users: [], groups: [] }, policy(), generic());
     expect(result.notes).toHaveLength(150_000);
-    expect(result.notes?.[0]).toBe('user u0@ex\u0430mple.com: "ex\u0430mple" mixes Latin with Cyrillic letters (\u0430 (U+0430)), which look like Latin ones; check that it is the name meant');
+  });
+
+  test('three names with the same problem are each named in a note of their own', () => {
+    const result = computePlan(desired(['a', 'b', 'c'].map((name) => user(`${name}@ex\u0430mple.com`))), { users: [], groups: [] }, policy(), generic());
+    expect(result.notes).toHaveLength(3);
   });
 
   test('a name already on the target is not noted again', () => {
