@@ -22,6 +22,11 @@ export const MIN_TOKEN_CHARS = 16;
 /** What `redactor` puts where the token was, unless it is given another label. */
 export const REDACTED = '[redacted]';
 
+/** `text` with every occurrence of the whole `token` replaced by `label`; the text itself when it holds none. */
+export function replaceToken(text: string, token: string, label = REDACTED): string {
+  return token !== '' && text.includes(token) ? text.split(token).join(label) : text;
+}
+
 /** Hides the token in text that came from the server: see `redactor`. */
 export type Redact = (text: string) => string;
 
@@ -33,7 +38,7 @@ export type Redact = (text: string) => string;
  */
 export function redactor(token: string, label = REDACTED): Redact {
   if (token.length < 4) return (text) => text;
-  if (token.length < MIN_FRAGMENT_CHARS) return (text) => (text.includes(token) ? text.split(token).join(label) : text);
+  if (token.length < MIN_FRAGMENT_CHARS) return (text) => replaceToken(text, token, label);
   const windows = new Set<string>();
   for (let i = 0; i + MIN_FRAGMENT_CHARS <= token.length; i++) windows.add(token.slice(i, i + MIN_FRAGMENT_CHARS));
   return (text) => {

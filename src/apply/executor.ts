@@ -67,6 +67,11 @@ type Sent = { ok: true; result: WriteResult } | { ok: false; failure: WriteFailu
 
 const NOT_STARTED = 'not started: apply was interrupted';
 
+/** The status a failed write got, for its outcome: none when no answer came. */
+function httpStatusOf(failure: WriteFailure): Pick<OperationOutcome, 'httpStatus'> {
+  return failure.kind !== 'other' && failure.status !== undefined ? { httpStatus: failure.status } : {};
+}
+
 /** An operation of several requests stopped part-way by the signal. */
 const cutAfter = (sent: number, total: number): string => `interrupted after request ${sent} of ${total}; the rest were not sent (a re-run converges)`;
 
@@ -481,7 +486,7 @@ async function sendInOrder(
     }
     const applied = tally.applied;
     const where = requests.length > 1 ? ` (request ${index + 1} of ${requests.length}${applied > 0 ? `; the first ${applied} were applied` : ''})` : '';
-    const status = failure.kind === 'other' ? {} : failure.status === undefined ? {} : { httpStatus: failure.status };
+    const status = httpStatusOf(failure);
     if (failure.kind === 'http' && failure.status === 412) {
       return outcomeOf(operation, 'stale', { ...extra, ...status, message: `changed on the server since the plan (HTTP 412), not forced; re-run plan${where}` });
     }
@@ -576,7 +581,7 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
   const unknown = (failure: WriteFailure, error: unknown): OperationOutcome => {
     const why = describeReadFailure(error);
     return outcomeOf(operation, 'unknown', {
-      ...(failure.kind !== 'other' && failure.status !== undefined ? { httpStatus: failure.status } : {}),
+      ...httpStatusOf(failure),
       message: `${describeFailure(failure)}; the look-up that would tell failed too (${why}), so whether the ${subjectOf(operation)} exists is unknown: a re-run looks again and converges`,
     });
   };
@@ -591,7 +596,7 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
       run.cut = true;
       // A create sent again after a look-up and cut off before it left: the earlier attempts were looked up, and missed.
       if (retry === undefined || last === undefined) return outcomeOf(operation, 'not-started', { message: NOT_STARTED });
-      return outcomeOf(operation, 'failed', { ...(last.status === undefined ? {} : { httpStatus: last.status }), message: `${describeFailure(last)}; ${notOnServer(operation, retry.attempts, true)}` });
+      return outcomeOf(operation, 'failed', { ...httpStatusOf(last), message: `${describeFailure(last)}; ${notOnServer(operation, retry.attempts, true)}` });
     }
     if (sent.ok) {
       // The create is done whatever a failed look-up for its id says.
@@ -613,12 +618,12 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
       if (found) return adopt(found, `the outcome of the create was unknown (${failure.status === undefined ? 'no response' : `HTTP ${failure.status}`})`);
       if (next === 'retry' && !stopping(run)) continue;
       if (next === 'retry') {
-        return outcomeOf(operation, 'failed', { ...(failure.status === undefined ? {} : { httpStatus: failure.status }), message: `${describeFailure(failure)}; not sent again, as ${stopping(run)}` });
+        return outcomeOf(operation, 'failed', { ...httpStatusOf(failure), message: `${describeFailure(failure)}; not sent again, as ${stopping(run)}` });
       }
       const interrupted = next === 'interrupted';
       run.cut ||= interrupted;
       return outcomeOf(operation, 'failed', {
-        ...(failure.status === undefined ? {} : { httpStatus: failure.status }),
+        ...httpStatusOf(failure),
         message: `${describeFailure(failure)}; ${notOnServer(operation, retry.attempts, interrupted)}`,
       });
     }
@@ -636,6 +641,6 @@ async function createWith(run: Run, operation: CreateUser | CreateGroup, request
         message: `${describeFailure(failure)} (no ${operation.kind === 'createUser' ? 'user' : 'group'} with this ${operation.kind === 'createUser' ? 'userName' : 'displayName'} or externalId exists, so the conflict is on another attribute)`,
       });
     }
-    return outcomeOf(operation, 'failed', { ...(failure.kind === 'http' ? { httpStatus: failure.status } : {}), message: describeFailure(failure) });
+    return outcomeOf(operation, 'failed', { ...httpStatusOf(failure), message: describeFailure(failure) });
   }
 }

@@ -6,9 +6,12 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
-import { redactor, type Redact } from '../secret.js';
+import { redactor, replaceToken, type Redact } from '../secret.js';
 import { readAtMost } from '../wire.js';
 import { VERSION } from '../version.js';
+
+/** What a GitHub answer shows where it echoed the token. */
+const GITHUB_TOKEN_LABEL = '[GITHUB_TOKEN]';
 
 export interface Repository {
   owner: string;
@@ -199,7 +202,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   /** One request; the answer must be a 2xx whose JSON body passes `check`. */
   // A server that echoes the Authorization header, whole or in part, must not put the token into a message.
-  const redact = redactor(options.token, '[GITHUB_TOKEN]');
+  const redact = redactor(options.token, GITHUB_TOKEN_LABEL);
   const send = async (method: 'GET' | 'POST' | 'PATCH', url: URL, check: ShapeCheck, body?: unknown): Promise<{ body: unknown; link: string | undefined }> => {
     const shown = url.pathname + url.search;
     const signal = AbortSignal.timeout(timeoutMs);
@@ -235,7 +238,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       const code = signal.aborted ? `not complete within ${timeoutMs / 1000} s` : ((error as { code?: string }).code ?? 'the connection broke');
       throw new ScimformError(`GitHub's answer to ${request} broke off (${code})`, { hint: 'Re-run the job; if it keeps failing, check GITHUB_API_URL (or --api-url) and https://www.githubstatus.com.', cause: error });
     }
-    if (text !== undefined && options.token !== '') text = text.replaceAll(options.token, '[GITHUB_TOKEN]');
+    if (text !== undefined) text = replaceToken(text, options.token, GITHUB_TOKEN_LABEL);
     let parsed: unknown;
     let notJson: string | undefined;
     if (text === undefined) {

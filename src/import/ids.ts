@@ -42,16 +42,23 @@ export function idMap(users: readonly LiveUser[]): IdEntry[] {
   return users.map(entryOf).sort((a, b) => byUserName(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** The users by `key`, in the order given; a user without a key is left out. */
+function groupedBy(users: Iterable<LiveUser>, key: (user: LiveUser) => string | undefined): Map<string, LiveUser[]> {
+  const groups = new Map<string, LiveUser[]>();
+  for (const user of users) {
+    const value = key(user);
+    if (value === undefined) continue;
+    const group = groups.get(value);
+    if (group) group.push(user);
+    else groups.set(value, [user]);
+  }
+  return groups;
+}
+
 /** Joins the users of the old target onto those of the new one; one row per user of either side. */
 export function joinIds(oldUsers: readonly LiveUser[], newUsers: readonly LiveUser[]): JoinedEntry[] {
   const remaining = new Set(oldUsers);
-  const oldByExternalId = new Map<string, LiveUser[]>();
-  for (const user of oldUsers) {
-    if (!user.externalId) continue;
-    const sharing = oldByExternalId.get(user.externalId);
-    if (sharing) sharing.push(user);
-    else oldByExternalId.set(user.externalId, [user]);
-  }
+  const oldByExternalId = groupedBy(oldUsers, (user) => user.externalId || undefined);
   const pairs: [LiveUser | undefined, LiveUser][] = [];
   const unpaired: LiveUser[] = [];
 
@@ -72,12 +79,7 @@ export function joinIds(oldUsers: readonly LiveUser[], newUsers: readonly LiveUs
   }
   // Then userName: spelt the same first, then without case. A server may hold userNames that
   // differ only in case, on both sides: each pairs with its own, so no user is listed twice.
-  const oldByUserName = new Map<string, LiveUser[]>();
-  for (const user of remaining) {
-    const same = oldByUserName.get(lower(user.userName));
-    if (same) same.push(user);
-    else oldByUserName.set(lower(user.userName), [user]);
-  }
+  const oldByUserName = groupedBy(remaining, (user) => lower(user.userName));
   const candidates = (user: LiveUser) => (oldByUserName.get(lower(user.userName)) ?? []).filter((old) => remaining.has(old));
   const withoutCase: LiveUser[] = [];
   for (const user of unpaired) {

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { ScimformError } from '../errors.js';
+import { replaceToken } from '../secret.js';
 import { formatJsonPath, MAX_JSON_DEPTH, nestedDeeperThan, readAtMost } from '../wire.js';
 import type { ClientStats } from './types.js';
 import {
@@ -141,7 +142,7 @@ async function readBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> 
  * package API (`example`) would rewrite every `user@example.com` and make the plan wrong.
  */
 function redactWhole(text: string, token: string): string {
-  return token.length >= MIN_TOKEN_CHARS && text.includes(token) ? text.split(token).join('[redacted]') : text;
+  return token.length >= MIN_TOKEN_CHARS ? replaceToken(text, token) : text;
 }
 
 /**
