@@ -30,18 +30,25 @@ export function replaceToken(text: string, token: string, label = REDACTED): str
 /** Hides the token in text that came from the server: see `redactor`. */
 export type Redact = (text: string) => string;
 
+/** `text` with A–Z as a–z and every other character as it is: the same length, so offsets carry over. */
+const foldAscii = (text: string): string => text.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+
 /**
  * A function that replaces, in an error text from the server, the token and every run of at least
  * `MIN_FRAGMENT_CHARS` consecutive characters of it; adjacent and overlapping runs become one
- * `label`. Linear in the text: each window of `MIN_FRAGMENT_CHARS` characters is looked up in
- * the set of the token's windows. A token shorter than a window is replaced only whole.
+ * `label`. Runs are found whatever the case of their ASCII letters: a server that echoes the token
+ * lower- or upper-cased still gives most of it away. Linear in the text: each window of
+ * `MIN_FRAGMENT_CHARS` characters is looked up in the set of the token's windows. A token shorter
+ * than a window is replaced only whole.
  */
 export function redactor(token: string, label = REDACTED): Redact {
   if (token.length < 4) return (text) => text;
   if (token.length < MIN_FRAGMENT_CHARS) return (text) => replaceToken(text, token, label);
   const windows = new Set<string>();
-  for (let i = 0; i + MIN_FRAGMENT_CHARS <= token.length; i++) windows.add(token.slice(i, i + MIN_FRAGMENT_CHARS));
-  return (text) => {
+  const folded = foldAscii(token);
+  for (let i = 0; i + MIN_FRAGMENT_CHARS <= folded.length; i++) windows.add(folded.slice(i, i + MIN_FRAGMENT_CHARS));
+  return (original) => {
+    const text = foldAscii(original);
     let result = '';
     let copied = 0;
     // The run being redacted: [start, end).
@@ -52,14 +59,14 @@ export function redactor(token: string, label = REDACTED): Redact {
       if (i > end) {
         // A run apart from the last: the last one is complete.
         if (start >= 0) {
-          result += `${text.slice(copied, start)}${label}`;
+          result += `${original.slice(copied, start)}${label}`;
           copied = end;
         }
         start = i;
       }
       end = i + MIN_FRAGMENT_CHARS;
     }
-    if (start < 0) return text;
-    return `${result}${text.slice(copied, start)}${label}${text.slice(end)}`;
+    if (start < 0) return original;
+    return `${result}${original.slice(copied, start)}${label}${original.slice(end)}`;
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { MIN_FRAGMENT_CHARS, quoteServerText, redactor } from '../../src/scim/errors.js';
 
-const TOKEN = 'tok-5ecret-7f3a9c1e-do-not-print';
+const TOKEN = 'tok-5ecret-7F3a9C1e-do-not-print';
 
 describe('redactor: the token and every run of 8 or more of its characters', () => {
   test.each([
@@ -13,6 +13,8 @@ describe('redactor: the token and every run of 8 or more of its characters', () 
     ['exactly 8 characters', `x${TOKEN.slice(3, 3 + MIN_FRAGMENT_CHARS)}x`, 'x[redacted]x'],
     ['7 characters are left', `x${TOKEN.slice(3, 3 + MIN_FRAGMENT_CHARS - 1)}x`, `x${TOKEN.slice(3, 10)}x`],
     ['two fragments side by side become one', `${TOKEN.slice(0, 9)}${TOKEN.slice(20)}!`, '[redacted]!'],
+    ['the token lower-cased', `Token ${TOKEN.toUpperCase().toLowerCase()} Rejected`, 'Token [redacted] Rejected'],
+    ['a fragment upper-cased, with the text around it kept as it was', `Bad: ${TOKEN.slice(4, 20).toUpperCase()}.`, 'Bad: [redacted].'],
     ['text without any of it', 'userName ada@acme.example is already taken', 'userName ada@acme.example is already taken'],
     ['an empty text', '', ''],
   ])('%s', (_name, text, expected) => {

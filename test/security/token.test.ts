@@ -18,9 +18,12 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Every run of 8 consecutive characters of the token (what scimform redacts): a slice of it is a leak too. */
-const slices = Array.from({ length: TOKEN.length - 7 }, (_, i) => TOKEN.slice(i, i + 8));
-const leaks = (text: string) => slices.filter((slice) => text.includes(slice));
+/** Every run of 8 consecutive characters of the token (what scimform redacts), in any case: a slice of it is a leak too. */
+const slices = Array.from({ length: TOKEN.length - 7 }, (_, i) => TOKEN.slice(i, i + 8).toLowerCase());
+const leaks = (text: string) => {
+  const lower = text.toLowerCase();
+  return slices.filter((slice) => lower.includes(slice));
+};
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -38,7 +41,8 @@ const outputs: { argv: string; result: CliResult }[] = [];
 
 /**
  * A server that quotes the Authorization header it received in every answer, errors and resources
- * alike; its errors also quote slices of the token: a prefix, and the token broken over lines.
+ * alike; its errors also quote slices of the token: a prefix, the token broken over lines, and the
+ * token upper-cased.
  */
 function startEcho(): Promise<Server> {
   const server = createServer((req, res) => {
@@ -55,7 +59,7 @@ function startEcho(): Promise<Server> {
     } else if (req.method === 'GET') {
       res.writeHead(200).end(JSON.stringify({ totalResults: 0, Resources: [] }));
     } else {
-      res.writeHead(400).end(JSON.stringify({ status: 400, scimType: 'invalidValue', detail: `refused ${token.slice(0, 18)}…: sent ${token.slice(0, 10)}\n${token.slice(10, 20)}\r\n${token.slice(20)}` }));
+      res.writeHead(400).end(JSON.stringify({ status: 400, scimType: 'invalidValue', detail: `refused ${token.slice(0, 18)}…: sent ${token.slice(0, 10)}\n${token.slice(10, 20)}\r\n${token.slice(20)}; as given: ${token.toUpperCase()}` }));
     }
   });
   server.listen(0, '127.0.0.1');
