@@ -103,7 +103,7 @@ export class Emulator {
     this.etags = options.etags ?? true;
     this.faults = new FaultInjector(options.faults);
     this.quirks = options.quirks ?? {};
-    this.store = new Store({ enterpriseExtension: this.profile === 'generic', emailsRequired: this.profile === 'lightstep' });
+    this.store = new Store({ enterpriseExtension: this.profile === 'generic', emailsRequired: this.profile === 'lightstep', userNameIsEmail: this.profile === 'lightstep' });
     const start = now();
     const saved = options.dataFile ? loadDataFile(options.dataFile) : undefined;
     this.loadedFromFile = saved !== undefined;

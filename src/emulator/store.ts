@@ -15,7 +15,12 @@ export interface StoreOptions {
   enterpriseExtension: boolean;
   /** `emails` required on create, as Lightstep documents. */
   emailsRequired: boolean;
+  /** `userName` must be an email address, as Lightstep documents. */
+  userNameIsEmail?: boolean;
 }
+
+/** An address with a local part, an `@` and a dotted domain: what a service that logs people in by email accepts. */
+const EMAIL_ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/u;
 
 interface Collection {
   kind: ResourceKind;
@@ -191,6 +196,10 @@ export class Store {
       throw new ScimError(409, `${collection.kind === 'User' ? 'a user' : 'a group'} with ${key} "${value}" already exists`, 'uniqueness');
     }
     if (collection.kind === 'User') {
+      // Checked on every write that sets it, so a rename to a non-address is refused as a create is.
+      if (this.options.userNameIsEmail && !EMAIL_ADDRESS.test(value)) {
+        throw badRequest(`userName "${value}" is not an email address; this service logs users in by email, so userName must be one`, 'invalidValue');
+      }
       if (this.options.emailsRequired && selfId === undefined && !Array.isArray(attributes.emails)) {
         throw badRequest('emails is required when creating a user', 'invalidValue');
       }

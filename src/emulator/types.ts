@@ -47,7 +47,7 @@ export interface EmulatorOptions {
   host?: string;
   /** Default 0 (a free port). */
   port?: number;
-  /** Default `generic`. `lightstep`: groups read-only, no PUT, `emails` required on create, cursor pagination. */
+  /** Default `generic`. `lightstep`: groups read-only, no PUT, `userName` an email address, `emails` required on create, cursor pagination. */
   profile?: 'lightstep' | 'generic';
   /** Default: lightstep → cursor, generic → index. */
   pagination?: 'cursor' | 'index';

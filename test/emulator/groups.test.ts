@@ -182,6 +182,16 @@ describe('the lightstep profile', () => {
     expect(isScimError(await scim.post('/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'no-mail@example.com' }), 400, 'invalidValue')).toBe(true);
   });
 
+  test.each([
+    ['a create', () => scim.post('/Users', user('jdoe', { emails: [{ value: 'jdoe@example.com', type: 'work', primary: true }] }))],
+    ['a rename', () => scim.patch(`/Users/${userId}`, [{ op: 'replace', path: 'userName', value: 'ann' }])],
+  ])('a userName that is not an email address is refused in %s, as Lightstep documents', async (_name, send) => {
+    const response = await send();
+    expect(isScimError(response, 400, 'invalidValue')).toBe(true);
+    expect(response.body.detail).toMatch(/userName .* is not an email address/);
+    expect(emulator.users().map((live) => live.userName)).toEqual(['ann@example.com']);
+  });
+
   test('discovery says groups are read-only and offers no enterprise extension', async () => {
     const types = (await scim.get('/ResourceTypes')).body.Resources as Record<string, unknown>[];
     const group = types.find((t) => t.id === 'Group')!;
