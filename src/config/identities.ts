@@ -86,7 +86,7 @@ export const EMAIL_ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/u;
 
 /** What the identity checks need from the configuration. */
 export type IdentityRules = Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>> & {
-  /** The name of a target whose profile requires emails on every user (lightstep), if any. */
+  /** The name of a target whose profile requires emails on every user and an email address as userName (lightstep), if any. */
   emailsRequiredBy?: string;
 };
 
@@ -157,15 +157,20 @@ export function checkIdentities(
         });
       }
     }
-    // SPEC §1: Lightstep requires emails on every user; an explicit "no emails" cannot be provisioned there.
-    if (policy.emailsRequiredBy && (user.emails === null || (Array.isArray(user.emails) && user.emails.length === 0))) {
+    // SPEC §1: Lightstep's userName is the email address people log in with, and every user has
+    // emails; a user without either cannot be provisioned there.
+    const userNameIsEmail = EMAIL_ADDRESS.test(user.userName);
+    if (policy.emailsRequiredBy && !userNameIsEmail) {
+      issues.push({
+        file: declared.file,
+        path: userPath(declared, 'userName'),
+        message: `userName ${show(user.userName)} is not an email address, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires one: Lightstep logs people in by their email, so use the person's address as the userName`,
+      });
+    } else if (policy.emailsRequiredBy && (user.emails === null || (Array.isArray(user.emails) && user.emails.length === 0))) {
       issues.push({
         file: declared.file,
         path: userPath(declared, 'emails'),
-        // Without `emails:` the userName is the email, which only an email address can be.
-        message: EMAIL_ADDRESS.test(user.userName)
-          ? `user ${show(user.userName)} declares no emails, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires them: remove \`emails:\` to use the userName, or list one`
-          : `user ${show(user.userName)} declares no emails, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires them: list one (the userName is not an email address, so it cannot stand in)`,
+        message: `user ${show(user.userName)} declares no emails, but target ${show(policy.emailsRequiredBy)} (profile lightstep) requires them: remove \`emails:\` to use the userName, or list one`,
       });
     }
     if (inScope && !inScope(user.userName)) {
@@ -178,13 +183,15 @@ export function checkIdentities(
     // SPEC §2: a user declared without `emails` gets its userName as its email, on every profile
     // (sent on create, and carried along by a rename), so the userName is checked as that email.
     const derived = user.emails === undefined;
-    if (derived && !EMAIL_ADDRESS.test(user.userName)) {
-      const none = policy.emailsRequiredBy ? '' : ', or `emails: null` for a user with none';
-      issues.push({
-        file: declared.file,
-        path: userPath(declared, 'userName'),
-        message: `userName ${show(user.userName)} is not an email address, but the user declares no \`emails\`, so its email would be derived from the userName: fix the userName, or declare the user's addresses under \`emails:\`${none}`,
-      });
+    if (derived && !userNameIsEmail) {
+      // A lightstep target has said so already, about the userName itself.
+      if (!policy.emailsRequiredBy) {
+        issues.push({
+          file: declared.file,
+          path: userPath(declared, 'userName'),
+          message: `userName ${show(user.userName)} is not an email address, but the user declares no \`emails\`, so its email would be derived from the userName: fix the userName, or declare the user's addresses under \`emails:\`, or \`emails: null\` for a user with none`,
+        });
+      }
     } else if (allowedDomains && !domainAllowed(user.userName)) {
       issues.push({
         file: declared.file,

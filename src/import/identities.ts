@@ -130,7 +130,7 @@ function shared(values: readonly (string | undefined)[]): Set<string> {
   return twice;
 }
 
-/** `emailsRequiredBy`: a target (profile lightstep) that requires every user to declare emails, so validate would refuse `emails: []`. */
+/** `emailsRequiredBy`: a target (profile lightstep) that requires an email address as userName and emails on every user, as validate does. */
 export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' | 'allowedEmailDomains'>, emailsRequiredBy?: string): ImportSelection {
   const skipped: ImportSkip[] = [];
   const notes: string[] = [];
@@ -154,14 +154,14 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
       skip(`the userName is not in an allowed email domain (${[...allowed].join(', ')})`);
       continue;
     }
+    if (emailsRequiredBy !== undefined && !EMAIL_ADDRESS.test(user.userName)) {
+      skip(`the userName is not an email address, which target ${emailsRequiredBy} (profile lightstep) requires`);
+      continue;
+    }
     // Declared without emails, the user's email would be its userName, which validate then checks as one.
     const emailsProblem = EMAIL_ADDRESS.test(user.userName) ? undefined : emailProblem(user, allowed);
     if (emailsProblem) {
       skip(`the userName is not an email address, and its emails cannot be declared in its place (${emailsProblem})`);
-      continue;
-    }
-    if (emailsRequiredBy !== undefined && !EMAIL_ADDRESS.test(user.userName) && (user.emails ?? []).length === 0) {
-      skip(`the userName is not an email address and the user has no emails, which target ${emailsRequiredBy} (profile lightstep) requires`);
       continue;
     }
     const holder = taken.get(lower(user.userName));

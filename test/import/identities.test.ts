@@ -68,12 +68,14 @@ describe('selectIdentities: which users', () => {
     expect(selection.skipped).toEqual([expect.objectContaining({ kind: 'user', reason, affectsPlan: true })]);
   });
 
-  test('with a lightstep target in the config, a userName that is not an email address and has no emails is skipped: emails: [] would not validate', () => {
+  test('with a lightstep target in the config, a userName that is not an email address is skipped, with emails or without: validate would refuse it', () => {
     const users = [user('1', 'jdoe'), user('2', 'ann@x.example'), user('3', 'svc', { emails: [{ value: 'svc@x.example', primary: false }] })];
     const selection = selectIdentities({ users, groups: [] }, policy(), 'next');
-    expect(selection.users.map((imported) => imported.userName)).toEqual(['ann@x.example', 'svc']);
+    expect(selection.users.map((imported) => imported.userName)).toEqual(['ann@x.example']);
+    const reason = 'the userName is not an email address, which target next (profile lightstep) requires';
     expect(selection.skipped).toEqual([
-      expect.objectContaining({ kind: 'user', name: 'jdoe', reason: 'the userName is not an email address and the user has no emails, which target next (profile lightstep) requires', affectsPlan: true }),
+      expect.objectContaining({ kind: 'user', name: 'jdoe', reason, affectsPlan: true }),
+      expect.objectContaining({ kind: 'user', name: 'svc', reason, affectsPlan: true }),
     ]);
   });
 
