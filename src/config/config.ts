@@ -138,6 +138,14 @@ export function checkConfig(raw: unknown, file: YamlFile): PendingIssue[] {
     const url = asRecord(target)?.url;
     const problem = typeof url === 'string' ? checkUrl(url) : undefined;
     if (problem) issues.push({ file, path: ['targets', name, 'url'], message: problem });
+    // SPEC §1: Lightstep documents PATCH on users and no PUT, so a PUT update could only be refused.
+    if (asRecord(target)?.profile === 'lightstep' && asRecord(target)?.updateMethod === 'put') {
+      issues.push({
+        file,
+        path: ['targets', name, 'updateMethod'],
+        message: '`updateMethod: put` does not work with `profile: lightstep`: Lightstep updates users with PATCH and documents no PUT, so every update would be refused (remove `updateMethod`)',
+      });
+    }
     const tokenEnv = asRecord(target)?.tokenEnv;
     if (typeof tokenEnv === 'string' && looksLikeToken(tokenEnv)) {
       issues.push({

@@ -478,6 +478,26 @@ describe('rules of a target profile', () => {
     ]);
   });
 
+  test.each([
+    ['lightstep', 1],
+    ['generic', 0],
+  ])('updateMethod: put on a %s target: refused where the service has no PUT', async (profile, code) => {
+    const config = lightstepConfig.replace('profile: lightstep', `profile: ${profile}\n    updateMethod: put`);
+    const dir = await repository({ files: { 'scimform.yaml': config, 'identities/base.yaml': 'users: []\n' } });
+    const result = await runCli(['validate', '--format', 'json'], {}, dir);
+    expect(result.code).toBe(code);
+    if (code === 0) return;
+    expect(JSON.parse(result.stdout).errors).toEqual([
+      {
+        file: 'scimform.yaml',
+        line: 8,
+        column: 19,
+        path: '/targets/ls/updateMethod',
+        message: '`updateMethod: put` does not work with `profile: lightstep`: Lightstep updates users with PATCH and documents no PUT, so every update would be refused (remove `updateMethod`)',
+      },
+    ]);
+  });
+
   test('a generic target accepts a userName that is not an email address for a user declared with no emails', async () => {
     const identities = ['users:', '  - userName: jdoe', '    emails: null', ''].join('\n');
     const dir = await repository({ files: { 'scimform.yaml': lightstepConfig.replace('profile: lightstep', 'profile: generic'), 'identities/base.yaml': identities } });
