@@ -226,7 +226,9 @@ export function httpErrorFor(
         ...fields,
         hint:
           context.profile === 'lightstep'
-            ? 'SCIM provisioning needs the Lightstep Enterprise plan and a SCIM token allowed to manage users; check the plan and the token\'s permissions.'
+            ? // A general API key where the SCIM token belongs fails without saying so; the 401 hint names it, and so must this one.
+              `SCIM provisioning needs the Lightstep Enterprise plan and a SCIM token allowed to manage users: check the plan, and that $${context.tokenEnv} holds ` +
+              'the SCIM token (Organization Settings › SCIM provisioning), not the general Lightstep API key, which may be refused this way.'
             : 'The token is valid but lacks permission for this request; check the plan of the service and the rights of the token.',
       });
     case 409: {

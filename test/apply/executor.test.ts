@@ -379,7 +379,8 @@ describe('applyPlan: a rejected token', () => {
     expect(report.outcomes[2]).toMatchObject({
       status: 'failed',
       message:
-        "the SCIM service of target lightstep refused PATCH https://api.lightstep.com/scim/v2/Users/u1 (403 Forbidden): nope. SCIM provisioning needs the Lightstep Enterprise plan and a SCIM token allowed to manage users; check the plan and the token's permissions.",
+        "the SCIM service of target lightstep refused PATCH https://api.lightstep.com/scim/v2/Users/u1 (403 Forbidden): nope. SCIM provisioning needs the Lightstep Enterprise plan and a SCIM token allowed to manage users: check the plan, and that $LIGHTSTEP_SCIM_TOKEN holds " +
+        'the SCIM token (Organization Settings › SCIM provisioning), not the general Lightstep API key, which may be refused this way.',
     });
     expect(report.stopped).toBeUndefined();
     expect(report.counts).toMatchObject({ created: 2, deactivated: 1, failed: 1, notStarted: 0 });

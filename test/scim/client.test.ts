@@ -497,6 +497,17 @@ describe('errors for people', () => {
     expect(error).toMatchObject({ status: 401, method: 'GET', path: '/Users/u1' });
   });
 
+  test('403 (lightstep): the Enterprise plan, and the SCIM token rather than the general API key, which may be refused this way', async () => {
+    scope().get(`${BASE}/Users/u1`).reply(403, { message: 'Forbidden' });
+    const { scim } = client();
+    const error = (await failure(scim.getUser('u1'))) as ScimHttpError;
+    expect(error.message).toBe(`the SCIM service of target lightstep refused GET ${ORIGIN}${BASE}/Users/u1 (403 Forbidden): Forbidden`);
+    expect(error.hint).toBe(
+      'SCIM provisioning needs the Lightstep Enterprise plan and a SCIM token allowed to manage users: check the plan, and that $LIGHTSTEP_SCIM_TOKEN holds ' +
+        'the SCIM token (Organization Settings › SCIM provisioning), not the general Lightstep API key, which may be refused this way.',
+    );
+  });
+
   test.each([
     [403, { detail: 'SCIM requires Enterprise' }, 'GET', /refused GET .*\/Users\/u1 \(403 Forbidden\): SCIM requires Enterprise/, /Enterprise plan/],
     [409, { status: '409', scimType: 'uniqueness', detail: 'exists' }, 'POST', /userName a@example\.com is already taken on target lightstep \(409 Conflict, uniqueness\): exists/, /unique/],
