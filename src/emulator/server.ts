@@ -100,7 +100,8 @@ export class Emulator {
     this.profile = options.profile ?? 'generic';
     this.pagination = options.pagination ?? (this.profile === 'lightstep' ? 'cursor' : 'index');
     this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
-    this.etags = options.etags ?? true;
+    // Lightstep documents no ETags or meta.version: the client's stale-plan check must do without them there.
+    this.etags = options.etags ?? this.profile !== 'lightstep';
     this.faults = new FaultInjector(options.faults);
     this.quirks = options.quirks ?? {};
     this.store = new Store({ enterpriseExtension: this.profile === 'generic', emailsRequired: this.profile === 'lightstep', userNameIsEmail: this.profile === 'lightstep' });

@@ -69,7 +69,7 @@ export interface EmulatorOptions {
    * grow by every request it serves.
    */
   keepRequests?: boolean;
-  /** Default true; false = no ETag header and no `meta.version` (a server without versions). */
+  /** Default: generic → true, lightstep → false (Lightstep documents none). false = no ETag header and no `meta.version` (a server without versions). */
   etags?: boolean;
 }
 

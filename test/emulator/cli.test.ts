@@ -45,7 +45,7 @@ describe('scimform emulate', () => {
     const exit = run(makeContext(cliIO, common, controller.signal), options, []);
     const url = await waitFor(() => lines[0]);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/scim\/v2$/);
-    expect(stderr()).toMatch(/profile lightstep, pagination cursor \(max page size 50\)/);
+    expect(stderr()).toMatch(/profile lightstep, pagination cursor \(max page size 50\), ETags off/);
     expect(stderr()).not.toContain('env-token-0123456789');
 
     expect((await fetch(`${url}/Users`)).status).toBe(401);

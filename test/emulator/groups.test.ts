@@ -192,6 +192,16 @@ describe('the lightstep profile', () => {
     expect(emulator.users().map((live) => live.userName)).toEqual(['ann@example.com']);
   });
 
+  test('users carry no ETag and no meta.version, as Lightstep documents none, and If-Match is ignored', async () => {
+    const read = await scim.get(`/Users/${userId}`);
+    expect(read.headers.get('etag')).toBeNull();
+    expect(read.body.meta.version).toBeUndefined();
+    const patched = await scim.patch(`/Users/${userId}`, [{ op: 'replace', path: 'displayName', value: 'Ann' }], { 'if-match': 'W/"1"' });
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get('etag')).toBeNull();
+    expect(patched.body.meta.version).toBeUndefined();
+  });
+
   test('discovery says groups are read-only and offers no enterprise extension', async () => {
     const types = (await scim.get('/ResourceTypes')).body.Resources as Record<string, unknown>[];
     const group = types.find((t) => t.id === 'Group')!;
