@@ -53,6 +53,18 @@ function emulatorToken(env: NodeJS.ProcessEnv, flag: unknown): string | undefine
   return token;
 }
 
+/** The domains of --drop-domain, `@` optional (`@example.com` is the domain example.com). */
+function domains(raw: unknown): string[] {
+  const given = Array.isArray(raw) ? (raw as unknown[]) : raw === undefined ? [] : [raw];
+  return given.map((value) => {
+    const domain = String(value).trim().replace(/^@/, '');
+    if (!/^[^\s@/]+\.[^\s@/]+$/u.test(domain)) {
+      throw new ScimformError(`--drop-domain must be an email domain such as example.com, not "${String(value)}"`, { hint: 'Give the part of an address after the @.' });
+    }
+    return domain;
+  });
+}
+
 /** Turns the command-line options into emulator options; exported for tests. */
 export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: Record<string, unknown>): EmulatorOptions {
   const faults: EmulatorFaults = {};
@@ -66,6 +78,7 @@ export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: R
   set('rateReset', rate(options, 'rateReset', '--rate-reset'));
   set('rateLostResponse', rate(options, 'rateLostResponse', '--rate-lost-response'));
   set('seed', whole(options, 'seed', '--seed', 0));
+  const dropDomains = domains(options.dropDomain);
   const token = emulatorToken(ctx.env, options.token);
   const port = whole(options, 'port', '--port', 0);
   if (port !== undefined && port > 65535) throw new ScimformError(`--port must be at most 65535, not ${port}`, { hint: 'Use 0 to pick a free port.' });
@@ -83,6 +96,7 @@ export function emulatorOptions(ctx: Pick<CliContext, 'env' | 'cwd'>, options: R
     ...(typeof options.data === 'string' ? { dataFile: resolve(ctx.cwd, options.data) } : {}),
     ...(typeof options.requestLog === 'string' ? { requestLogFile: resolve(ctx.cwd, options.requestLog) } : {}),
     ...(Object.keys(faults).length > 0 ? { faults } : {}),
+    ...(dropDomains.length > 0 ? { quirks: { dropDomains } } : {}),
     // Nothing reads an in-memory log here (--request-log writes one to a file); keeping every
     // request would grow the process by each one's body for as long as it runs.
     keepRequests: false,

@@ -151,7 +151,9 @@ export class Emulator {
   }
 
   describe(): string {
-    return `profile ${this.profile}, pagination ${this.pagination} (max page size ${this.maxPageSize}), ETags ${this.etags ? 'on' : 'off'}, auth ${this.options.token ? 'bearer token' : 'none'}, faults: ${this.faults.describe()}`;
+    const dropped = this.quirks.dropDomains ?? [];
+    const quirks = dropped.length > 0 ? `, users created in ${dropped.join(', ')} answered 201 and not kept` : '';
+    return `profile ${this.profile}, pagination ${this.pagination} (max page size ${this.maxPageSize}), ETags ${this.etags ? 'on' : 'off'}, auth ${this.options.token ? 'bearer token' : 'none'}, faults: ${this.faults.describe()}${quirks}`;
   }
 
   private close(): Promise<void> {

@@ -57,7 +57,30 @@ describe('scimform emulate', () => {
     await expect(fetch(`${url}/Users`)).rejects.toThrow();
   });
 
+  test('--drop-domain: a user created in that domain is answered 201 and not kept, as Lightstep does with a domain it does not allow', async () => {
+    const { cliIO, lines, stderr } = io();
+    const controller = new AbortController();
+    const options = { ...common, host: '127.0.0.1', port: '0', profile: 'lightstep', dropDomain: ['@refused.example'] };
+    const exit = run(makeContext(cliIO, common, controller.signal), options, []);
+    const url = await waitFor(() => lines[0]);
+    expect(stderr()).toMatch(/users created in refused\.example answered 201 and not kept/);
+    const create = (userName: string) =>
+      fetch(`${url}/Users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/scim+json' },
+        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, emails: [{ value: userName, primary: true }] }),
+      });
+    expect((await create('ann@refused.example')).status).toBe(201);
+    expect((await create('bob@kept.example')).status).toBe(201);
+    const listed = (await (await fetch(`${url}/Users`)).json()) as { Resources: { userName: string }[] };
+    expect(listed.Resources.map((user) => user.userName)).toEqual(['bob@kept.example']);
+    controller.abort();
+    expect(await exit).toBe(0);
+  });
+
   test.each([
+    [{ dropDomain: ['ann@refused.example'] }, '--drop-domain must be an email domain such as example.com, not "ann@refused.example"'],
+    [{ dropDomain: [''] }, '--drop-domain must be an email domain such as example.com'],
     [{ port: '-1' }, '--port must be a whole number of at least 0'],
     [{ port: '70000' }, '--port must be at most 65535'],
     [{ rate429: '1.5' }, '--rate-429 must be a fraction between 0 and 1'],
