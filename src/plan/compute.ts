@@ -29,6 +29,8 @@
  *   out-of-scope users) are never removed. A group holding such members is never deleted.
  * - Removals (for `maxRemovals`) count one per deactivated or deleted user, one per member
  *   removed from a group, and for a deleted group one per member it had (at least one).
+ * - `emptiedGroups` names every non-empty live group the plan leaves without members: one whose
+ *   last members it removes, and one it deletes.
  */
 import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, LiveGroup, LiveState, LiveUser, Policy } from '../model.js';
 import type { SourceLocation } from '../errors.js';
@@ -808,7 +810,12 @@ function planGroups(
     } else {
       manual(work, `group ${group.displayName}: delete`, READ_ONLY_GROUPS, provenance);
     }
-    if (writable) work.removals += Math.max(1, new Set(group.members).size);
+    if (writable) {
+      const members = new Set(group.members).size;
+      work.removals += Math.max(1, members);
+      // Deleting a group takes every member out of it: the guard on emptied groups holds for it too.
+      if (members > 0) work.emptiedGroups.push(group.displayName);
+    }
   }
 }
 

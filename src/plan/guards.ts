@@ -71,12 +71,20 @@ export function checkGuards(
     });
   }
 
+  // A group the plan deletes is emptied too (unmanagedGroups: delete); its operation names it by id.
+  const deleted = new Map<string, string>();
+  if (plan.emptiedGroups.length > 0) for (const op of plan.operations) if (op.kind === 'deleteGroup') deleted.set(op.displayName, op.id);
   for (const name of plan.emptiedGroups) {
-    const group = live.groups.find((candidate) => candidate.displayName === name);
+    const id = deleted.get(name);
+    const group = live.groups.find((candidate) => (id === undefined ? candidate.displayName === name : candidate.id === id));
     const count = group ? new Set(group.members).size : 0;
+    const members = `${count} live member${count === 1 ? '' : 's'}`;
     violations.push({
       guard: 'emptiesGroup',
-      message: `refusing to remove every member of group ${name} (${count} live member${count === 1 ? '' : 's'}): ${OVERRIDE}`,
+      message:
+        id === undefined
+          ? `refusing to remove every member of group ${name} (${members}): ${OVERRIDE}`
+          : `refusing to delete group ${name}, which has ${members} (policy unmanagedGroups: delete): ${OVERRIDE}`,
       overridable: true,
     });
   }

@@ -168,7 +168,7 @@ export interface Plan {
   operations: Operation[];
   summary: PlanSummary;
   removals: RemovalCount;
-  /** Group removals that would leave a non-empty live group empty (displayNames), for the guards. */
+  /** Non-empty live groups this plan would leave without members, by removing them all or deleting the group (displayNames), for the guards. */
   emptiedGroups: string[];
   /**
    * Things a reviewer should know that are not operations: a dirty target (two live users whose

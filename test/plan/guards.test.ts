@@ -108,6 +108,27 @@ describe('checkGuards', () => {
   });
 
   test.each([
+    ['with members', ['u000', 'u001'], ['emptiesGroup']],
+    ['already empty', [], []],
+  ])('a group deleted under unmanagedGroups: delete is emptied too: %s', (_name, liveMembers, expected) => {
+    const users = liveUsers(2);
+    const state = desired(users.map((live) => user(live.userName)));
+    const live = { users, groups: [liveGroup('g1', 'Admins', liveMembers)] };
+    const rules = policy({ unmanagedGroups: 'delete', allowDelete: true });
+    const computed = computePlan(state, live, rules, generic());
+    expect(computed.operations.map((op) => op.kind)).toEqual(['deleteGroup']);
+    // Below the floor of maxRemovals: only this guard stands between the plan and the DELETE.
+    const guards = checkGuards(computed, rules, state, live, { allowMassRemoval: false });
+    expect(guards.map((violation) => violation.guard)).toEqual(expected);
+    if (expected.length > 0) {
+      expect(guards[0]!.message).toBe(
+        'refusing to delete group Admins, which has 2 live members (policy unmanagedGroups: delete): review the plan, then re-run with --allow-mass-removal to override',
+      );
+    }
+    expect(checkGuards(computed, rules, state, live, { allowMassRemoval: true })).toEqual([]);
+  });
+
+  test.each([
     ['unmanagedUsers: delete without allowDelete', { unmanagedUsers: 'delete', allowDelete: false }, ['deleteNotAllowed']],
     ['unmanagedGroups: delete without allowDelete', { unmanagedGroups: 'delete', allowDelete: false }, ['deleteNotAllowed']],
     ['both, without allowDelete', { unmanagedUsers: 'delete', unmanagedGroups: 'delete', allowDelete: false }, ['deleteNotAllowed', 'deleteNotAllowed']],

@@ -171,6 +171,23 @@ describe('the removal guards stop apply before anything is written', () => {
   });
 });
 
+describe('a deleted group is an emptied group to the guards', () => {
+  test('unmanagedGroups: delete on a group with members: exit 1 and zero writes, below the maxRemovals floor; --allow-mass-removal lets it through', async () => {
+    repo = await exampleRepository({
+      initial: { users: [{ id: 'u-ada', ...acme('ada.lovelace') }], groups: [{ displayName: 'Break-glass admins', members: [{ value: 'u-ada' }] }] },
+    });
+    await repo.edit('scimform.yaml', (text) => text.replace('unmanagedGroups: ignore', 'unmanagedGroups: delete').replace('allowDelete: false', 'allowDelete: true'));
+    const refused = await repo.run('apply', '--auto-approve');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('refusing to delete group Break-glass admins, which has 1 live member (policy unmanagedGroups: delete)');
+    expect(repo.writes()).toBe(0);
+
+    const allowed = await repo.run('apply', '--auto-approve', '--allow-mass-removal');
+    expect(allowed.code).toBe(0);
+    expect(repo.emulator.requests.filter((request) => request.method === 'DELETE').map((request) => request.path)).toEqual([expect.stringMatching(/^\/Groups\//)]);
+  });
+});
+
 describe('identity values are data, never commands or templates', () => {
   const marker = path.join(tmpdir(), `scimform-pwned-${process.pid}`);
   const payloads = [
