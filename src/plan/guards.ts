@@ -6,6 +6,7 @@
 import type { SourceLocation } from '../errors.js';
 import type { DesiredState, LiveState, Policy, RemovalLimit } from '../model.js';
 import type { GuardViolation, Plan } from './types.js';
+import { scopeRules } from './scope.js';
 
 /** Below this many live users in scope, `maxRemovals` does not apply: small targets change by large fractions. */
 export const MAX_REMOVALS_FLOOR = 10;
@@ -54,10 +55,18 @@ export function checkGuards(
 
   if (options.allowMassRemoval) return violations;
 
-  if (desired.users.length === 0 && liveUsersInScope > 0) {
+  // Empty as far as the plan goes: protected and out-of-scope declarations are never acted on, so
+  // files that hold only the break-glass account remove everyone else as surely as no files.
+  const rules = liveUsersInScope > 0 ? scopeRules(policy) : undefined;
+  if (rules && !desired.users.some((user) => rules.isManageable(user.userName))) {
+    const count = desired.users.length;
+    const declared =
+      count === 0
+        ? 'no users are declared'
+        : `${count === 1 ? 'the one user declared is' : `all ${count} users declared are`} protected or outside scope, so no user is managed`;
     violations.push({
       guard: 'emptyDesiredState',
-      message: `refusing to plan from an empty desired state: no users are declared, but the target has ${liveUsersInScope} live ${liveUsersInScope === 1 ? 'user' : 'users'} in scope: check the desired globs in the config, then re-run with --allow-mass-removal to override`,
+      message: `refusing to plan from an empty desired state: ${declared}, but the target has ${liveUsersInScope} live ${liveUsersInScope === 1 ? 'user' : 'users'} in scope: check the desired globs in the config, then re-run with --allow-mass-removal to override`,
       overridable: true,
     });
   }

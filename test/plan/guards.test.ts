@@ -86,6 +86,27 @@ describe('checkGuards', () => {
     expect(violation?.message).toContain('--allow-mass-removal');
   });
 
+  test.each([
+    ['only a protected user', [user('breakglass@example.com')], { protectedUsers: ['BreakGlass@example.com'] }, 'the one user declared is protected or outside scope, so no user is managed'],
+    ['only users outside scope', [user('a@other.example'), user('b@other.example')], { scope: '*@example.com' }, 'all 2 users declared are protected or outside scope, so no user is managed'],
+  ] as [string, ReturnType<typeof user>[], Partial<Policy>, string][])('a desired state is empty when it declares %s', (_name, declared, fields, reason) => {
+    // Below the floor of maxRemovals: without this guard, every live user in scope is deactivated.
+    const users = liveUsers(3);
+    const rules = policy({ unmanagedUsers: 'deactivate', ...fields });
+    const state = desired(declared);
+    const computed = computePlan(state, { users, groups: [] }, rules, generic());
+    expect(computed.summary.deactivate).toBe(3);
+    const guards = checkGuards(computed, rules, state, { users, groups: [] }, { allowMassRemoval: false });
+    expect(guards).toEqual([
+      {
+        guard: 'emptyDesiredState',
+        overridable: true,
+        message: `refusing to plan from an empty desired state: ${reason}, but the target has 3 live users in scope: check the desired globs in the config, then re-run with --allow-mass-removal to override`,
+      },
+    ]);
+    expect(checkGuards(computed, rules, state, { users, groups: [] }, { allowMassRemoval: true })).toEqual([]);
+  });
+
   test('an empty desired state against one live user says so in the singular', () => {
     const users = liveUsers(1);
     const [violation] = checkGuards(computePlan(desired([]), { users, groups: [] }, policy(), generic()), policy(), desired([]), { users, groups: [] }, { allowMassRemoval: false });

@@ -171,6 +171,24 @@ describe('the removal guards stop apply before anything is written', () => {
   });
 });
 
+describe('files that declare only protected users are an empty desired state', () => {
+  test('the break-glass account alone: exit 1 and zero writes, below the maxRemovals floor; --allow-mass-removal lets it through', async () => {
+    repo = await exampleRepository({ initial: { users: [acme('breakglass'), acme('ada.lovelace'), acme('grace.hopper')] } });
+    await repo.edit('identities/engineering.yaml', () => 'users: []\n');
+    await repo.edit('identities/operations.yaml', () => 'users:\n  - userName: breakglass@acme.example\n');
+    const refused = await repo.run('apply', '--auto-approve');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'refusing to plan from an empty desired state: the one user declared is protected or outside scope, so no user is managed, but the target has 2 live users in scope',
+    );
+    expect(repo.writes()).toBe(0);
+
+    const allowed = await repo.run('apply', '--auto-approve', '--allow-mass-removal');
+    expect(allowed.code).toBe(0);
+    expect(repo.emulator.users().filter((user) => user.active === false).map((user) => user.userName).sort()).toEqual(['ada.lovelace@acme.example', 'grace.hopper@acme.example']);
+  });
+});
+
 describe('a deleted group is an emptied group to the guards', () => {
   test('unmanagedGroups: delete on a group with members: exit 1 and zero writes, below the maxRemovals floor; --allow-mass-removal lets it through', async () => {
     repo = await exampleRepository({
