@@ -4,7 +4,7 @@
  */
 import { ScimformError } from '../errors.js';
 import type { IdentityFile, LiveGroup, LiveUser } from '../model.js';
-import { fingerprintOf } from '../plan/fingerprint.js';
+import { canonicalJson, fingerprintOf } from '../plan/fingerprint.js';
 import type { Fingerprint, Operation, SavedPlan, TargetPlan } from '../plan/types.js';
 import type { ScimReader } from '../scim/types.js';
 import type { StaleItem } from './types.js';
@@ -130,6 +130,63 @@ export function describeStale(target: string, items: readonly StaleItem[]): stri
   const shown = items.slice(0, LISTED_STALE_ITEMS).map((item) => `${item.subject} ${item.reason}`);
   const more = items.length > LISTED_STALE_ITEMS ? `; and ${items.length - LISTED_STALE_ITEMS} more` : '';
   return `${target}: ${shown.join('; ')}${more}`;
+}
+
+/** An operation as the stale message names it: `deactivate user jane@example.com (id u1)`. */
+function describeOperation(operation: Operation): string {
+  const id = 'id' in operation ? ` (id ${operation.id})` : '';
+  switch (operation.kind) {
+    case 'createUser':
+      return `create user ${operation.userName}`;
+    case 'updateUser':
+      return `update user ${operation.userName}${id}`;
+    case 'reactivateUser':
+      return `reactivate user ${operation.userName}${id}`;
+    case 'deactivateUser':
+      return `deactivate user ${operation.userName}${id}`;
+    case 'deleteUser':
+      return `delete user ${operation.userName}${id}`;
+    case 'createGroup':
+      return `create group ${operation.displayName}`;
+    case 'updateGroupMembers':
+      return `update group ${operation.displayName}${id}`;
+    case 'deleteGroup':
+      return `delete group ${operation.displayName}${id}`;
+    case 'manual':
+      return `manual item "${operation.subject}"`;
+  }
+}
+
+/**
+ * How a saved plan's operations differ from those a plan made now calls for, or undefined when
+ * they are the same: the first operation only the plan made now holds (the live state changed
+ * where the saved plan touches nothing, such as a user created by hand), else the first only the
+ * saved plan holds, else the first both hold differently. `rewritten` is true in the last case,
+ * which the live state rarely explains (fingerprints cover what an operation touches): an edited
+ * plan, or one made by another version.
+ */
+export function describeChangedOperations(
+  target: string,
+  saved: readonly Operation[],
+  current: readonly Operation[],
+): { reason: string; rewritten: boolean } | undefined {
+  if (canonicalJson(saved) === canonicalJson(current)) return undefined;
+  const before = new Map(saved.map((operation) => [operation.key, operation]));
+  const after = new Map(current.map((operation) => [operation.key, operation]));
+  const added = current.filter((operation) => !before.has(operation.key));
+  const removed = saved.filter((operation) => !after.has(operation.key));
+  const changed = saved.filter((operation) => after.has(operation.key) && canonicalJson(operation) !== canonicalJson(after.get(operation.key)));
+  const count = added.length + removed.length + changed.length;
+  const more = count > 1 ? ` (and ${count - 1} more ${count === 2 ? 'difference' : 'differences'})` : '';
+  if (added[0]) {
+    return { reason: `${target}: the files and the live state now call for ${describeOperation(added[0])}, which the plan does not hold${more}`, rewritten: false };
+  }
+  if (removed[0]) {
+    return { reason: `${target}: the plan holds ${describeOperation(removed[0])}, which the files and the live state no longer call for${more}`, rewritten: false };
+  }
+  // The same operations, one written differently (or all in another order).
+  const what = changed[0] ? `the plan's ${describeOperation(changed[0])} is` : "the plan's operations are";
+  return { reason: `${target}: ${what} not what the files and the live state call for now${more}`, rewritten: true };
 }
 
 /** `identities/eng.yaml changed, identities/new.yaml added`: which files differ, when both sides list them. */

@@ -10,6 +10,7 @@ import {
   assertGuards,
   assertPlanFresh,
   confirmApply,
+  describeChangedOperations,
   createProgressReporter,
   openAuditLog,
   renderTargetResult,
@@ -17,7 +18,6 @@ import {
   type TargetApplyResult,
 } from '../apply/index.js';
 import { assertDigestMatches, computeDigest, readSavedPlan } from '../plan/saved.js';
-import { canonicalJson } from '../plan/fingerprint.js';
 import { planTarget } from '../reconcile.js';
 import { VERSION } from '../version.js';
 import { renderText } from '../render/index.js';
@@ -101,10 +101,12 @@ async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: bo
   // what the live state calls for now.
   for (const plan of selected) {
     const fresh = await planTarget(config, desired, targets.get(plan.target.name)!, { env: ctx.env, allowMassRemoval, signal: ctx.signal });
-    if (canonicalJson(fresh.plan.operations) !== canonicalJson(plan.plan.operations)) {
+    const difference = describeChangedOperations(plan.target.name, plan.plan.operations, fresh.plan.operations);
+    if (difference) {
       // Another version may plan the same state differently: say so rather than suspect an edit.
-      const why = saved.scimformVersion === VERSION ? 'was it edited?' : `it was made by scimform ${saved.scimformVersion}, this is ${VERSION}`;
-      throw new ScimformError(`saved plan is stale: its operations for target ${plan.target.name} are not what the files and the live state call for now (${why}), re-run plan`, {
+      const why =
+        saved.scimformVersion !== VERSION ? ` (it was made by scimform ${saved.scimformVersion}, this is ${VERSION})` : difference.rewritten ? ' (was it edited?)' : '';
+      throw new ScimformError(`saved plan is stale: ${difference.reason}${why}, re-run plan`, {
         hint: 'Run `scimform plan --out <file>` again and apply the new plan, or run `scimform apply` without a plan file.',
       });
     }

@@ -173,12 +173,22 @@ async function freshnessOf(ctx: CliContext, file: string | undefined, clients: S
   if (!file) return { freshness: { fresh: false, reason: none } };
   const saved = await readPlanIfPresent(path.resolve(ctx.cwd, file));
   if (!saved) return { freshness: { fresh: false, reason: none } };
-  const [{ loadRepository }, { createScimClient, resolveToken }] = await Promise.all([import('./planning.js'), import('../scim/index.js')]);
+  const [{ loadRepository }, { createScimClient, resolveToken }, { planTarget }] = await Promise.all([
+    import('./planning.js'),
+    import('../scim/index.js'),
+    import('../reconcile.js'),
+  ]);
   const { config, desired } = await loadRepository(ctx);
   const targets = selectTargets(config, ctx.target);
-  const freshness = await checkFreshness(saved, { files: desired.files, targets: targets.map((target) => target.name) }, (planned) => {
+  const configured = (planned: { name: string; url: string }) => {
     const target = targets.find((candidate) => candidate.name === planned.name && candidate.url === planned.url);
     if (!target) throw new ScimformError(`the reviewed plan's target ${planned.name} does not match the config`);
+    return target;
+  };
+  const replan = async (planned: { name: string; url: string }) =>
+    (await planTarget(config, desired, configured(planned), { env: ctx.env, allowMassRemoval: false, signal: ctx.signal })).plan.operations;
+  const freshness = await checkFreshness(saved, { files: desired.files, targets: targets.map((target) => target.name), replan }, (planned) => {
+    const target = configured(planned);
     const client = createScimClient(target, { token: resolveToken(target, ctx.env), readOnly: true, signal: ctx.signal });
     clients.push(client);
     return client;

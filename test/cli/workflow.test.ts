@@ -165,6 +165,27 @@ describe('saved plans', () => {
     expect(repo.writes()).toBe(0);
   });
 
+  test('a user created by hand after plan --out makes the saved plan stale, and the error names what the plan lacks: nothing is written', async () => {
+    await run('plan', '--out', 'plan.json');
+    // Someone adds an account by hand: no resource the plan touches changes, but the policy
+    // (unmanagedUsers: deactivate) now calls for one more write than the reviewed plan holds.
+    const response = await fetch(`${repo.emulator.url}/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'by.hand@acme.example' }),
+    });
+    expect(response.status).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    const mark = repo.writes();
+    const result = await run('apply', 'plan.json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `error: saved plan is stale: local: the files and the live state now call for deactivate user by.hand@acme.example (id ${id}), which the plan does not hold, re-run plan`,
+    );
+    expect(result.stderr).not.toContain('was it edited?');
+    expect(repo.writes()).toBe(mark);
+  });
+
   test.each([
     ['a target listed twice', (targets: unknown[]) => [...targets, ...targets], 'the saved plan lists target local more than once, which plan never writes (was it edited?)'],
     ['no target at all', () => [], 'the saved plan holds no target, which plan never writes (was it edited?)'],
@@ -193,7 +214,9 @@ describe('saved plans', () => {
     await writeFile(file, JSON.stringify(older, null, 2));
     const stale = await run('apply', 'plan.json');
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/saved plan is stale: its operations for target local are not what the files and the live state call for now \(it was made by scimform 0\.0\.9, this is \d+\.\d+\.\d+\S*\)/);
+    expect(stale.stderr).toMatch(
+      /saved plan is stale: local: the plan's create user \S+ is not what the files and the live state call for now \(it was made by scimform 0\.0\.9, this is \d+\.\d+\.\d+\S*\)/,
+    );
     expect(repo.writes()).toBe(0);
 
     await writeFile(file, original.replace(/"scimformVersion": "[^"]*"/, '"scimformVersion": "0.0.9"'));

@@ -13,7 +13,11 @@ const files = [
   { path: 'identities/a.yaml', sha256: 'b'.repeat(64) },
 ];
 
-function saved(operations = [op.updateUser('u1', 'jane@example.com', 'updateUser', 'W/"1"')]): SavedPlan {
+const reviewed = [op.updateUser('u1', 'jane@example.com', 'updateUser', 'W/"1"')];
+/** A plan made now that holds what the reviewed one does. */
+const unchanged = () => Promise.resolve(reviewed);
+
+function saved(operations = reviewed): SavedPlan {
   return {
     formatVersion: 1,
     scimformVersion: '0.1.0',
@@ -52,19 +56,51 @@ describe('checkFreshness', () => {
     { name: 'a selected target has no reviewed plan', files, live: [], targets: ['test', 'backup'], expected: { fresh: false, reason: 'the reviewed plan has no plan for target backup' } },
   ])('$name', async ({ files: current, live, targets, expected }) => {
     const scim = fakeScim(() => ({ status: 200, body: {} }) as never, { users: live });
-    expect(await checkFreshness(saved(), { files: current, targets }, () => scim.client)).toEqual(expected);
+    expect(await checkFreshness(saved(), { files: current, targets, replan: unchanged }, () => scim.client)).toEqual(expected);
+    expect(scim.writes).toEqual([]);
+  });
+
+  test.each([
+    {
+      name: 'a user created by hand after the review, which the policy now deactivates',
+      now: [...reviewed, op.updateUser('u9', 'by.hand@example.com', 'deactivateUser')],
+      expected: {
+        fresh: false,
+        reason: 'the live state changed after the review (test: the files and the live state now call for deactivate user by.hand@example.com (id u9), which the plan does not hold)',
+      },
+    },
+    {
+      name: 'an operation of the reviewed plan that a plan made now does not hold',
+      now: [],
+      expected: {
+        fresh: false,
+        reason: 'the live state changed after the review (test: the plan holds update user jane@example.com (id u1), which the files and the live state no longer call for)',
+      },
+    },
+    {
+      name: 'the reviewed plan was edited',
+      now: [op.updateUser('u1', 'jane@example.com', 'deactivateUser', 'W/"1"')],
+      expected: {
+        fresh: false,
+        reason: "the reviewed plan is not what a plan of this commit holds (test: the plan's update user jane@example.com (id u1) is not what the files and the live state call for now)",
+      },
+    },
+  ])('same files and fingerprints, other operations: $name', async ({ now, expected }) => {
+    // What `apply plan.json` would refuse as stale is stale here too: the merge then applies a fresh plan.
+    const scim = fakeScim(() => ({ status: 200, body: {} }) as never, { users: [liveUser('u1', 'jane@example.com', { version: 'W/"1"' })] });
+    expect(await checkFreshness(saved(), { files, targets: ['test'], replan: () => Promise.resolve(now) }, () => scim.client)).toEqual(expected);
     expect(scim.writes).toEqual([]);
   });
 
   test('changed files are found without reading the target', async () => {
     const scim = fakeScim(() => ({ status: 200, body: {} }) as never);
-    await checkFreshness(saved(), { files: [files[0]!], targets: ['test'] }, () => scim.client);
+    await checkFreshness(saved(), { files: [files[0]!], targets: ['test'], replan: unchanged }, () => scim.client);
     expect(scim.reads).toEqual([]);
   });
 
   test('a failure to read the target is thrown, not reported as staleness', async () => {
     const scim = fakeScim(() => ({ status: 200, body: {} }) as never);
     const failing = { ...scim.client, getUser: async () => Promise.reject(new Error('401 from the service')), listUsers: async () => Promise.reject(new Error('401 from the service')) };
-    await expect(checkFreshness(saved(), { files, targets: ['test'] }, () => failing)).rejects.toThrow('401 from the service');
+    await expect(checkFreshness(saved(), { files, targets: ['test'], replan: unchanged }, () => failing)).rejects.toThrow('401 from the service');
   });
 });

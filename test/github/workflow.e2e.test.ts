@@ -175,6 +175,27 @@ describe('pull request → merge → schedule', () => {
     expect(drift.step('Drift').cli?.code).toBe(0);
   });
 
+  test('when someone creates an account by hand after the review, the merge applies a fresh plan that removes it too, and the job summary says why', async () => {
+    await job('apply', 200);
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('givenName: Grace', 'givenName: Amazing Grace'));
+    expect((await job('plan', 101)).success).toBe(true);
+    // No resource the reviewed plan touches changes: its fingerprints all still match.
+    const response = await fetch(`${repo.emulator.url}/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'by.hand@acme.example' }),
+    });
+    expect(response.status).toBe(201);
+    merge();
+    const applied = await job('apply', 201);
+    expect(applied.success).toBe(true);
+    expect(applied.summary).toContain(`This apply differs from the plan reviewed on pull request #${PR}`);
+    expect(applied.summary).toMatch(/the live state changed after the review \(local: the files and the live state now call for deactivate user by\.hand@acme\.example \(id [^)]+\), which the plan does not hold\)/);
+    expect(applied.summary).not.toContain('The apply failed');
+    expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
+    expect(repo.emulator.users().find((user) => user.userName === 'by.hand@acme.example')?.active).toBe(false);
+  });
+
   test('a reviewed plan that a guard refuses is refused at the merge too, and is not replaced by a fresh plan', async () => {
     await job('apply', 200);
     const before = repo.writes();

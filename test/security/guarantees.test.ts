@@ -89,7 +89,9 @@ describe('no DELETE without allowDelete', () => {
     expect(result.code).toBe(1);
     // Apply plans again and requires the very same operations: the edit is caught before anything is sent
     // (and `assertPolicyAllows`, below, would refuse the DELETE even then).
-    expect(result.stderr).toContain('saved plan is stale: its operations for target local are not what the files and the live state call for now (was it edited?)');
+    expect(result.stderr).toMatch(
+      /saved plan is stale: local: the plan's deactivate user stray@acme\.example \(id [^)]+\) is not what the files and the live state call for now \(was it edited\?\)/,
+    );
     expect(repo.emulator.requests.slice(mark).filter((request) => request.method !== 'GET')).toEqual([]);
     expect(repo.emulator.users().find((user) => user.userName === 'stray@acme.example')?.active).toBe(true);
   });
@@ -106,7 +108,7 @@ describe('no DELETE without allowDelete', () => {
     const mark = repo.emulator.requests.length;
     const result = await repo.run('apply', 'plan.json', '--auto-approve');
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('saved plan is stale: its operations for target local are not what');
+    expect(result.stderr).toContain('saved plan is stale: local: the plan');
     expect(repo.emulator.requests.slice(mark).filter((request) => request.method !== 'GET')).toEqual([]);
   });
 
