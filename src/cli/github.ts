@@ -143,7 +143,8 @@ async function reviewedPlan(ctx: CliContext, opts: GitHubOptions, actions: Actio
   if (!actions.sha) throw new ScimformError('no commit to look up', { hint: 'Run this inside GitHub Actions (GITHUB_SHA), or pass --sha.' });
   const lookup = await findReviewedPlan(client, repository, actions.sha, opts.artifactPrefix ?? DEFAULT_ARTIFACT_PREFIX);
   if (lookup.found) {
-    ctx.out(`Reviewed plan: artifact ${lookup.artifact.name} of run ${lookup.runId} (pull request #${lookup.pullRequest}).`);
+    const planned = lookup.reviewedSha === undefined || lookup.reviewedSha === lookup.headSha ? '' : `, planned for its earlier commit ${lookup.reviewedSha.slice(0, 7)}: its last commit ${lookup.headSha.slice(0, 7)} has no saved plan`;
+    ctx.out(`Reviewed plan: artifact ${lookup.artifact.name} of run ${lookup.runId} (pull request #${lookup.pullRequest}${planned}).`);
     await setOutputs(actions, { found: 'true', 'run-id': String(lookup.runId), artifact: lookup.artifact.name, 'pull-request': String(lookup.pullRequest) });
   } else {
     ctx.out(`No reviewed plan: ${lookup.reason}.`);

@@ -1,7 +1,7 @@
 /**
  * Finding the plan that reviewers saw: the merged pull request of a commit on the default branch,
- * and the newest saved-plan artifact its pull-request runs uploaded. Whether that plan may still be
- * applied is decided later, by the digest and the fingerprints, never by this lookup.
+ * and the saved-plan artifact that its runs uploaded for its last commit. Whether that plan may
+ * still be applied is decided later, by the digest and the fingerprints, never by this lookup.
  */
 import type { Artifact, GitHubClient, PullRequestRef, Repository } from './client.js';
 
@@ -19,11 +19,17 @@ export function mergedPullRequest(pulls: readonly PullRequestRef[]): PullRequest
   return pulls.find((pull) => pull.merged_at !== null && pull.merged_at !== undefined) ?? pulls[0];
 }
 
-/** The newest unexpired artifact; GitHub lists newest first, but sort anyway to not depend on it. */
-export function latestArtifact(artifacts: readonly Artifact[]): Artifact | undefined {
-  return [...artifacts]
+/**
+ * The saved plan of the pull request's last commit: the newest unexpired artifact of a run for
+ * `headSha`, else the newest of any run. Newest alone is not enough: re-running an older commit's
+ * run uploads its plan again, later than the plan of the commit that was merged. GitHub lists
+ * newest first, but sort anyway to not depend on it.
+ */
+export function latestArtifact(artifacts: readonly Artifact[], headSha?: string): Artifact | undefined {
+  const usable = [...artifacts]
     .filter((artifact) => !artifact.expired && artifact.workflow_run?.id !== undefined)
-    .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id)[0];
+    .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+  return usable.find((artifact) => headSha !== undefined && artifact.workflow_run?.head_sha === headSha) ?? usable[0];
 }
 
 export async function findReviewedPlan(
@@ -35,7 +41,7 @@ export async function findReviewedPlan(
   const pull = mergedPullRequest(await client.pullRequestsOfCommit(repository, sha));
   if (!pull) return { found: false, reason: `no pull request contains commit ${sha.slice(0, 7)} (pushed directly?)` };
   const name = planArtifactName(prefix, pull.number);
-  const artifact = latestArtifact(await client.artifactsNamed(repository, name));
+  const artifact = latestArtifact(await client.artifactsNamed(repository, name), pull.head.sha);
   if (!artifact) return { found: false, pullRequest: pull.number, reason: `pull request #${pull.number} has no unexpired artifact named ${name}` };
   return {
     found: true,

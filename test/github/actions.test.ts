@@ -114,8 +114,20 @@ describe('the reviewed plan', () => {
     { name: 'the newest', artifacts: [artifact(1, '2026-01-01T00:00:00Z'), artifact(2, '2026-01-02T00:00:00Z')], id: 2 },
     { name: 'expired ones skipped', artifacts: [artifact(1, '2026-01-01T00:00:00Z'), artifact(2, '2026-01-02T00:00:00Z', { expired: true })], id: 1 },
     { name: 'none left', artifacts: [artifact(2, '2026-01-02T00:00:00Z', { expired: true })], id: undefined },
-  ])('latestArtifact: $name', ({ artifacts, id }) => {
-    expect(latestArtifact(artifacts)?.id).toBe(id);
+    {
+      name: "the newest of the pull request's last commit, though an older commit's run was re-run since",
+      artifacts: [artifact(1, '2026-01-01T00:00:00Z', { workflow_run: { id: 10, head_sha: 'h7' } }), artifact(2, '2026-01-03T00:00:00Z', { workflow_run: { id: 20, head_sha: 'h6' } })],
+      head: 'h7',
+      id: 1,
+    },
+    {
+      name: 'the newest of any commit when the last commit has none',
+      artifacts: [artifact(1, '2026-01-01T00:00:00Z', { workflow_run: { id: 10, head_sha: 'h5' } }), artifact(2, '2026-01-03T00:00:00Z', { workflow_run: { id: 20, head_sha: 'h6' } })],
+      head: 'h7',
+      id: 2,
+    },
+  ])('latestArtifact: $name', ({ artifacts, head, id }: { artifacts: Artifact[]; head?: string; id: number | undefined }) => {
+    expect(latestArtifact(artifacts, head)?.id).toBe(id);
   });
 
   test.each([
@@ -124,6 +136,12 @@ describe('the reviewed plan', () => {
       pulls: [pull(7, true)],
       artifacts: [artifact(4, '2026-01-04T00:00:00Z')],
       result: { found: true, pullRequest: 7, runId: 40, headSha: 'h7' },
+    },
+    {
+      name: "only an earlier commit's plan",
+      pulls: [pull(7, true)],
+      artifacts: [artifact(4, '2026-01-04T00:00:00Z', { workflow_run: { id: 40, head_sha: 'h6' } })],
+      result: { found: true, pullRequest: 7, runId: 40, reviewedSha: 'h6', headSha: 'h7' },
     },
     { name: 'pushed directly', pulls: [], artifacts: [], result: { found: false, reason: 'no pull request contains commit 0123456 (pushed directly?)' } },
     {

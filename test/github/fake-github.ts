@@ -1,7 +1,8 @@
 /**
  * A loopback stand-in for the few GitHub REST endpoints the workflow uses: issue comments (paged
- * with Link headers, as GitHub does), the pull requests of a commit, and artifacts by name. It
- * checks the bearer token and records every request, so tests assert what reached "GitHub".
+ * with Link headers, as GitHub does), a pull request, the pull requests of a commit, and artifacts
+ * by name. It checks the bearer token and records every request, so tests assert what reached
+ * "GitHub".
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import type { Artifact, IssueComment, PullRequestRef } from '../../src/github/cl
 export interface FakeGitHub {
   url: string;
   comments: Map<number, IssueComment[]>;
+  pulls: Map<number, PullRequestRef>;
   pullsOfCommit: Map<string, PullRequestRef[]>;
   artifacts: Artifact[];
   requests: { method: string; path: string }[];
@@ -18,6 +20,7 @@ export interface FakeGitHub {
 
 export async function startFakeGitHub(token: string, options: { pageSize?: number } = {}): Promise<FakeGitHub> {
   const comments = new Map<number, IssueComment[]>();
+  const pulls = new Map<number, PullRequestRef>();
   const pullsOfCommit = new Map<string, PullRequestRef[]>();
   const artifacts: Artifact[] = [];
   const requests: { method: string; path: string }[] = [];
@@ -60,6 +63,10 @@ export async function startFakeGitHub(token: string, options: { pageSize?: numbe
         }
         return send(404, { message: 'Not Found' });
       }
+      if ((match = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)$/.exec(url.pathname)) && req.method === 'GET') {
+        const pull = pulls.get(Number(match[1]));
+        return pull ? send(200, pull) : send(404, { message: 'Not Found' });
+      }
       if ((match = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/pulls$/.exec(url.pathname))) return send(200, pullsOfCommit.get(match[1]!) ?? []);
       if (url.pathname.endsWith('/actions/artifacts')) {
         const named = artifacts.filter((artifact) => artifact.name === url.searchParams.get('name'));
@@ -73,6 +80,7 @@ export async function startFakeGitHub(token: string, options: { pageSize?: numbe
   return {
     url: `http://127.0.0.1:${port}`,
     comments,
+    pulls,
     pullsOfCommit,
     artifacts,
     requests,

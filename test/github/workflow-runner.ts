@@ -45,8 +45,8 @@ export interface JobRun {
   step(name: string): StepResult;
 }
 
-/** Artifacts uploaded by earlier runs: name → run id and the folder holding the files. */
-export type ArtifactStore = Map<string, { runId: number; dir: string }>;
+/** Artifacts uploaded by earlier runs, by run id and name (`101/name`, as GitHub keeps one per run and name): the folder holding the files. */
+export type ArtifactStore = Map<string, { name: string; runId: number; dir: string }>;
 
 export interface RunJobOptions {
   job: 'plan' | 'apply' | 'drift';
@@ -161,12 +161,12 @@ async function useAction(step: Step, interpolate: (text: string) => string, opti
       const dir = await mkdtemp(path.join(tmpdir(), 'scimform-artifact-'));
       const files = input('path').split('\n').map((line) => line.trim()).filter(Boolean);
       for (const file of files) if (existsSync(path.join(options.cwd, file))) await cp(path.join(options.cwd, file), path.join(dir, file));
-      options.artifacts.set(input('name'), { runId: options.github.runId, dir });
+      options.artifacts.set(`${options.github.runId}/${input('name')}`, { name: input('name'), runId: options.github.runId, dir });
       return { outcome: 'success' };
     }
     case 'actions/download-artifact': {
-      const stored = options.artifacts.get(input('name'));
-      if (!stored || String(stored.runId) !== input('run-id')) return { outcome: 'failure' };
+      const stored = options.artifacts.get(`${input('run-id')}/${input('name')}`);
+      if (!stored) return { outcome: 'failure' };
       await mkdir(path.join(options.cwd, input('path')), { recursive: true });
       await cp(stored.dir, path.join(options.cwd, input('path')), { recursive: true });
       return { outcome: 'success' };

@@ -36,6 +36,7 @@ beforeEach(async () => {
   repo = await exampleRepository({ profile: 'generic' });
   tracked = new Set(await filesOf(repo.dir));
   github = await startFakeGitHub(GITHUB_TOKEN, { pageSize: 3 });
+  push(HEAD);
   artifacts = new Map();
   runs = [];
 });
@@ -51,41 +52,57 @@ afterEach(async () => {
   await repo.close();
 });
 
-const pullRequestEvent = (fork = false) => ({
+const HEAD = 'head-sha';
+
+const pullRequestEvent = (fork = false, head = HEAD) => ({
   name: 'pull_request',
   payload: {
     number: PR,
     pull_request: {
       number: PR,
-      head: { sha: 'head-sha', repo: { full_name: fork ? 'someone/identities' : REPOSITORY } },
+      head: { sha: head, repo: { full_name: fork ? 'someone/identities' : REPOSITORY } },
       base: { repo: { full_name: REPOSITORY } },
     },
   },
 });
 
-async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { fork?: boolean; secrets?: Record<string, string> } = {}): Promise<JobRun> {
-  const event = name === 'plan' ? pullRequestEvent(options.fork) : name === 'apply' ? { name: 'push', payload: { ref: 'refs/heads/main' } } : { name: 'schedule', payload: {} };
+/** Uploads in the order they happened, as GitHub dates them. */
+let uploads = 0;
+
+/** `head` is the pull request commit a plan job runs for; a re-run of an older run passes that run's id and commit. */
+async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { fork?: boolean; secrets?: Record<string, string>; head?: string } = {}): Promise<JobRun> {
+  const head = options.head ?? HEAD;
+  const event = name === 'plan' ? pullRequestEvent(options.fork, head) : name === 'apply' ? { name: 'push', payload: { ref: 'refs/heads/main' } } : { name: 'schedule', payload: {} };
+  const before = new Map([...artifacts].map(([key, stored]) => [key, stored.dir]));
   const run = await runJob({
     job: name,
     cwd: repo.dir,
     event,
     secrets: options.secrets ?? (options.fork ? {} : { SCIMFORM_TOKEN: TOKEN }),
-    github: { apiUrl: github.url, token: GITHUB_TOKEN, repository: REPOSITORY, sha: name === 'apply' ? 'merge-sha' : 'head-sha', runId },
+    github: { apiUrl: github.url, token: GITHUB_TOKEN, repository: REPOSITORY, sha: name === 'apply' ? 'merge-sha' : `merge-of-${head}`, runId },
     artifacts,
     checkout,
   });
   runs.push(run);
-  // What GitHub would list after an upload: the artifact, tied to its run.
-  for (const [artifactName, stored] of artifacts) {
-    if (!github.artifacts.some((artifact) => artifact.workflow_run?.id === stored.runId && artifact.name === artifactName)) {
-      github.artifacts.push({ id: github.artifacts.length + 1, name: artifactName, expired: false, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, runId)).toISOString(), workflow_run: { id: stored.runId, head_sha: 'head-sha' } });
-    }
+  // What GitHub would list after an upload: the artifact, tied to its run and commit; a re-run's upload replaces its run's earlier one.
+  for (const [key, stored] of artifacts) {
+    if (before.get(key) === stored.dir) continue;
+    const kept = github.artifacts.filter((artifact) => !(artifact.workflow_run?.id === stored.runId && artifact.name === stored.name));
+    github.artifacts.splice(0, github.artifacts.length, ...kept);
+    uploads += 1;
+    github.artifacts.push({ id: 100 + uploads, name: stored.name, expired: false, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, uploads)).toISOString(), workflow_run: { id: stored.runId, head_sha: head } });
   }
   return run;
 }
 
+/** A new commit on the pull request's branch. */
+function push(head: string): void {
+  github.pulls.set(PR, { number: PR, state: 'open', merged_at: null, head: { sha: head }, base: { ref: 'main' } });
+}
+
 function merge(): void {
-  github.pullsOfCommit.set('merge-sha', [{ number: PR, state: 'closed', merged_at: '2026-01-01T00:00:00Z', head: { sha: 'head-sha' }, base: { ref: 'main' } }]);
+  const head = github.pulls.get(PR)?.head.sha ?? HEAD;
+  github.pullsOfCommit.set('merge-sha', [{ number: PR, state: 'closed', merged_at: '2026-01-01T00:00:00Z', head: { sha: head }, base: { ref: 'main' } }]);
 }
 
 async function changeLive(userName: string, familyName: string): Promise<void> {
@@ -194,6 +211,26 @@ describe('pull request → merge → schedule', () => {
     expect(applied.summary).not.toContain('The apply failed');
     expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
     expect(repo.emulator.users().find((user) => user.userName === 'by.hand@acme.example')?.active).toBe(false);
+  });
+
+  test('a re-run of an older commit\'s plan job, after a newer push, does not make that older plan the reviewed one', async () => {
+    const older = (text: string) => text.replace('givenName: Grace', 'givenName: Amazing Grace');
+    const newer = (text: string) => text.replace('givenName: Amazing Grace', 'givenName: Rear Admiral Grace');
+    push('commit-a');
+    await repo.edit('identities/engineering.yaml', older);
+    await job('plan', 101, { head: 'commit-a' });
+    push('commit-b');
+    await repo.edit('identities/engineering.yaml', newer);
+    await job('plan', 102, { head: 'commit-b' });
+    // Someone re-runs the first run: it plans commit-a again and uploads its plan again, now the newest.
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('Rear Admiral Grace', 'Amazing Grace'));
+    await job('plan', 101, { head: 'commit-a' });
+    await repo.edit('identities/engineering.yaml', newer);
+    merge();
+    const applied = await job('apply', 201);
+    expect(applied.step('Find the reviewed plan').cli?.stdout).toContain(`Reviewed plan: artifact scimform-plan-pr-${PR} of run 102 (pull request #${PR}).`);
+    expect(applied.summary).toContain(`The plan reviewed on pull request #${PR} still holds for this commit`);
+    expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
   });
 
   test('a reviewed plan that a guard refuses is refused at the merge too, and is not replaced by a fresh plan', async () => {
