@@ -127,11 +127,22 @@ async function comment(ctx: CliContext, opts: GitHubOptions, actions: ActionsCon
   }
   const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
   const targets = selectTargets(config, ctx.target);
+  if (actions.headSha !== undefined) {
+    // A run for an older commit (re-run, or finished after a newer push's run) must not put its plan back on display.
+    const head = (await client.pullRequest(repository, actions.pullRequest)).head.sha;
+    if (head !== actions.headSha) {
+      const why = `This run planned commit ${actions.headSha.slice(0, 7)}, but pull request #${actions.pullRequest} has moved on to ${head.slice(0, 7)}`;
+      ctx.warn(`${why}: the plan comment is left to the run of ${head.slice(0, 7)}.`);
+      await appendSummary(actions, `> [!NOTE]\n> ${why}: this plan is not the pull request's current one, and was not posted as its comment.\n`);
+      return 0;
+    }
+  }
   // No file at all means planning failed for every target: each comment then says so.
   const saved = await readPlanIfPresent(path.resolve(ctx.cwd, opts.plan));
   for (const target of targets) {
     const plan = saved?.targets.find((candidate) => candidate.target.name === target.name);
-    const body = buildComment({ target: target.name, plan, runUrl: actions.runUrl, sha: actions.sha });
+    // The pull request's commit, which reviewers can find in it; not the merge commit GitHub planned on.
+    const body = buildComment({ target: target.name, plan, runUrl: actions.runUrl, sha: actions.headSha ?? actions.sha });
     const result = await upsertComment(client, repository, actions.pullRequest, markerFor(target.name), body);
     ctx.out(`${target.name}: ${result.action} the plan comment on pull request #${actions.pullRequest}: ${result.url}`);
   }

@@ -16,6 +16,11 @@ export interface ActionsContext {
   pullRequest: number | undefined;
   /** True when the pull request's head lives in another repository (a fork): no secrets then. */
   fromFork: boolean;
+  /**
+   * The pull request's head commit this run is for, from the event. `sha` is not it: on a pull
+   * request GitHub runs on a merge of the head into the base, a commit the pull request never shows.
+   */
+  headSha: string | undefined;
   /** The commit the run is for (`GITHUB_SHA`). */
   sha: string | undefined;
   runUrl: string | undefined;
@@ -38,7 +43,7 @@ export function parseRepository(text: string, source: string): Repository {
 
 interface EventPayload {
   number?: unknown;
-  pull_request?: { number?: unknown; head?: { repo?: { full_name?: unknown } | null }; base?: { repo?: { full_name?: unknown } } };
+  pull_request?: { number?: unknown; head?: { sha?: unknown; repo?: { full_name?: unknown } | null }; base?: { repo?: { full_name?: unknown } } };
 }
 
 /** The event payload; with `needed` false (--repo and --pr given) one that cannot be read is none. */
@@ -62,6 +67,7 @@ export async function readActionsContext(env: NodeJS.ProcessEnv, overrides: Cont
   const repoText = overrides.repo ?? (env.GITHUB_REPOSITORY || undefined);
   const repository = repoText === undefined ? undefined : parseRepository(repoText, overrides.repo ? '--repo' : 'GITHUB_REPOSITORY');
   let pullRequest: number | undefined;
+  let headSha: string | undefined;
   // An empty --pr is what the workflow passes when no pull request was found: the same as none.
   if (overrides.pr !== undefined && overrides.pr.trim() !== '') {
     pullRequest = Number(overrides.pr);
@@ -69,6 +75,9 @@ export async function readActionsContext(env: NodeJS.ProcessEnv, overrides: Cont
   } else {
     const fromEvent = event.pull_request?.number ?? (event.pull_request ? event.number : undefined);
     pullRequest = typeof fromEvent === 'number' ? fromEvent : undefined;
+    const sha = event.pull_request?.head?.sha;
+    // Only the event's own pull request: with --pr naming another, its head is not known here.
+    headSha = pullRequest !== undefined && typeof sha === 'string' && sha !== '' ? sha : undefined;
   }
   const head = event.pull_request?.head?.repo?.full_name;
   const base = event.pull_request?.base?.repo?.full_name ?? repoText;
@@ -82,6 +91,7 @@ export async function readActionsContext(env: NodeJS.ProcessEnv, overrides: Cont
     eventName: env.GITHUB_EVENT_NAME || undefined,
     pullRequest,
     fromFork,
+    headSha,
     sha: overrides.sha ?? (env.GITHUB_SHA || undefined),
     runUrl,
     summaryFile: env.GITHUB_STEP_SUMMARY || undefined,

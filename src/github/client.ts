@@ -1,7 +1,7 @@
 /**
  * A small client for the parts of the GitHub REST API that the CI integration uses: issue
- * comments (the sticky plan comment), the pull requests of a commit, and workflow artifacts (the
- * reviewed plan). Requests go through the undici `Dispatcher` it is given, so tests choose how they
+ * comments (the sticky plan comment), a pull request's head, the pull requests of a commit, and
+ * workflow artifacts (the reviewed plan). Requests go through the undici `Dispatcher` it is given, so tests choose how they
  * are answered. The token is sent in one header and never appears in an error.
  */
 import { Agent, type Dispatcher } from 'undici';
@@ -44,6 +44,8 @@ export interface GitHubClient {
   listIssueComments(repository: Repository, issue: number): Promise<IssueComment[]>;
   createIssueComment(repository: Repository, issue: number, body: string): Promise<IssueComment>;
   updateIssueComment(repository: Repository, id: number, body: string): Promise<IssueComment>;
+  /** One pull request, for its current head commit. */
+  pullRequest(repository: Repository, number: number): Promise<PullRequestRef>;
   /** The pull requests that contain a commit (for a merge commit on the default branch: the merged one). */
   pullRequestsOfCommit(repository: Repository, sha: string): Promise<PullRequestRef[]>;
   /** The latest (up to 100) artifacts of the repository with exactly this name, newest first. */
@@ -294,6 +296,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       (await send('POST', url(`${repoPath(repository)}/issues/${issue}/comments`), comment, { body: text })).body as IssueComment,
     updateIssueComment: async (repository, id, text) =>
       (await send('PATCH', url(`${repoPath(repository)}/issues/comments/${id}`), comment, { body: text })).body as IssueComment,
+    pullRequest: async (repository, number) => (await send('GET', url(`${repoPath(repository)}/pulls/${number}`), pullRequest)).body as PullRequestRef,
     pullRequestsOfCommit: (repository, sha) =>
       listAll(url(`${repoPath(repository)}/commits/${encodeURIComponent(sha)}/pulls`, { per_page: '100' }), listOf(pullRequest, 'pull requests'), items<PullRequestRef>),
     artifactsNamed: (repository, name) =>

@@ -50,6 +50,13 @@ describe('readActionsContext', () => {
     });
   });
 
+  test("the pull request's head commit comes from the event, and is not known for another pull request named by --pr", async () => {
+    const payload = { number: 12, pull_request: { number: 12, head: { sha: 'feedc0de', repo: { full_name: 'acme/identities' } }, base: { repo: { full_name: 'acme/identities' } } } };
+    const env = { GITHUB_EVENT_PATH: await eventFile(payload), GITHUB_REPOSITORY: 'acme/identities', GITHUB_SHA: 'merge0001' };
+    expect(await readActionsContext(env)).toMatchObject({ pullRequest: 12, headSha: 'feedc0de', sha: 'merge0001' });
+    expect(await readActionsContext(env, { pr: '13' })).toMatchObject({ pullRequest: 13, headSha: undefined });
+  });
+
   test('flags win over the environment, and an empty --pr means none', async () => {
     const env = { GITHUB_EVENT_PATH: await eventFile(pr({ full_name: 'acme/identities' })), GITHUB_REPOSITORY: 'acme/identities' };
     expect(await readActionsContext(env, { repo: 'other/repo', pr: '5', apiUrl: 'http://127.0.0.1:1', sha: 'f00' })).toMatchObject({

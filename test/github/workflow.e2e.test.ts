@@ -213,18 +213,26 @@ describe('pull request → merge → schedule', () => {
     expect(repo.emulator.users().find((user) => user.userName === 'by.hand@acme.example')?.active).toBe(false);
   });
 
-  test('a re-run of an older commit\'s plan job, after a newer push, does not make that older plan the reviewed one', async () => {
+  test('a re-run of an older commit\'s plan job, after a newer push, leaves the comment and the reviewed plan to the newer commit', async () => {
     const older = (text: string) => text.replace('givenName: Grace', 'givenName: Amazing Grace');
     const newer = (text: string) => text.replace('givenName: Amazing Grace', 'givenName: Rear Admiral Grace');
-    push('commit-a');
+    push('aaaaaaa1');
     await repo.edit('identities/engineering.yaml', older);
-    await job('plan', 101, { head: 'commit-a' });
-    push('commit-b');
+    await job('plan', 101, { head: 'aaaaaaa1' });
+    push('bbbbbbb2');
     await repo.edit('identities/engineering.yaml', newer);
-    await job('plan', 102, { head: 'commit-b' });
-    // Someone re-runs the first run: it plans commit-a again and uploads its plan again, now the newest.
+    await job('plan', 102, { head: 'bbbbbbb2' });
+    const sticky = () => github.comments.get(PR)!.find((comment) => comment.body.includes(markerFor('local')))!.body;
+    expect(sticky()).toContain('Rear Admiral Grace');
+    expect(sticky()).toContain('Planned by scimform for bbbbbbb.');
+    // Someone re-runs the first run: it plans aaaaaaa1 again and uploads its plan again, now the newest.
     await repo.edit('identities/engineering.yaml', (text) => text.replace('Rear Admiral Grace', 'Amazing Grace'));
-    await job('plan', 101, { head: 'commit-a' });
+    const rerun = await job('plan', 101, { head: 'aaaaaaa1' });
+    expect(rerun.step('Comment on the pull request').cli?.stderr).toContain(`This run planned commit aaaaaaa, but pull request #${PR} has moved on to bbbbbbb: the plan comment is left to the run of bbbbbbb.`);
+    expect(rerun.summary).toContain("this plan is not the pull request's current one, and was not posted as its comment");
+    expect(github.comments.get(PR)).toHaveLength(1);
+    expect(sticky()).toContain('Rear Admiral Grace');
+    expect(sticky()).toContain('/actions/runs/102');
     await repo.edit('identities/engineering.yaml', newer);
     merge();
     const applied = await job('apply', 201);
