@@ -89,6 +89,14 @@ describe('the reusable workflow', () => {
     expect(reusable.jobs.apply?.concurrency).toEqual({ group: 'scimform-apply-${{ github.repository }}', 'cancel-in-progress': false });
   });
 
+  test('a newer push to a pull request cancels the plan still running for the one before, and only that', () => {
+    // The artifact prefix tells callers of the workflow apart, as it does their saved plans.
+    expect(reusable.jobs.plan?.concurrency).toEqual({
+      group: 'scimform-plan-${{ github.repository }}-${{ inputs.artifact-prefix }}${{ github.event.pull_request.number }}',
+      'cancel-in-progress': true,
+    });
+  });
+
   test.each([
     { job: 'plan', commands: ['validate', 'github preflight', 'plan', 'github comment'] },
     { job: 'apply', commands: ['validate', 'github preflight', 'github reviewed-plan', 'github apply'] },
