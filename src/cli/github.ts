@@ -22,6 +22,7 @@ import { createGitHubClient, type GitHubClient } from '../github/client.js';
 import { buildComment, markerFor, upsertComment } from '../github/comment.js';
 import { findReviewedPlan } from '../github/reviewed.js';
 import { checkFreshness, type Freshness } from '../github/freshness.js';
+import { renderApplySummary } from '../github/summary.js';
 
 export const STEPS = ['preflight', 'comment', 'reviewed-plan', 'apply'] as const;
 export const DEFAULT_ARTIFACT_PREFIX = 'scimform-plan-pr-';
@@ -257,11 +258,6 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
   }
   // A reviewer approved the saved plan: show exactly what the applied one does differently.
   const difference = !checked.freshness.fresh && checked.saved ? await differenceFromReviewed(ctx, checked.saved, applyOptions.allowMassRemoval) : '';
-  if (difference) {
-    // A fence longer than any run of backticks in the names it shows.
-    const fence = '`'.repeat(Math.max(3, ...[...difference.matchAll(/`+/g)].map((run) => run[0].length + 1)));
-    heading += `\n\n<details><summary>How the applied plan differs from the reviewed one</summary>\n\n${fence}diff\n${difference.trimEnd()}\n${fence}\n\n</details>`;
-  }
   let code = 1;
   let failure: unknown;
   try {
@@ -270,7 +266,7 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
     failure = error;
   }
   const outcome = failure instanceof Error ? `\n**The apply failed:** ${failure.message}\n` : code === 0 ? '' : '\n**The apply did not complete**: see the run log.\n';
-  await appendSummary(actions, `### scimform apply\n\n${heading}\n${outcome}\n\`\`\`diff\n${tee.text().trimEnd()}\n\`\`\`\n`);
+  await appendSummary(actions, renderApplySummary({ heading, difference, outcome, output: tee.text() }));
   if (failure !== undefined) throw failure;
   return code;
 }
