@@ -84,6 +84,10 @@ describe('the reusable workflow', () => {
     expect(reusable.jobs[job]?.permissions).toEqual(permissions);
   });
 
+  test('plan runs only for pull requests into the default branch, the one apply runs on', () => {
+    expect(reusable.jobs.plan?.if).toContain('github.base_ref == github.event.repository.default_branch');
+  });
+
   test('apply runs only on the default branch, one at a time, never cancelling a running apply', () => {
     expect(reusable.jobs.apply?.if).toContain('github.ref_name == github.event.repository.default_branch');
     expect(reusable.jobs.apply?.concurrency).toEqual({ group: 'scimform-apply-${{ github.repository }}', 'cancel-in-progress': false });
@@ -144,9 +148,17 @@ describe('the reusable workflow', () => {
 describe('the example caller', () => {
   const job = caller.jobs.scimform!;
 
-  test('triggers on pull requests, pushes to main and a schedule', () => {
+  test('triggers on pull requests into main, pushes to main and a schedule', () => {
     expect(Object.keys(caller.on).sort()).toEqual(['pull_request', 'push', 'schedule']);
     expect(caller.on.push).toMatchObject({ branches: ['main'] });
+    expect(caller.on.pull_request).toMatchObject({ branches: ['main'] });
+  });
+
+  test('is the caller the README shows', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const shown = /Copy this caller[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    const copy = load(CALLER).text.replace(/^(#.*\n)+/, '');
+    expect(shown).toBe(copy);
   });
 
   test('calls the reusable workflow with inputs it declares and inherited secrets', () => {
