@@ -251,9 +251,11 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
       `> [!WARNING]\n> **No reviewed plan to apply**: ${checked.freshness.reason}. ` +
       'scimform applied a fresh plan of the commit, shown below; the same guards apply.';
   } else {
-    ctx.warn(`Not applying the plan reviewed on ${reviewedOn}: ${checked.freshness.reason}. Applying a fresh plan of this commit instead.`);
+    // A re-run finds the changes of the attempts before it, which are not someone else's.
+    const rerun = actions.runAttempt > 1 ? ` This is attempt ${actions.runAttempt} of the run: the attempts before it may have made some of those changes.` : '';
+    ctx.warn(`Not applying the plan reviewed on ${reviewedOn}: ${checked.freshness.reason}. Applying a fresh plan of this commit instead.${rerun}`);
     heading =
-      `> [!WARNING]\n> **This apply differs from the plan reviewed on ${reviewedOn}**: ${checked.freshness.reason}. ` +
+      `> [!WARNING]\n> **This apply differs from the plan reviewed on ${reviewedOn}**: ${checked.freshness.reason}.${rerun} ` +
       'scimform applied a fresh plan of the merged commit instead, shown below; the same guards apply.';
   }
   // A reviewer approved the saved plan: show exactly what the applied one does differently.

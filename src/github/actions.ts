@@ -24,6 +24,8 @@ export interface ActionsContext {
   /** The commit the run is for (`GITHUB_SHA`). */
   sha: string | undefined;
   runUrl: string | undefined;
+  /** `GITHUB_RUN_ATTEMPT`: 2 and up for a re-run of the run, 1 otherwise. */
+  runAttempt: number;
   summaryFile: string | undefined;
   outputFile: string | undefined;
 }
@@ -94,6 +96,7 @@ export async function readActionsContext(env: NodeJS.ProcessEnv, overrides: Cont
     headSha,
     sha: overrides.sha ?? (env.GITHUB_SHA || undefined),
     runUrl,
+    runAttempt: Number.isSafeInteger(Number(env.GITHUB_RUN_ATTEMPT)) && Number(env.GITHUB_RUN_ATTEMPT) > 1 ? Number(env.GITHUB_RUN_ATTEMPT) : 1,
     summaryFile: env.GITHUB_STEP_SUMMARY || undefined,
     outputFile: env.GITHUB_OUTPUT || undefined,
   };

@@ -54,7 +54,7 @@ export interface RunJobOptions {
   cwd: string;
   event: { name: string; payload: unknown };
   secrets: Record<string, string>;
-  github: { apiUrl: string; token: string; repository: string; sha: string; runId: number };
+  github: { apiUrl: string; token: string; repository: string; sha: string; runId: number; runAttempt?: number };
   artifacts: ArtifactStore;
   /** What `actions/checkout` does here: give a clean working tree (a real run starts from one). */
   checkout(): Promise<void>;
@@ -109,6 +109,7 @@ export async function runJob(options: RunJobOptions): Promise<JobRun> {
     GITHUB_REPOSITORY: options.github.repository,
     GITHUB_SHA: options.github.sha,
     GITHUB_RUN_ID: String(options.github.runId),
+    GITHUB_RUN_ATTEMPT: String(options.github.runAttempt ?? 1),
     GITHUB_SERVER_URL: 'https://github.test',
     GITHUB_API_URL: options.github.apiUrl,
     GITHUB_STEP_SUMMARY: summaryFile,

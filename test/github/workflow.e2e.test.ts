@@ -70,7 +70,7 @@ const pullRequestEvent = (fork = false, head = HEAD) => ({
 let uploads = 0;
 
 /** `head` is the pull request commit a plan job runs for; a re-run of an older run passes that run's id and commit. */
-async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { fork?: boolean; secrets?: Record<string, string>; head?: string } = {}): Promise<JobRun> {
+async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { fork?: boolean; secrets?: Record<string, string>; head?: string; attempt?: number } = {}): Promise<JobRun> {
   const head = options.head ?? HEAD;
   const event = name === 'plan' ? pullRequestEvent(options.fork, head) : name === 'apply' ? { name: 'push', payload: { ref: 'refs/heads/main' } } : { name: 'schedule', payload: {} };
   const before = new Map([...artifacts].map(([key, stored]) => [key, stored.dir]));
@@ -79,7 +79,7 @@ async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { f
     cwd: repo.dir,
     event,
     secrets: options.secrets ?? (options.fork ? {} : { SCIMFORM_TOKEN: TOKEN }),
-    github: { apiUrl: github.url, token: GITHUB_TOKEN, repository: REPOSITORY, sha: name === 'apply' ? 'merge-sha' : `merge-of-${head}`, runId },
+    github: { apiUrl: github.url, token: GITHUB_TOKEN, repository: REPOSITORY, sha: name === 'apply' ? 'merge-sha' : `merge-of-${head}`, runId, runAttempt: options.attempt ?? 1 },
     artifacts,
     checkout,
   });
@@ -239,6 +239,19 @@ describe('pull request → merge → schedule', () => {
     expect(applied.step('Find the reviewed plan').cli?.stdout).toContain(`Reviewed plan: artifact scimform-plan-pr-${PR} of run 102 (pull request #${PR}).`);
     expect(applied.summary).toContain(`The plan reviewed on pull request #${PR} still holds for this commit`);
     expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
+  });
+
+  test('a re-run of an apply that wrote says that its own earlier attempt may have changed the live state', async () => {
+    await job('plan', 101);
+    merge();
+    // The first attempt applies, then fails on something else (say, the runner was lost); the job is re-run.
+    expect((await job('apply', 201)).summary).toContain('still holds for this commit');
+    const again = await job('apply', 201, { attempt: 2 });
+    expect(again.success).toBe(true);
+    expect(again.summary).toMatch(/This apply differs from the plan reviewed on pull request #7\*\*: the live state changed after the review \(local: user [^ ]+ now exists on the server/);
+    expect(again.summary).toContain('This is attempt 2 of the run: the attempts before it may have made some of those changes.');
+    expect(again.step('Apply').cli?.stdout).toContain('No changes. local matches the files.');
+    expect(repo.writes()).toBe(12);
   });
 
   test('a reviewed plan that a guard refuses is refused at the merge too, and is not replaced by a fresh plan', async () => {
