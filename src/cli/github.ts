@@ -96,9 +96,21 @@ async function preflight(ctx: CliContext, actions: ActionsContext): Promise<numb
   const message = actions.fromFork
     ? `This pull request comes from a fork, and GitHub gives workflows on fork pull requests no secrets: scimform cannot read the live state without ${names}, so there is no plan for this pull request.`
     : `The SCIM token${missing.length === 1 ? '' : 's'} ${names} ${missing.length === 1 ? 'is' : 'are'} not set, so scimform cannot read the live state.`;
+  // GitHub refuses secret names that start with GITHUB_: such a tokenEnv can never be set from a secret.
+  const reserved = missing.filter((target) => /^github_/i.test(target.tokenEnv));
+  const settable = missing.filter((target) => !reserved.includes(target));
   const hint = actions.fromFork
     ? 'A maintainer can push this branch to the repository itself to get a plan; merging still applies only a plan of the merged commit.'
-    : `Add a repository secret named ${missing.map((target) => target.tokenEnv).join(', ')} (Settings → Secrets and variables → Actions) and pass secrets to the workflow with \`secrets: inherit\`.`;
+    : [
+        ...(reserved.length > 0
+          ? [
+              `GitHub does not allow secret names that start with GITHUB_: in ${ctx.config}, give \`tokenEnv\` of ${reserved.map((target) => `target ${target.name}`).join(', ')} a name of your own (e.g. SCIM_TOKEN) and add a repository secret of that name.`,
+            ]
+          : []),
+        ...(settable.length > 0
+          ? [`Add a repository secret named ${settable.map((target) => target.tokenEnv).join(', ')} (Settings → Secrets and variables → Actions) and pass secrets to the workflow with \`secrets: inherit\`.`]
+          : []),
+      ].join(' ');
   if (ctx.env.GITHUB_ACTIONS === 'true') ctx.out(errorAnnotation(`${message} ${hint}`));
   await appendSummary(actions, `### scimform\n\n:no_entry: ${message}\n\n${hint}\n`);
   throw new ScimformError(message, { hint });

@@ -69,6 +69,20 @@ test('comment posts one comment per configured target; a target that could not b
   expect(posted.join('\n')).not.toContain(TOKEN);
 });
 
+describe('preflight', () => {
+  test.each([
+    { tokenEnv: 'SCIMFORM_TOKEN', hint: /Add a repository secret named SCIMFORM_TOKEN \(Settings → Secrets and variables → Actions\)/ },
+    { tokenEnv: 'GITHUB_SCIM_TOKEN', hint: /GitHub does not allow secret names that start with GITHUB_: in scimform\.yaml, give `tokenEnv` of target local a name of your own/ },
+  ])('a token $tokenEnv not set says what to do about it', async ({ tokenEnv, hint }) => {
+    await repo.edit('scimform.yaml', (text) => text.replace('tokenEnv: SCIMFORM_TOKEN', `tokenEnv: ${tokenEnv}`));
+    const result = await runCli(['github', 'preflight'], { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/identities' }, repo.dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The SCIM token ${tokenEnv} (target local) is not set`);
+    expect(result.stderr).toMatch(hint);
+    expect(result.stdout).toMatch(hint);
+  });
+});
+
 describe('errors for people', () => {
   test.each([
     { name: 'an unknown step', argv: ['github', 'publish'], env: {}, message: /unknown step "publish" for scimform github/, hint: /preflight, comment, reviewed-plan, apply/ },
