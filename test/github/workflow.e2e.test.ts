@@ -4,7 +4,7 @@
  * the GitHub API — validate → plan on a pull request, apply on the merge, drift on a schedule —
  * so the workflow and this test cannot drift apart.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { exampleRepository, TOKEN, type TestRepository } from '../helpers/repo.js';
@@ -41,15 +41,19 @@ beforeEach(async () => {
   runs = [];
 });
 afterEach(async () => {
-  // Neither token ever shows: not in output, job summaries or comments.
+  // Neither token ever shows: not in output, job summaries, comments or the uploaded artifacts.
+  const uploaded = await Promise.all([...artifacts.values()].map(async ({ dir }) => Promise.all((await filesOf(dir)).map((file) => readFile(file, 'utf8')))));
+  expect(uploaded.flat().length).toBeGreaterThanOrEqual(artifacts.size);
   const everything = [
     ...runs.flatMap((run) => [run.summary, ...run.steps.flatMap((step) => (step.cli ? [step.cli.stdout, step.cli.stderr] : []))]),
     ...[...github.comments.values()].flat().map((comment) => comment.body),
+    ...uploaded.flat(),
   ].join('\n');
   expect(everything).not.toContain(TOKEN);
   expect(everything).not.toContain(GITHUB_TOKEN);
   await github.close();
   await repo.close();
+  for (const { dir } of artifacts.values()) await rm(dir, { recursive: true, force: true });
 });
 
 const HEAD = 'head-sha';
