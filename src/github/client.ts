@@ -37,7 +37,8 @@ export interface Artifact {
   name: string;
   expired: boolean;
   created_at: string;
-  workflow_run?: { id: number; head_sha: string };
+  /** The run that uploaded it; `head_repository_id` differs from `repository_id` for a run of a fork's pull request. */
+  workflow_run?: { id: number; head_sha: string; repository_id?: number; head_repository_id?: number };
 }
 
 export interface GitHubClient {

@@ -19,6 +19,12 @@ export function mergedPullRequest(pulls: readonly PullRequestRef[]): PullRequest
   return pulls.find((pull) => pull.merged_at !== null && pull.merged_at !== undefined) ?? pulls[0];
 }
 
+/** Whether a fork's pull-request run uploaded it: such a run has no secrets, so no plan, but may upload under any name. */
+function fromFork(artifact: Artifact): boolean {
+  const run = artifact.workflow_run;
+  return run?.head_repository_id !== undefined && run.repository_id !== undefined && run.head_repository_id !== run.repository_id;
+}
+
 /**
  * The saved plan of the pull request's last commit: the newest unexpired artifact of a run for
  * `headSha`, else the newest of any run. Newest alone is not enough: re-running an older commit's
@@ -27,7 +33,7 @@ export function mergedPullRequest(pulls: readonly PullRequestRef[]): PullRequest
  */
 export function latestArtifact(artifacts: readonly Artifact[], headSha?: string): Artifact | undefined {
   const usable = [...artifacts]
-    .filter((artifact) => !artifact.expired && artifact.workflow_run?.id !== undefined)
+    .filter((artifact) => !artifact.expired && artifact.workflow_run?.id !== undefined && !fromFork(artifact))
     .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
   return usable.find((artifact) => headSha !== undefined && artifact.workflow_run?.head_sha === headSha) ?? usable[0];
 }

@@ -128,6 +128,15 @@ describe('the reviewed plan', () => {
       id: 1,
     },
     {
+      name: "not one a fork's run uploaded under the pull request's name",
+      artifacts: [
+        artifact(1, '2026-01-01T00:00:00Z', { workflow_run: { id: 10, head_sha: 'h6', repository_id: 1, head_repository_id: 1 } }),
+        artifact(2, '2026-01-03T00:00:00Z', { workflow_run: { id: 20, head_sha: 'h7', repository_id: 1, head_repository_id: 666 } }),
+      ],
+      head: 'h7',
+      id: 1,
+    },
+    {
       name: 'the newest of any commit when the last commit has none',
       artifacts: [artifact(1, '2026-01-01T00:00:00Z', { workflow_run: { id: 10, head_sha: 'h5' } }), artifact(2, '2026-01-03T00:00:00Z', { workflow_run: { id: 20, head_sha: 'h6' } })],
       head: 'h7',
