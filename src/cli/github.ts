@@ -23,6 +23,8 @@ import { buildComment, markerFor, upsertComment } from '../github/comment.js';
 import { findReviewedPlan } from '../github/reviewed.js';
 import { checkFreshness, type Freshness } from '../github/freshness.js';
 import { renderApplySummary } from '../github/summary.js';
+import { escapeMarkdown } from '../render/index.js';
+import { safeText } from '../render/format.js';
 
 export const STEPS = ['preflight', 'comment', 'reviewed-plan', 'apply'] as const;
 export const DEFAULT_ARTIFACT_PREFIX = 'scimform-plan-pr-';
@@ -252,22 +254,24 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
   const applyOptions = { autoApprove: opts.autoApprove === true, allowMassRemoval: opts.allowMassRemoval === true, auditLog: opts.auditLog };
   const pr = actions.pullRequest;
   const reviewedOn = pr === undefined ? 'the pull request' : `pull request #${pr}`;
+  // The reason names users and groups from the files and the live state: escaped for the log and the summary alike.
+  const reason = checked.freshness.fresh ? '' : checked.freshness.reason;
   let heading: string;
   if (checked.freshness.fresh) {
     ctx.note(`The plan reviewed on ${reviewedOn} still holds for this commit: applying it.`);
     heading = `The plan reviewed on ${reviewedOn} still holds for this commit (the files and the live state are as it saw them): it is the plan applied.`;
   } else if (pr === undefined || checked.saved === undefined) {
     // Without a saved plan there is nothing reviewed to differ from, whether or not a pull request was found.
-    ctx.warn(`Applying a fresh plan of this commit: ${checked.freshness.reason}.`);
+    ctx.warn(`Applying a fresh plan of this commit: ${safeText(reason)}.`);
     heading =
-      `> [!WARNING]\n> **No reviewed plan to apply**: ${checked.freshness.reason}. ` +
+      `> [!WARNING]\n> **No reviewed plan to apply**: ${escapeMarkdown(reason)}. ` +
       'scimform applied a fresh plan of the commit, shown below; the same guards apply.';
   } else {
     // A re-run finds the changes of the attempts before it, which are not someone else's.
     const rerun = actions.runAttempt > 1 ? ` This is attempt ${actions.runAttempt} of the run: the attempts before it may have made some of those changes.` : '';
-    ctx.warn(`Not applying the plan reviewed on ${reviewedOn}: ${checked.freshness.reason}. Applying a fresh plan of this commit instead.${rerun}`);
+    ctx.warn(`Not applying the plan reviewed on ${reviewedOn}: ${safeText(reason)}. Applying a fresh plan of this commit instead.${rerun}`);
     heading =
-      `> [!WARNING]\n> **This apply differs from the plan reviewed on ${reviewedOn}**: ${checked.freshness.reason}.${rerun} ` +
+      `> [!WARNING]\n> **This apply differs from the plan reviewed on ${reviewedOn}**: ${escapeMarkdown(reason)}.${rerun} ` +
       'scimform applied a fresh plan of the merged commit instead, shown below; the same guards apply.';
   }
   // A reviewer approved the saved plan: show exactly what the applied one does differently.
@@ -279,7 +283,7 @@ async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: Acti
   } catch (error) {
     failure = error;
   }
-  const outcome = failure instanceof Error ? `\n**The apply failed:** ${failure.message}\n` : code === 0 ? '' : '\n**The apply did not complete**: see the run log.\n';
+  const outcome = failure instanceof Error ? `\n**The apply failed:** ${escapeMarkdown(failure.message)}\n` : code === 0 ? '' : '\n**The apply did not complete**: see the run log.\n';
   await appendSummary(actions, renderApplySummary({ heading, difference, outcome, output: tee.text() }));
   if (failure !== undefined) throw failure;
   return code;

@@ -2,6 +2,8 @@
  * `scimform github` as a command: one sticky comment per configured target (a failed target's
  * comment says so), and the errors a person sees when the step cannot run.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -10,6 +12,7 @@ import { run } from '../../src/cli/github.js';
 import { markerFor } from '../../src/github/comment.js';
 import { exampleRepository, TOKEN, type TestRepository } from '../helpers/repo.js';
 import { runCli } from '../helpers/cli.js';
+import { ESCAPED_NAMES, HOSTILE_NAMES, expectSafeOutput } from '../helpers/hostile.js';
 import { NodeHttpDispatcher } from '../scim/node-http-dispatcher.js';
 
 const API = 'https://api.github.test';
@@ -80,6 +83,33 @@ describe('preflight', () => {
     expect(result.stderr).toContain(`The SCIM token ${tokenEnv} (target local) is not set`);
     expect(result.stderr).toMatch(hint);
     expect(result.stdout).toMatch(hint);
+  });
+});
+
+describe('apply', () => {
+  test('names in why the reviewed plan is not applied are escaped in the log and the job summary: no workflow command, no Markdown', async () => {
+    await repo.edit('scimform.yaml', (text) => text.replace('scope: "*@acme.example"', 'scope: "*"'));
+    expect((await repo.run('apply', '--auto-approve')).code).toBe(0);
+    expect((await repo.run('plan', '--out', 'plan.json')).code).toBe(0);
+    // Accounts made by hand after the review: the policy now deactivates them, which the reviewed plan does not hold.
+    const userName = `${HOSTILE_NAMES[0]!.replace('@', ' *em* <b>b</b> [l](https://evil.example)@')}`;
+    const response = await fetch(`${repo.emulator.url}/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName }),
+    });
+    expect(response.status).toBe(201);
+    const summaryFile = path.join(repo.dir, 'summary.md');
+    const result = await runCli(['github', 'apply', '--reviewed', 'plan.json', '--pr', '7', '--auto-approve'], { ...repo.env, GITHUB_STEP_SUMMARY: summaryFile }, repo.dir);
+    expect(result.code).toBe(0);
+    const escaped = ESCAPED_NAMES[0]!.replace('@', ' *em* <b>b</b> [l](https://evil.example)@');
+    expect(result.stderr).toContain(`the files and the live state now call for deactivate user ${escaped} (id `);
+    expectSafeOutput(result.stderr);
+    const summary = await readFile(summaryFile, 'utf8');
+    const heading = summary.split('\n').find((line) => line.startsWith('> **This apply differs'))!;
+    // Markdown shows `\\u000a` for the escaped backslash.
+    expect(heading).toContain('deactivate user x\\\\u000a::add-mask::x \\*em\\* &lt;b&gt;b&lt;/b&gt; \\[l\\](https://evil.example)@example.com (id ');
+    expectSafeOutput(heading);
   });
 });
 
