@@ -18,8 +18,8 @@ import { ScimformError } from '../errors.js';
 import { loadConfig, selectTargets } from '../config/index.js';
 import { readSavedPlan } from '../plan/saved.js';
 import { appendSummary, errorAnnotation, readActionsContext, setOutputs, type ActionsContext } from '../github/actions.js';
-import { createGitHubClient, type GitHubClient } from '../github/client.js';
-import { buildComment, markerFor, upsertComment } from '../github/comment.js';
+import { createGitHubClient, type GitHubClient, type IssueComment } from '../github/client.js';
+import { buildComment, markerFor, plannedCommitOf, upsertComment } from '../github/comment.js';
 import { findReviewedPlan } from '../github/reviewed.js';
 import { checkFreshness, type Freshness } from '../github/freshness.js';
 import { renderApplySummary } from '../github/summary.js';
@@ -142,24 +142,43 @@ async function comment(ctx: CliContext, opts: GitHubOptions, actions: ActionsCon
   }
   const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
   const targets = selectTargets(config, ctx.target);
-  if (actions.headSha !== undefined) {
-    // A run for an older commit (re-run, or finished after a newer push's run) must not put its plan back on display.
-    const head = (await client.pullRequest(repository, actions.pullRequest)).head.sha;
-    if (head !== actions.headSha) {
-      const why = `This run planned commit ${actions.headSha.slice(0, 7)}, but pull request #${actions.pullRequest} has moved on to ${head.slice(0, 7)}`;
-      ctx.warn(`${why}: the plan comment is left to the run of ${head.slice(0, 7)}.`);
-      await appendSummary(actions, `> [!NOTE]\n> ${why}: this plan is not the pull request's current one, and was not posted as its comment.\n`);
+  // A run for an older commit (a re-run, or one that finished after the next push's run) must not put
+  // its plan back over a later commit's. Where no run planned a later commit (a push the workflow's
+  // `paths` filter skips), this plan is the latest there is, and the comment must show it.
+  let laterPlan: ((existing: IssueComment) => boolean) | undefined;
+  // The pull request's commit, which reviewers can find in it; not the merge commit GitHub planned on.
+  const planned = actions.headSha ?? actions.sha;
+  const short = planned?.slice(0, 7) ?? 'unknown';
+  if (actions.headSha !== undefined && (await client.pullRequest(repository, actions.pullRequest)).head.sha !== actions.headSha) {
+    const commits = await client.pullRequestCommits(repository, actions.pullRequest);
+    const position = commits.indexOf(actions.headSha);
+    if (position < 0) {
+      const why = `This run planned commit ${short}, which is not among the commits of pull request #${actions.pullRequest} any more (force-pushed away?)`;
+      ctx.warn(`${why}: the plan comment is left as it is.`);
+      await appendSummary(actions, `> [!NOTE]\n> ${why}: this plan was not posted as its comment.\n`);
       return 0;
     }
+    laterPlan = (existing) => commits.indexOf(plannedCommitOf(existing.body) ?? '') > position;
   }
+  const left: string[] = [];
   // No file at all means planning failed for every target: each comment then says so.
   const saved = await readPlanIfPresent(path.resolve(ctx.cwd, opts.plan));
   for (const target of targets) {
     const plan = saved?.targets.find((candidate) => candidate.target.name === target.name);
-    // The pull request's commit, which reviewers can find in it; not the merge commit GitHub planned on.
-    const body = buildComment({ target: target.name, plan, runUrl: actions.runUrl, sha: actions.headSha ?? actions.sha });
-    const result = await upsertComment(client, repository, actions.pullRequest, markerFor(target.name), body);
-    ctx.out(`${target.name}: ${result.action} the plan comment on pull request #${actions.pullRequest}: ${result.url}`);
+    const body = buildComment({ target: target.name, plan, runUrl: actions.runUrl, sha: planned });
+    const result = await upsertComment(client, repository, actions.pullRequest, markerFor(target.name), body, laterPlan);
+    if (result.action === 'left') {
+      left.push(target.name);
+      ctx.warn(`${target.name}: the plan comment already shows the plan of a later commit of pull request #${actions.pullRequest}, so this run's plan of ${short} is not posted: ${result.url}`);
+    } else {
+      ctx.out(`${target.name}: ${result.action} the plan comment on pull request #${actions.pullRequest}: ${result.url}`);
+    }
+  }
+  if (left.length > 0) {
+    await appendSummary(
+      actions,
+      `> [!NOTE]\n> This run planned commit ${short}, but the plan comment of target ${left.map(escapeMarkdown).join(', ')} already shows the plan of a later commit of pull request #${actions.pullRequest}: this plan was not posted there.\n`,
+    );
   }
   return 0;
 }

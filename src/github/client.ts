@@ -1,7 +1,7 @@
 /**
  * A small client for the parts of the GitHub REST API that the CI integration uses: issue
- * comments (the sticky plan comment), a pull request's head, the pull requests of a commit, and
- * workflow artifacts (the reviewed plan). Requests go through the undici `Dispatcher` it is given, so tests choose how they
+ * comments (the sticky plan comment), a pull request's head and commits, the pull requests of a
+ * commit, and workflow artifacts (the reviewed plan). Requests go through the undici `Dispatcher` it is given, so tests choose how they
  * are answered. The token is sent in one header and never appears in an error.
  */
 import { Agent, type Dispatcher } from 'undici';
@@ -47,6 +47,8 @@ export interface GitHubClient {
   updateIssueComment(repository: Repository, id: number, body: string): Promise<IssueComment>;
   /** One pull request, for its current head commit. */
   pullRequest(repository: Repository, number: number): Promise<PullRequestRef>;
+  /** The SHAs of a pull request's commits, oldest first (GitHub lists at most 250). */
+  pullRequestCommits(repository: Repository, number: number): Promise<string[]>;
   /** The pull requests that contain a commit (for a merge commit on the default branch: the merged one). */
   pullRequestsOfCommit(repository: Repository, sha: string): Promise<PullRequestRef[]>;
   /** The latest (up to 100) artifacts of the repository with exactly this name, newest first. */
@@ -155,6 +157,8 @@ const pullRequest: ShapeCheck = (value) =>
         : !isRecord(value.head) || typeof value.head.sha !== 'string'
           ? `pull request #${String(value.number)} without head.sha`
           : undefined;
+
+const commit: ShapeCheck = (value) => (!isRecord(value) || typeof value.sha !== 'string' ? 'a commit without a sha' : undefined);
 
 const artifact: ShapeCheck = (value) => {
   if (!isRecord(value)) return 'an artifact that is not an object';
@@ -298,6 +302,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     updateIssueComment: async (repository, id, text) =>
       (await send('PATCH', url(`${repoPath(repository)}/issues/comments/${id}`), comment, { body: text })).body as IssueComment,
     pullRequest: async (repository, number) => (await send('GET', url(`${repoPath(repository)}/pulls/${number}`), pullRequest)).body as PullRequestRef,
+    pullRequestCommits: (repository, number) =>
+      listAll(url(`${repoPath(repository)}/pulls/${number}/commits`, { per_page: '100' }), listOf(commit, 'commits'), (body) => (body as { sha: string }[]).map((item) => item.sha)),
     pullRequestsOfCommit: (repository, sha) =>
       listAll(url(`${repoPath(repository)}/commits/${encodeURIComponent(sha)}/pulls`, { per_page: '100' }), listOf(pullRequest, 'pull requests'), items<PullRequestRef>),
     artifactsNamed: (repository, name) =>

@@ -11,6 +11,17 @@ export function markerFor(target: string): string {
   return `<!-- scimform:plan target=${encodeURIComponent(target)} -->`;
 }
 
+/** A second hidden marker: the commit whose plan the comment shows, so a run for an older one can tell. */
+function commitMarker(sha: string): string {
+  return `<!-- scimform:commit ${encodeURIComponent(sha)} -->`;
+}
+
+/** The commit whose plan a sticky comment shows, when it names one (older comments do not). */
+export function plannedCommitOf(body: string): string | undefined {
+  const match = /<!-- scimform:commit (\S+) -->/.exec(body);
+  return match ? decodeURIComponent(match[1]!) : undefined;
+}
+
 /** The comment that carries this marker; the oldest when several do (only if edited by hand). */
 export function findSticky(comments: readonly IssueComment[], marker: string): IssueComment | undefined {
   return comments.find((comment) => typeof comment.body === 'string' && comment.body.includes(marker));
@@ -38,7 +49,7 @@ function footer(input: CommentInput): string {
 /** The whole comment for one target, never longer than GitHub's limit. */
 export function buildComment(input: CommentInput): string {
   const maxLength = input.maxLength ?? GITHUB_COMMENT_LIMIT;
-  const head = `${markerFor(input.target)}\n`;
+  const head = `${markerFor(input.target)}\n${input.sha ? `${commitMarker(input.sha)}\n` : ''}`;
   const foot = footer(input);
   if (!input.plan) {
     const where = input.runUrl ? `the [workflow run](${input.runUrl})` : 'the workflow run';
@@ -54,18 +65,20 @@ export function buildComment(input: CommentInput): string {
 }
 
 export interface UpsertResult {
-  action: 'created' | 'updated' | 'unchanged';
+  /** `left`: the comment there is one `leave` kept as it is. */
+  action: 'created' | 'updated' | 'unchanged' | 'left';
   id: number;
   url: string;
 }
 
-/** Creates the comment, or edits the one that carries the marker; never makes a second one. */
+/** Creates the comment, or edits the one that carries the marker unless `leave` keeps it; never makes a second one. */
 export async function upsertComment(
   client: Pick<GitHubClient, 'listIssueComments' | 'createIssueComment' | 'updateIssueComment'>,
   repository: Repository,
   issue: number,
   marker: string,
   body: string,
+  leave?: (existing: IssueComment) => boolean,
 ): Promise<UpsertResult> {
   const existing = findSticky(await client.listIssueComments(repository, issue), marker);
   if (!existing) {
@@ -73,6 +86,7 @@ export async function upsertComment(
     return { action: 'created', id: created.id, url: created.html_url };
   }
   if (existing.body === body) return { action: 'unchanged', id: existing.id, url: existing.html_url };
+  if (leave?.(existing)) return { action: 'left', id: existing.id, url: existing.html_url };
   const updated = await client.updateIssueComment(repository, existing.id, body);
   return { action: 'updated', id: updated.id, url: updated.html_url };
 }

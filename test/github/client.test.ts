@@ -60,6 +60,7 @@ const calls: Record<string, (client: GitHubClient) => Promise<unknown>> = {
   listComments: (client) => client.listIssueComments(REPO, 42),
   createComment: (client) => client.createIssueComment(REPO, 42, 'plan'),
   pull: (client) => client.pullRequest(REPO, 42),
+  commits: (client) => client.pullRequestCommits(REPO, 42),
   pulls: (client) => client.pullRequestsOfCommit(REPO, 'abc1234'),
   artifacts: (client) => client.artifactsNamed(REPO, 'scimform-plan-pr-42'),
 };
@@ -79,6 +80,7 @@ describe('a GitHub API that answers what GitHub never does', () => {
     ['a create answered with no body', 'createComment', reply(201, ''), /^GitHub's answer to POST http:.*\/issues\/42\/comments is not what the GitHub API sends: a comment that is not an object$/, CHECK_URL],
     ['a pull request without head.sha', 'pulls', reply(200, '[{"number": 7, "merged_at": null}]'), /item 1 of the list is pull request #7 without head\.sha$/, CHECK_URL],
     ['one pull request without head.sha', 'pull', reply(200, '{"number": 42, "merged_at": null, "head": {}}'), /^GitHub's answer to GET http:.*\/pulls\/42 is not what the GitHub API sends: pull request #42 without head\.sha$/, CHECK_URL],
+    ['a commit without a sha', 'commits', reply(200, '[{"sha": "abc"}, {"commit": {}}]'), /item 2 of the list is a commit without a sha$/, CHECK_URL],
     ['artifacts without a list', 'artifacts', reply(200, '{"total_count": 1}'), /the answer is not a list of artifacts$/, CHECK_URL],
     ['an artifact without created_at', 'artifacts', reply(200, '{"artifacts": [{"id": 3, "name": "x", "expired": false}]}'), /item 1 of the list is artifact 3 without its name, expired or created_at$/, CHECK_URL],
     ['a redirect to a login page', 'listComments', reply(302, '', { location: 'https://login.test/sso?code=s3cret' }), /^GitHub answered 302 to GET \/repos\/acme\/identities\/issues\/42\/comments\?per_page=100, a redirect to https:\/\/login\.test\/sso$/, /redirects are not followed, so the token goes nowhere else\)\. Check GITHUB_API_URL/],

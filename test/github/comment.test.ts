@@ -8,7 +8,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { ScimformError } from '../../src/errors.js';
 import { createGitHubClient, nextPageUrl, type IssueComment } from '../../src/github/client.js';
-import { buildComment, findSticky, markerFor, upsertComment } from '../../src/github/comment.js';
+import { buildComment, findSticky, markerFor, plannedCommitOf, upsertComment } from '../../src/github/comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/render/index.js';
 import { NodeHttpDispatcher } from '../scim/node-http-dispatcher.js';
 import { largePlan, lightstepPlan } from '../render/fixtures.js';
@@ -83,6 +83,15 @@ describe('upsertComment', () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  test('leaves a comment alone that `leave` keeps, and sends nothing', async () => {
+    const scope = github().get(COMMENTS).query({ per_page: '100' }).reply(200, [comment(5, `${marker}\nolder`)]);
+    const kept: string[] = [];
+    const result = await upsertComment(client(), REPO, 42, marker, body, (existing) => (kept.push(existing.body), true));
+    expect(result).toEqual({ action: 'left', id: 5, url: 'https://github.test/acme/identities/pull/42#issuecomment-5' });
+    expect(kept).toEqual([`${marker}\nolder`]);
+    expect(scope.isDone()).toBe(true);
+  });
+
   test('leaves a comment alone when its body is already the plan', async () => {
     const scope = github().get(COMMENTS).query({ per_page: '100' }).reply(200, [comment(5, body)]);
     expect((await upsertComment(client(), REPO, 42, marker, body)).action).toBe('unchanged');
@@ -141,9 +150,10 @@ describe('nextPageUrl', () => {
 describe('buildComment', () => {
   const runUrl = 'https://github.com/acme/identities/actions/runs/99';
 
-  test('starts with the target marker, holds the Markdown plan, and links the run', () => {
+  test('starts with the target marker and the commit planned, holds the Markdown plan, and links the run', () => {
     const text = buildComment({ target: 'lightstep', plan: lightstepPlan(), runUrl, sha: '0123456789abcdef' });
-    expect(text.startsWith(`${markerFor('lightstep')}\n### scimform plan`)).toBe(true);
+    expect(text.startsWith(`${markerFor('lightstep')}\n<!-- scimform:commit 0123456789abcdef -->\n### scimform plan`)).toBe(true);
+    expect(plannedCommitOf(text)).toBe('0123456789abcdef');
     expect(text).toContain('| lightstep |');
     expect(text).toContain(`[workflow run](${runUrl})`);
     expect(text).toContain('for 0123456');
@@ -165,6 +175,8 @@ describe('buildComment', () => {
     expect(text).toContain('With no saved plan, merging applies a fresh plan of the merged commit (the guards still hold).');
     expect(text).not.toContain('The saved plan is an artifact');
     expect(findSticky([comment(3, text)], markerFor('lightstep'))?.id).toBe(3);
+    // Without a commit, none is named.
+    expect(plannedCommitOf(text)).toBeUndefined();
   });
 
   test('markers of different targets do not find each other', () => {

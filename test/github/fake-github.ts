@@ -1,8 +1,8 @@
 /**
- * A loopback stand-in for the few GitHub REST endpoints the workflow uses: issue comments (paged
- * with Link headers, as GitHub does), a pull request, the pull requests of a commit, and artifacts
- * by name. It checks the bearer token and records every request, so tests assert what reached
- * "GitHub".
+ * A loopback stand-in for the few GitHub REST endpoints the workflow uses: issue comments and a
+ * pull request's commits (paged with Link headers, as GitHub does), a pull request, the pull
+ * requests of a commit, and artifacts by name. It checks the bearer token and records every
+ * request, so tests assert what reached "GitHub".
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,8 @@ export interface FakeGitHub {
   url: string;
   comments: Map<number, IssueComment[]>;
   pulls: Map<number, PullRequestRef>;
+  /** The SHAs of each pull request's commits, oldest first. */
+  pullCommits: Map<number, string[]>;
   pullsOfCommit: Map<string, PullRequestRef[]>;
   artifacts: Artifact[];
   requests: { method: string; path: string }[];
@@ -21,6 +23,7 @@ export interface FakeGitHub {
 export async function startFakeGitHub(token: string, options: { pageSize?: number } = {}): Promise<FakeGitHub> {
   const comments = new Map<number, IssueComment[]>();
   const pulls = new Map<number, PullRequestRef>();
+  const pullCommits = new Map<number, string[]>();
   const pullsOfCommit = new Map<string, PullRequestRef[]>();
   const artifacts: Artifact[] = [];
   const requests: { method: string; path: string }[] = [];
@@ -39,6 +42,13 @@ export async function startFakeGitHub(token: string, options: { pageSize?: numbe
       };
       if (req.headers.authorization !== `Bearer ${token}`) return send(401, { message: 'Bad credentials' });
       const input = raw ? (JSON.parse(raw) as { body?: string }) : {};
+      /** One page of a listing, with a Link to the next as GitHub sends it. */
+      const sendPage = (list: unknown[]) => {
+        const page = Number(url.searchParams.get('page') ?? '1');
+        const last = Math.max(1, Math.ceil(list.length / pageSize));
+        const link: Record<string, string> = page < last ? { link: `<${url.origin}${url.pathname}?per_page=${pageSize}&page=${page + 1}>; rel="next"` } : {};
+        return send(200, list.slice((page - 1) * pageSize, page * pageSize), link);
+      };
       let match: RegExpExecArray | null;
       if ((match = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(url.pathname))) {
         const issue = Number(match[1]);
@@ -48,10 +58,7 @@ export async function startFakeGitHub(token: string, options: { pageSize?: numbe
           comments.set(issue, [...list, created]);
           return send(201, created);
         }
-        const page = Number(url.searchParams.get('page') ?? '1');
-        const last = Math.max(1, Math.ceil(list.length / pageSize));
-        const link: Record<string, string> = page < last ? { link: `<${url.origin}${url.pathname}?per_page=${pageSize}&page=${page + 1}>; rel="next"` } : {};
-        return send(200, list.slice((page - 1) * pageSize, page * pageSize), link);
+        return sendPage(list);
       }
       if ((match = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(url.pathname)) && req.method === 'PATCH') {
         for (const list of comments.values()) {
@@ -67,6 +74,10 @@ export async function startFakeGitHub(token: string, options: { pageSize?: numbe
         const pull = pulls.get(Number(match[1]));
         return pull ? send(200, pull) : send(404, { message: 'Not Found' });
       }
+      if ((match = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/commits$/.exec(url.pathname)) && req.method === 'GET') {
+        const shas = pullCommits.get(Number(match[1]));
+        return shas ? sendPage(shas.map((sha) => ({ sha }))) : send(404, { message: 'Not Found' });
+      }
       if ((match = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/pulls$/.exec(url.pathname))) return send(200, pullsOfCommit.get(match[1]!) ?? []);
       if (url.pathname.endsWith('/actions/artifacts')) {
         const named = artifacts.filter((artifact) => artifact.name === url.searchParams.get('name'));
@@ -81,6 +92,7 @@ export async function startFakeGitHub(token: string, options: { pageSize?: numbe
     url: `http://127.0.0.1:${port}`,
     comments,
     pulls,
+    pullCommits,
     pullsOfCommit,
     artifacts,
     requests,

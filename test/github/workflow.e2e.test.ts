@@ -102,6 +102,7 @@ async function job(name: 'plan' | 'apply' | 'drift', runId: number, options: { f
 /** A new commit on the pull request's branch. */
 function push(head: string): void {
   github.pulls.set(PR, { number: PR, state: 'open', merged_at: null, head: { sha: head }, base: { ref: 'main' } });
+  github.pullCommits.set(PR, [...(github.pullCommits.get(PR) ?? []), head]);
 }
 
 function merge(): void {
@@ -232,8 +233,10 @@ describe('pull request → merge → schedule', () => {
     // Someone re-runs the first run: it plans aaaaaaa1 again and uploads its plan again, now the newest.
     await repo.edit('identities/engineering.yaml', (text) => text.replace('Rear Admiral Grace', 'Amazing Grace'));
     const rerun = await job('plan', 101, { head: 'aaaaaaa1' });
-    expect(rerun.step('Comment on the pull request').cli?.stderr).toContain(`This run planned commit aaaaaaa, but pull request #${PR} has moved on to bbbbbbb: the plan comment is left to the run of bbbbbbb.`);
-    expect(rerun.summary).toContain("this plan is not the pull request's current one, and was not posted as its comment");
+    expect(rerun.step('Comment on the pull request').cli?.stderr).toContain(
+      `local: the plan comment already shows the plan of a later commit of pull request #${PR}, so this run's plan of aaaaaaa is not posted`,
+    );
+    expect(rerun.summary).toContain(`This run planned commit aaaaaaa, but the plan comment of target local already shows the plan of a later commit of pull request #${PR}: this plan was not posted there.`);
     expect(github.comments.get(PR)).toHaveLength(1);
     expect(sticky()).toContain('Rear Admiral Grace');
     expect(sticky()).toContain('/actions/runs/102');
@@ -243,6 +246,50 @@ describe('pull request → merge → schedule', () => {
     expect(applied.step('Find the reviewed plan').cli?.stdout).toContain(`Reviewed plan: artifact scimform-plan-pr-${PR} of run 102 (pull request #${PR}).`);
     expect(applied.summary).toContain(`The plan reviewed on pull request #${PR} still holds for this commit`);
     expect(applied.step('Apply').cli?.stdout).toContain('local: converged.');
+  });
+
+  test('a push that no plan runs for (the paths filter) does not keep the plan of the commit before it off the pull request', async () => {
+    push('aaaaaaa1');
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('givenName: Grace', 'givenName: Amazing Grace'));
+    // A README fix is pushed while the plan of aaaaaaa1 still runs: the workflow runs nothing for it.
+    push('bbbbbbb2');
+    const planned = await job('plan', 101, { head: 'aaaaaaa1' });
+    expect(planned.step('Comment on the pull request').cli?.stdout).toContain(`local: created the plan comment on pull request #${PR}`);
+    const sticky = github.comments.get(PR)!.find((comment) => comment.body.includes(markerFor('local')))!.body;
+    expect(sticky).toContain('Amazing Grace');
+    expect(sticky).toContain('Planned by scimform for aaaaaaa.');
+    // The merge applies that plan: the one the comment showed.
+    merge();
+    const applied = await job('apply', 201);
+    expect(applied.summary).toContain(`The plan reviewed on pull request #${PR} still holds for this commit`);
+  });
+
+  test("a re-run of an older commit's plan job leaves alone the comment of a later commit that is not the last one", async () => {
+    push('aaaaaaa1');
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('givenName: Grace', 'givenName: Amazing Grace'));
+    await job('plan', 101, { head: 'aaaaaaa1' });
+    push('ccccccc2');
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('givenName: Amazing Grace', 'givenName: Rear Admiral Grace'));
+    await job('plan', 102, { head: 'ccccccc2' });
+    // A README fix, which no plan runs for; then someone re-runs the first run.
+    push('bbbbbbb3');
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('Rear Admiral Grace', 'Amazing Grace'));
+    const rerun = await job('plan', 101, { head: 'aaaaaaa1' });
+    expect(rerun.step('Comment on the pull request').cli?.stderr).toContain("so this run's plan of aaaaaaa is not posted");
+    const sticky = github.comments.get(PR)!.find((comment) => comment.body.includes(markerFor('local')))!.body;
+    expect(sticky).toContain('Rear Admiral Grace');
+    expect(sticky).toContain('Planned by scimform for ccccccc.');
+  });
+
+  test('a run for a commit that a force-push took out of the pull request posts no comment', async () => {
+    push('aaaaaaa1');
+    github.pulls.set(PR, { number: PR, state: 'open', merged_at: null, head: { sha: 'ddddddd4' }, base: { ref: 'main' } });
+    github.pullCommits.set(PR, ['ddddddd4']);
+    const planned = await job('plan', 101, { head: 'aaaaaaa1' });
+    expect(planned.step('Comment on the pull request').cli?.stderr).toContain(
+      `This run planned commit aaaaaaa, which is not among the commits of pull request #${PR} any more (force-pushed away?): the plan comment is left as it is.`,
+    );
+    expect(github.comments.get(PR)).toBeUndefined();
   });
 
   test('a re-run of an apply that wrote says that its own earlier attempt may have changed the live state', async () => {
