@@ -58,6 +58,8 @@ export interface PlanTargetOptions {
    * for the caller to close (apply writes through it once approved); otherwise it is closed.
    */
   keepClient?: (client: ScimClient) => void;
+  /** Given, it receives the live state the plan was computed from, so a caller need not read the target again. */
+  keepLiveState?: (live: LiveState) => void;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function planTarget(
       ...(options.onProgress ? { onProgress: (progress: ListProgress) => options.onProgress?.(target.name, progress) } : {}),
     });
     byUserName.clear();
+    options.keepLiveState?.(live);
     const plan = computePlan(state, live, config.policy, capabilities);
     const violations = checkGuards(plan, config.policy, state, live, { allowMassRemoval: options.allowMassRemoval });
     if (options.keepClient) {

@@ -1,6 +1,6 @@
 /** Apply: execute a plan against a target, safely and in order, then check that it converged. */
 export { applyPlan, countOutcomes, APPLY_PHASES } from './executor.js';
-export { assertPlanFresh, checkFingerprints, describeChangedFiles, describeChangedOperations, describeStale } from './stale.js';
+export { assertPlanFresh, checkFingerprints, describeChangedFiles, describeChangedOperations, describeStale, staleAgainst } from './stale.js';
 export { verifyConverged, renderVerification, describeResidue, formatValue, type Verification } from './verify.js';
 export { renderApplyReport, formatCounts, formatProgress, createProgressReporter, type ProgressReporter } from './report.js';
 export { openAuditLog, formatAuditLine, type AuditLog } from './audit.js';

@@ -3,7 +3,7 @@
  * plan was made from and every resource an operation touches must still look as it did.
  */
 import { ScimformError } from '../errors.js';
-import type { IdentityFile, LiveGroup, LiveUser } from '../model.js';
+import type { IdentityFile, LiveGroup, LiveState, LiveUser } from '../model.js';
 import { canonicalJson, fingerprintOf } from '../plan/fingerprint.js';
 import type { Fingerprint, Operation, SavedPlan, TargetPlan } from '../plan/types.js';
 import type { ScimReader } from '../scim/types.js';
@@ -63,6 +63,32 @@ function expectedPages(plan: TargetPlan, resource: 'users' | 'groups'): number {
   return Math.max(1, Math.round(pages * share));
 }
 
+/** The items judged against listings of the live resources. */
+function judgeListed(checks: readonly Checked[], users: readonly LiveUser[], groups: readonly LiveGroup[]): StaleItem[] {
+  const usersById = new Map(users.map((user) => [user.id, user]));
+  const usersByUserName = new Map(users.map((user) => [user.userName.toLowerCase(), user]));
+  const groupsById = new Map(groups.map((group) => [group.id, group]));
+  const groupsByDisplayName = new Map(groups.map((group) => [group.displayName.toLowerCase(), group]));
+  return checks.flatMap((item) => {
+    const live =
+      item.check === 'user'
+        ? usersById.get(item.operation.id)
+        : item.check === 'absentUser'
+          ? usersByUserName.get(item.userName.toLowerCase())
+          : item.check === 'group'
+            ? groupsById.get(item.operation.id)
+            : groupsByDisplayName.get(item.displayName.toLowerCase());
+    const found = judge(item, live);
+    return found ? [found] : [];
+  });
+}
+
+/** In the order of the plan's operations. */
+function inPlanOrder(plan: TargetPlan, stale: StaleItem[]): StaleItem[] {
+  const order = new Map(plan.plan.operations.map((operation, index) => [operation.key, index]));
+  return stale.sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0));
+}
+
 /**
  * The operations whose resource changed since the plan: updates and removals whose live
  * fingerprint differs (or whose resource is gone), creates whose resource now exists.
@@ -86,14 +112,7 @@ export async function checkFingerprints(plan: TargetPlan, reader: ScimReader): P
         if (found) stale.push(found);
       }
     } else {
-      const users = await reader.listUsers();
-      const byId = new Map(users.map((user) => [user.id, user]));
-      const byUserName = new Map(users.map((user) => [user.userName.toLowerCase(), user]));
-      for (const item of userChecks) {
-        const live = item.check === 'user' ? byId.get(item.operation.id) : item.check === 'absentUser' ? byUserName.get(item.userName.toLowerCase()) : undefined;
-        const found = judge(item, live);
-        if (found) stale.push(found);
-      }
+      stale.push(...judgeListed(userChecks, await reader.listUsers(), []));
     }
   }
 
@@ -108,19 +127,19 @@ export async function checkFingerprints(plan: TargetPlan, reader: ScimReader): P
         if (found) stale.push(found);
       }
     } else {
-      const groups = await reader.listGroups();
-      const byId = new Map(groups.map((group) => [group.id, group]));
-      const byDisplayName = new Map(groups.map((group) => [group.displayName.toLowerCase(), group]));
-      for (const item of groupChecks) {
-        const live = item.check === 'group' ? byId.get(item.operation.id) : item.check === 'absentGroup' ? byDisplayName.get(item.displayName.toLowerCase()) : undefined;
-        const found = judge(item, live);
-        if (found) stale.push(found);
-      }
+      stale.push(...judgeListed(groupChecks, [], await reader.listGroups()));
     }
   }
 
-  const order = new Map(plan.plan.operations.map((operation, index) => [operation.key, index]));
-  return stale.sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0));
+  return inPlanOrder(plan, stale);
+}
+
+/**
+ * `checkFingerprints` against a live state already read in full (the one a plan made now was
+ * computed from), so checking a saved plan costs no read of its own.
+ */
+export function staleAgainst(plan: TargetPlan, live: LiveState): StaleItem[] {
+  return inPlanOrder(plan, judgeListed(checksOf(plan.plan.operations), live.users, live.groups));
 }
 
 const LISTED_STALE_ITEMS = 5;

@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { CliContext } from './context.js';
 import type { SavedPlan } from '../plan/types.js';
-import type { ScimClient } from '../scim/types.js';
+import type { LiveState } from '../model.js';
 import { ScimformError } from '../errors.js';
 import { loadConfig, selectTargets } from '../config/index.js';
 import { readSavedPlan } from '../plan/saved.js';
@@ -21,7 +21,7 @@ import { appendSummary, errorAnnotation, readActionsContext, setOutputs, type Ac
 import { createGitHubClient, type GitHubClient, type IssueComment } from '../github/client.js';
 import { buildComment, markerFor, plannedCommitOf, upsertComment } from '../github/comment.js';
 import { findReviewedPlan } from '../github/reviewed.js';
-import { checkFreshness, type Freshness } from '../github/freshness.js';
+import { checkFreshness, type Freshness, type PlanNow } from '../github/freshness.js';
 import { renderApplySummary } from '../github/summary.js';
 import { escapeMarkdown } from '../render/index.js';
 import { safeText } from '../render/format.js';
@@ -214,31 +214,23 @@ function teeStdout(ctx: CliContext): { ctx: CliContext; text(): string } {
   };
 }
 
-async function freshnessOf(ctx: CliContext, file: string | undefined, clients: ScimClient[]): Promise<{ freshness: Freshness; file?: string; saved?: SavedPlan }> {
+async function freshnessOf(ctx: CliContext, file: string | undefined): Promise<{ freshness: Freshness; file?: string; saved?: SavedPlan }> {
   const none = 'no saved plan of a merged pull request was found for this commit (the step "Find the reviewed plan" says why)';
   if (!file) return { freshness: { fresh: false, reason: none } };
   const saved = await readPlanIfPresent(path.resolve(ctx.cwd, file));
   if (!saved) return { freshness: { fresh: false, reason: none } };
-  const [{ loadRepository }, { createScimClient, resolveToken }, { planTarget }] = await Promise.all([
-    import('./planning.js'),
-    import('../scim/index.js'),
-    import('../reconcile.js'),
-  ]);
+  const [{ loadRepository }, { planTarget }] = await Promise.all([import('./planning.js'), import('../reconcile.js')]);
   const { config, desired } = await loadRepository(ctx);
   const targets = selectTargets(config, ctx.target);
-  const configured = (planned: { name: string; url: string }) => {
+  // One full read of each target: the plan made now, whose live state the fingerprints are checked against.
+  const replan = async (planned: { name: string; url: string }): Promise<PlanNow> => {
     const target = targets.find((candidate) => candidate.name === planned.name && candidate.url === planned.url);
     if (!target) throw new ScimformError(`the reviewed plan's target ${planned.name} does not match the config`);
-    return target;
+    let live: LiveState = { users: [], groups: [] };
+    const { plan } = await planTarget(config, desired, target, { env: ctx.env, allowMassRemoval: false, signal: ctx.signal, keepLiveState: (state) => (live = state) });
+    return { operations: plan.operations, live };
   };
-  const replan = async (planned: { name: string; url: string }) =>
-    (await planTarget(config, desired, configured(planned), { env: ctx.env, allowMassRemoval: false, signal: ctx.signal })).plan.operations;
-  const freshness = await checkFreshness(saved, { files: desired.files, targets: targets.map((target) => target.name), replan }, (planned) => {
-    const target = configured(planned);
-    const client = createScimClient(target, { token: resolveToken(target, ctx.env), readOnly: true, signal: ctx.signal });
-    clients.push(client);
-    return client;
-  });
+  const freshness = await checkFreshness(saved, { files: desired.files, targets: targets.map((target) => target.name), replan });
   return { freshness, file, saved };
 }
 
@@ -261,13 +253,7 @@ async function differenceFromReviewed(ctx: CliContext, saved: SavedPlan, allowMa
 }
 
 async function applyReviewed(ctx: CliContext, opts: GitHubOptions, actions: ActionsContext): Promise<number> {
-  const clients: ScimClient[] = [];
-  let checked: Awaited<ReturnType<typeof freshnessOf>>;
-  try {
-    checked = await freshnessOf(ctx, opts.reviewed, clients);
-  } finally {
-    await Promise.all(clients.map((client) => client.close()));
-  }
+  const checked = await freshnessOf(ctx, opts.reviewed);
   const { run: apply } = await import('./apply.js');
   const tee = teeStdout(ctx);
   const applyOptions = { autoApprove: opts.autoApprove === true, allowMassRemoval: opts.allowMassRemoval === true, auditLog: opts.auditLog };

@@ -113,6 +113,39 @@ describe('apply', () => {
   });
 });
 
+describe('the cost of checking the reviewed plan', () => {
+  let twin: TestRepository;
+  afterEach(async () => twin.close());
+
+  test.each([
+    ['with ETags', true],
+    ['without ETags (fingerprints are hashes of listed resources, as on Lightstep)', false],
+  ])('%s: github apply reads each target once more than apply plan.json does, and no more', async (_name, etags) => {
+    // Two copies of the same repository and target, brought to the same reviewed plan.
+    await repo.close();
+    repo = await exampleRepository({ profile: 'generic', etags });
+    twin = await exampleRepository({ profile: 'generic', etags });
+    for (const copy of [repo, twin]) {
+      expect((await copy.run('apply', '--auto-approve')).code).toBe(0);
+      await copy.edit('identities/engineering.yaml', (text) => text.replace('givenName: Grace', 'givenName: Amazing Grace'));
+      expect((await copy.run('plan', '--out', 'plan.json')).code).toBe(0);
+    }
+    const reads = (copy: TestRepository, from: number) => copy.emulator.requests.slice(from).filter((request) => request.method === 'GET').length;
+    let mark = twin.emulator.requests.length;
+    expect((await twin.run('apply', 'plan.json', '--auto-approve')).code).toBe(0);
+    const applyReads = reads(twin, mark);
+    mark = twin.emulator.requests.length;
+    expect((await twin.run('plan')).code).toBe(0);
+    const fullRead = reads(twin, mark);
+
+    mark = repo.emulator.requests.length;
+    const result = await runCli(['github', 'apply', '--reviewed', 'plan.json', '--pr', '7', '--auto-approve'], repo.env, repo.dir);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('The plan reviewed on pull request #7 still holds for this commit: applying it.');
+    expect(reads(repo, mark)).toBe(applyReads + fullRead);
+  });
+});
+
 describe('errors for people', () => {
   test.each([
     { name: 'an unknown step', argv: ['github', 'publish'], env: {}, message: /unknown step "publish" for scimform github/, hint: /preflight, comment, reviewed-plan, apply/ },

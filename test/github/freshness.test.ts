@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { checkFreshness } from '../../src/github/freshness.js';
 import { computeDigest } from '../../src/plan/saved.js';
 import type { SavedPlan } from '../../src/plan/types.js';
-import { fakeScim, liveUser, op, targetPlan } from '../apply/fakes.js';
+import type { LiveUser } from '../../src/model.js';
+import { liveUser, op, targetPlan } from '../apply/fakes.js';
 
 const files = [
   { path: 'scimform.yaml', sha256: 'a'.repeat(64) },
@@ -14,8 +15,17 @@ const files = [
 ];
 
 const reviewed = [op.updateUser('u1', 'jane@example.com', 'updateUser', 'W/"1"')];
-/** A plan made now that holds what the reviewed one does. */
-const unchanged = () => Promise.resolve(reviewed);
+const jane = liveUser('u1', 'jane@example.com', { version: 'W/"1"' });
+
+/** A plan made now, from these live users, that holds these operations; `planned` counts the targets planned. */
+function replanning(users: LiveUser[], operations = reviewed) {
+  const planned: string[] = [];
+  const replan = (target: { name: string }) => {
+    planned.push(target.name);
+    return Promise.resolve({ operations, live: { users, groups: [] } });
+  };
+  return { replan, planned };
+}
 
 function saved(operations = reviewed): SavedPlan {
   return {
@@ -31,7 +41,7 @@ function saved(operations = reviewed): SavedPlan {
 
 describe('checkFreshness', () => {
   test.each([
-    { name: 'same files, same live versions', files, live: [liveUser('u1', 'jane@example.com', { version: 'W/"1"' })], targets: ['test'], expected: { fresh: true } },
+    { name: 'same files, same live versions', files, live: [jane], targets: ['test'], expected: { fresh: true } },
     {
       name: 'an identity file changed',
       files: [files[0]!, { path: 'identities/a.yaml', sha256: 'c'.repeat(64) }],
@@ -55,9 +65,7 @@ describe('checkFreshness', () => {
     },
     { name: 'a selected target has no reviewed plan', files, live: [], targets: ['test', 'backup'], expected: { fresh: false, reason: 'the reviewed plan has no plan for target backup' } },
   ])('$name', async ({ files: current, live, targets, expected }) => {
-    const scim = fakeScim(() => ({ status: 200, body: {} }) as never, { users: live });
-    expect(await checkFreshness(saved(), { files: current, targets, replan: unchanged }, () => scim.client)).toEqual(expected);
-    expect(scim.writes).toEqual([]);
+    expect(await checkFreshness(saved(), { files: current, targets, replan: replanning(live).replan })).toEqual(expected);
   });
 
   test.each([
@@ -87,20 +95,31 @@ describe('checkFreshness', () => {
     },
   ])('same files and fingerprints, other operations: $name', async ({ now, expected }) => {
     // What `apply plan.json` would refuse as stale is stale here too: the merge then applies a fresh plan.
-    const scim = fakeScim(() => ({ status: 200, body: {} }) as never, { users: [liveUser('u1', 'jane@example.com', { version: 'W/"1"' })] });
-    expect(await checkFreshness(saved(), { files, targets: ['test'], replan: () => Promise.resolve(now) }, () => scim.client)).toEqual(expected);
-    expect(scim.writes).toEqual([]);
+    expect(await checkFreshness(saved(), { files, targets: ['test'], replan: replanning([jane], now).replan })).toEqual(expected);
   });
 
   test('changed files are found without reading the target', async () => {
-    const scim = fakeScim(() => ({ status: 200, body: {} }) as never);
-    await checkFreshness(saved(), { files: [files[0]!], targets: ['test'], replan: unchanged }, () => scim.client);
-    expect(scim.reads).toEqual([]);
+    const { replan, planned } = replanning([jane]);
+    await checkFreshness(saved(), { files: [files[0]!], targets: ['test'], replan });
+    expect(planned).toEqual([]);
+  });
+
+  test('each selected target is read once, by the plan made now, even when its fingerprints show it changed', async () => {
+    const plan = saved();
+    plan.targets.push({ ...targetPlan(reviewed), target: { ...targetPlan(reviewed).target, name: 'backup' } });
+    const stale = replanning([liveUser('u1', 'jane@example.com', { version: 'W/"2"' })]);
+    expect(await checkFreshness(plan, { files, targets: ['test', 'backup'], replan: stale.replan })).toEqual({
+      fresh: false,
+      reason: 'the live state changed after the review (test: user jane@example.com changed on the server since the plan; backup: user jane@example.com changed on the server since the plan)',
+    });
+    expect(stale.planned).toEqual(['test', 'backup']);
+    const fresh = replanning([jane]);
+    expect(await checkFreshness(plan, { files, targets: ['backup'], replan: fresh.replan })).toEqual({ fresh: true });
+    expect(fresh.planned).toEqual(['backup']);
   });
 
   test('a failure to read the target is thrown, not reported as staleness', async () => {
-    const scim = fakeScim(() => ({ status: 200, body: {} }) as never);
-    const failing = { ...scim.client, getUser: async () => Promise.reject(new Error('401 from the service')), listUsers: async () => Promise.reject(new Error('401 from the service')) };
-    await expect(checkFreshness(saved(), { files, targets: ['test'], replan: unchanged }, () => failing)).rejects.toThrow('401 from the service');
+    const replan = () => Promise.reject(new Error('401 from the service'));
+    await expect(checkFreshness(saved(), { files, targets: ['test'], replan })).rejects.toThrow('401 from the service');
   });
 });
