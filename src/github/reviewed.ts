@@ -1,7 +1,7 @@
 /**
  * Finding the plan that reviewers saw: the merged pull request of a commit on the default branch,
- * and the saved-plan artifact that its runs uploaded for its last commit. Whether that plan may
- * still be applied is decided later, by the digest and the fingerprints, never by this lookup.
+ * and the saved-plan artifact that its runs uploaded for its last commit (or the latest commit that
+ * has one). Whether that plan may still be applied is decided later, by the digest and the fingerprints, never by this lookup.
  */
 import type { Artifact, GitHubClient, PullRequestRef, Repository } from './client.js';
 
@@ -26,20 +26,24 @@ function fromFork(artifact: Artifact): boolean {
 }
 
 /**
- * The saved plan of the pull request's last commit: the newest unexpired artifact of a run for
- * `headSha`, else the newest of any run. Newest alone is not enough: re-running an older commit's
- * run uploads its plan again, later than the plan of the commit that was merged. GitHub lists
- * newest first, but sort anyway to not depend on it.
+ * The saved plan of the latest of `commits` (a pull request's, oldest first) that has one: the
+ * newest unexpired artifact of a run for that commit, else the newest of any run. Newest alone is
+ * not enough: re-running an older commit's run uploads its plan again, later than the plan of the
+ * commit that was merged. GitHub lists newest first, but sort anyway to not depend on it.
  */
-export function latestArtifact(artifacts: readonly Artifact[], headSha?: string): Artifact | undefined {
+export function latestArtifact(artifacts: readonly Artifact[], commits: readonly string[] = []): Artifact | undefined {
   const usable = [...artifacts]
     .filter((artifact) => !artifact.expired && artifact.workflow_run?.id !== undefined && !fromFork(artifact))
     .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
-  return usable.find((artifact) => headSha !== undefined && artifact.workflow_run?.head_sha === headSha) ?? usable[0];
+  for (const commit of [...commits].reverse()) {
+    const planned = usable.find((artifact) => artifact.workflow_run?.head_sha === commit);
+    if (planned) return planned;
+  }
+  return usable[0];
 }
 
 export async function findReviewedPlan(
-  client: Pick<GitHubClient, 'pullRequestsOfCommit' | 'artifactsNamed'>,
+  client: Pick<GitHubClient, 'pullRequestsOfCommit' | 'pullRequestCommits' | 'artifactsNamed'>,
   repository: Repository,
   sha: string,
   prefix: string,
@@ -47,7 +51,11 @@ export async function findReviewedPlan(
   const pull = mergedPullRequest(await client.pullRequestsOfCommit(repository, sha));
   if (!pull) return { found: false, reason: `no pull request contains commit ${sha.slice(0, 7)} (pushed directly?)` };
   const name = planArtifactName(prefix, pull.number);
-  const artifact = latestArtifact(await client.artifactsNamed(repository, name), pull.head.sha);
+  const artifacts = await client.artifactsNamed(repository, name);
+  let artifact = latestArtifact(artifacts, [pull.head.sha]);
+  // The last commit has no plan (a push the workflow's paths filter skips): the plan of the latest
+  // commit that has one, which is the one its comment showed, whatever was re-run since.
+  if (artifact && artifact.workflow_run?.head_sha !== pull.head.sha) artifact = latestArtifact(artifacts, await client.pullRequestCommits(repository, pull.number));
   if (!artifact) return { found: false, pullRequest: pull.number, reason: `pull request #${pull.number} has no unexpired artifact named ${name}` };
   return {
     found: true,

@@ -137,13 +137,19 @@ describe('the reviewed plan', () => {
       id: 1,
     },
     {
-      name: 'the newest of any commit when the last commit has none',
+      name: 'the newest of any commit when none of the commits has one',
       artifacts: [artifact(1, '2026-01-01T00:00:00Z', { workflow_run: { id: 10, head_sha: 'h5' } }), artifact(2, '2026-01-03T00:00:00Z', { workflow_run: { id: 20, head_sha: 'h6' } })],
-      head: 'h7',
+      commits: ['h7'],
       id: 2,
     },
-  ])('latestArtifact: $name', ({ artifacts, head, id }: { artifacts: Artifact[]; head?: string; id: number | undefined }) => {
-    expect(latestArtifact(artifacts, head)?.id).toBe(id);
+    {
+      name: "the latest commit's that has one, though an older commit's run was re-run since",
+      artifacts: [artifact(1, '2026-01-01T00:00:00Z', { workflow_run: { id: 10, head_sha: 'h6' } }), artifact(2, '2026-01-03T00:00:00Z', { workflow_run: { id: 20, head_sha: 'h5' } })],
+      commits: ['h5', 'h6', 'h7'],
+      id: 1,
+    },
+  ])('latestArtifact: $name', ({ artifacts, head, commits, id }: { artifacts: Artifact[]; head?: string; commits?: string[]; id: number | undefined }) => {
+    expect(latestArtifact(artifacts, commits ?? (head === undefined ? [] : [head]))?.id).toBe(id);
   });
 
   test.each([
@@ -159,6 +165,12 @@ describe('the reviewed plan', () => {
       artifacts: [artifact(4, '2026-01-04T00:00:00Z', { workflow_run: { id: 40, head_sha: 'h6' } })],
       result: { found: true, pullRequest: 7, runId: 40, reviewedSha: 'h6', headSha: 'h7' },
     },
+    {
+      name: 'no plan of the last commit: the latest commit that has one, not the newest upload',
+      pulls: [pull(7, true)],
+      artifacts: [artifact(4, '2026-01-04T00:00:00Z', { workflow_run: { id: 40, head_sha: 'h6' } }), artifact(5, '2026-01-05T00:00:00Z', { workflow_run: { id: 30, head_sha: 'h5' } })],
+      result: { found: true, pullRequest: 7, runId: 40, reviewedSha: 'h6', headSha: 'h7' },
+    },
     { name: 'pushed directly', pulls: [], artifacts: [], result: { found: false, reason: 'no pull request contains commit 0123456 (pushed directly?)' } },
     {
       name: 'never planned',
@@ -171,6 +183,7 @@ describe('the reviewed plan', () => {
     const client = {
       pullRequestsOfCommit: async (_: unknown, sha: string) => (asked.push(sha), pulls),
       artifactsNamed: async (_: unknown, name: string) => (asked.push(name), artifacts),
+      pullRequestCommits: async () => ['h5', 'h6', 'h7'],
     };
     expect(await findReviewedPlan(client, { owner: 'acme', repo: 'identities' }, '0123456789', 'scimform-plan-pr-')).toMatchObject(result);
     expect(asked[0]).toBe('0123456789');

@@ -264,7 +264,7 @@ describe('pull request → merge → schedule', () => {
     expect(applied.summary).toContain(`The plan reviewed on pull request #${PR} still holds for this commit`);
   });
 
-  test("a re-run of an older commit's plan job leaves alone the comment of a later commit that is not the last one", async () => {
+  test("a re-run of an older commit's plan job leaves alone the comment of a later commit that is not the last one, and the merge applies that commit's plan", async () => {
     push('aaaaaaa1');
     await repo.edit('identities/engineering.yaml', (text) => text.replace('givenName: Grace', 'givenName: Amazing Grace'));
     await job('plan', 101, { head: 'aaaaaaa1' });
@@ -279,6 +279,14 @@ describe('pull request → merge → schedule', () => {
     const sticky = github.comments.get(PR)!.find((comment) => comment.body.includes(markerFor('local')))!.body;
     expect(sticky).toContain('Rear Admiral Grace');
     expect(sticky).toContain('Planned by scimform for ccccccc.');
+    // The merge applies the plan the comment shows, not the newer upload of the re-run.
+    await repo.edit('identities/engineering.yaml', (text) => text.replace('Amazing Grace', 'Rear Admiral Grace'));
+    merge();
+    const applied = await job('apply', 201);
+    expect(applied.step('Find the reviewed plan').cli?.stdout).toContain(
+      `Reviewed plan: artifact scimform-plan-pr-${PR} of run 102 (pull request #${PR}, planned for its earlier commit ccccccc: its last commit bbbbbbb has no saved plan).`,
+    );
+    expect(applied.summary).toContain(`The plan reviewed on pull request #${PR} still holds for this commit`);
   });
 
   test('a run for a commit that a force-push took out of the pull request posts no comment', async () => {
