@@ -10,6 +10,7 @@ import { describeChangedFiles, describeChangedOperations, describeStale, staleAg
 import type { IdentityFile, LiveState } from '../model.js';
 import { computeDigest } from '../plan/saved.js';
 import type { Operation, SavedPlan, TargetPlan } from '../plan/types.js';
+import { VERSION } from '../version.js';
 
 export type Freshness = { fresh: true } | { fresh: false; reason: string };
 
@@ -46,12 +47,14 @@ export async function checkFreshness(
   }
   if (reasons.length > 0) return { fresh: false, reason: `the live state changed after the review (${reasons.join('; ')})` };
   if (difference) {
-    return {
-      fresh: false,
-      reason: difference.rewritten
-        ? `the reviewed plan is not what a plan of this commit holds (${difference.reason})`
-        : `the live state changed after the review (${difference.reason})`,
-    };
+    // Another version may plan the same state differently: say so, as `apply plan.json` does, rather than blame the live state.
+    const reason =
+      saved.scimformVersion !== VERSION
+        ? `the reviewed plan, made by scimform ${saved.scimformVersion}, is not what a plan of this commit by scimform ${VERSION} holds`
+        : difference.rewritten
+          ? 'the reviewed plan is not what a plan of this commit holds'
+          : 'the live state changed after the review';
+    return { fresh: false, reason: `${reason} (${difference.reason})` };
   }
   return { fresh: true };
 }

@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { checkFreshness } from '../../src/github/freshness.js';
 import { computeDigest } from '../../src/plan/saved.js';
+import { VERSION } from '../../src/version.js';
 import type { SavedPlan } from '../../src/plan/types.js';
 import type { LiveUser } from '../../src/model.js';
 import { liveUser, op, targetPlan } from '../apply/fakes.js';
@@ -27,10 +28,10 @@ function replanning(users: LiveUser[], operations = reviewed) {
   return { replan, planned };
 }
 
-function saved(operations = reviewed): SavedPlan {
+function saved(operations = reviewed, scimformVersion = VERSION): SavedPlan {
   return {
     formatVersion: 1,
-    scimformVersion: '0.1.0',
+    scimformVersion,
     createdAt: '2026-01-01T00:00:00Z',
     digest: computeDigest(files),
     config: 'scimform.yaml',
@@ -96,6 +97,16 @@ describe('checkFreshness', () => {
   ])('same files and fingerprints, other operations: $name', async ({ now, expected }) => {
     // What `apply plan.json` would refuse as stale is stale here too: the merge then applies a fresh plan.
     expect(await checkFreshness(saved(), { files, targets: ['test'], replan: replanning([jane], now).replan })).toEqual(expected);
+  });
+
+  test('a reviewed plan made by another version whose operations differ says so, rather than blame the live state', async () => {
+    const now = [...reviewed, op.updateUser('u9', 'by.hand@example.com', 'deactivateUser')];
+    expect(await checkFreshness(saved(reviewed, '0.0.9'), { files, targets: ['test'], replan: replanning([jane], now).replan })).toEqual({
+      fresh: false,
+      reason: `the reviewed plan, made by scimform 0.0.9, is not what a plan of this commit by scimform ${VERSION} holds (test: the files and the live state now call for deactivate user by.hand@example.com (id u9), which the plan does not hold)`,
+    });
+    // The same operations: another version's plan still holds.
+    expect(await checkFreshness(saved(reviewed, '0.0.9'), { files, targets: ['test'], replan: replanning([jane]).replan })).toEqual({ fresh: true });
   });
 
   test('changed files are found without reading the target', async () => {
