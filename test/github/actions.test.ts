@@ -57,6 +57,20 @@ describe('readActionsContext', () => {
     expect(await readActionsContext(env, { pr: '13' })).toMatchObject({ pullRequest: 13, headSha: undefined });
   });
 
+  test.each([
+    { attempt: undefined, runAttempt: 1 },
+    { attempt: '', runAttempt: 1 },
+    { attempt: '1', runAttempt: 1 },
+    { attempt: '3', runAttempt: 3 },
+    { attempt: '0', runAttempt: 1 },
+    { attempt: '-2', runAttempt: 1 },
+    { attempt: '2.5', runAttempt: 1 },
+    { attempt: 'second', runAttempt: 1 },
+  ])('GITHUB_RUN_ATTEMPT $attempt is attempt $runAttempt: a re-run only from a whole number above 1', async ({ attempt, runAttempt }) => {
+    const env = { GITHUB_REPOSITORY: 'acme/identities', ...(attempt === undefined ? {} : { GITHUB_RUN_ATTEMPT: attempt }) };
+    expect((await readActionsContext(env, { pr: '' })).runAttempt).toBe(runAttempt);
+  });
+
   test('flags win over the environment, and an empty --pr means none', async () => {
     const env = { GITHUB_EVENT_PATH: await eventFile(pr({ full_name: 'acme/identities' })), GITHUB_REPOSITORY: 'acme/identities' };
     expect(await readActionsContext(env, { repo: 'other/repo', pr: '5', apiUrl: 'http://127.0.0.1:1', sha: 'f00' })).toMatchObject({
