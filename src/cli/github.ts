@@ -89,6 +89,21 @@ function requireRepository(actions: ActionsContext) {
 async function preflight(ctx: CliContext, actions: ActionsContext): Promise<number> {
   const config = await loadConfig(path.resolve(ctx.cwd, ctx.config), { cwd: ctx.cwd });
   const targets = selectTargets(config, ctx.target);
+  const refuse = async (message: string, hint: string): Promise<never> => {
+    if (ctx.env.GITHUB_ACTIONS === 'true') ctx.out(errorAnnotation(`${message} ${hint}`));
+    await appendSummary(actions, `### scimform\n\n:no_entry: ${message}\n\n${hint}\n`);
+    throw new ScimformError(message, { hint });
+  };
+  // GitHub refuses secret names that start with GITHUB_, and sets such variables itself: one that is
+  // set (GITHUB_TOKEN) holds the workflow's own GitHub token, which must never go to a SCIM service.
+  const reserved = targets.filter((target) => /^github_/i.test(target.tokenEnv));
+  if (reserved.length > 0) {
+    const names = reserved.map((target) => `${target.tokenEnv} (target ${target.name})`).join(', ');
+    await refuse(
+      `The SCIM token cannot come from ${names}: GitHub keeps names that start with GITHUB_ for itself, so no secret can have one, and GITHUB_TOKEN is the workflow's own GitHub token.`,
+      `In ${ctx.config}, give \`tokenEnv\` a name of your own (e.g. SCIM_TOKEN) and add a repository secret of that name.`,
+    );
+  }
   const missing = targets.filter((target) => !ctx.env[target.tokenEnv]?.trim());
   if (missing.length === 0) {
     ctx.note(`Tokens present for ${targets.map((target) => target.name).join(', ')}.`);
@@ -98,24 +113,10 @@ async function preflight(ctx: CliContext, actions: ActionsContext): Promise<numb
   const message = actions.fromFork
     ? `This pull request comes from a fork, and GitHub gives workflows on fork pull requests no secrets: scimform cannot read the live state without ${names}, so there is no plan for this pull request.`
     : `The SCIM token${missing.length === 1 ? '' : 's'} ${names} ${missing.length === 1 ? 'is' : 'are'} not set, so scimform cannot read the live state.`;
-  // GitHub refuses secret names that start with GITHUB_: such a tokenEnv can never be set from a secret.
-  const reserved = missing.filter((target) => /^github_/i.test(target.tokenEnv));
-  const settable = missing.filter((target) => !reserved.includes(target));
   const hint = actions.fromFork
     ? 'A maintainer can push this branch to the repository itself to get a plan; merging still applies only a plan of the merged commit.'
-    : [
-        ...(reserved.length > 0
-          ? [
-              `GitHub does not allow secret names that start with GITHUB_: in ${ctx.config}, give \`tokenEnv\` of ${reserved.map((target) => `target ${target.name}`).join(', ')} a name of your own (e.g. SCIM_TOKEN) and add a repository secret of that name.`,
-            ]
-          : []),
-        ...(settable.length > 0
-          ? [`Add a repository secret named ${settable.map((target) => target.tokenEnv).join(', ')} (Settings → Secrets and variables → Actions) and pass secrets to the workflow with \`secrets: inherit\`.`]
-          : []),
-      ].join(' ');
-  if (ctx.env.GITHUB_ACTIONS === 'true') ctx.out(errorAnnotation(`${message} ${hint}`));
-  await appendSummary(actions, `### scimform\n\n:no_entry: ${message}\n\n${hint}\n`);
-  throw new ScimformError(message, { hint });
+    : `Add a repository secret named ${missing.map((target) => target.tokenEnv).join(', ')} (Settings → Secrets and variables → Actions) and pass secrets to the workflow with \`secrets: inherit\`.`;
+  return refuse(message, hint);
 }
 
 async function readPlanIfPresent(file: string): Promise<SavedPlan | undefined> {

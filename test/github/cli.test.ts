@@ -73,16 +73,28 @@ test('comment posts one comment per configured target; a target that could not b
 });
 
 describe('preflight', () => {
-  test.each([
-    { tokenEnv: 'SCIMFORM_TOKEN', hint: /Add a repository secret named SCIMFORM_TOKEN \(Settings → Secrets and variables → Actions\)/ },
-    { tokenEnv: 'GITHUB_SCIM_TOKEN', hint: /GitHub does not allow secret names that start with GITHUB_: in scimform\.yaml, give `tokenEnv` of target local a name of your own/ },
-  ])('a token $tokenEnv not set says what to do about it', async ({ tokenEnv, hint }) => {
-    await repo.edit('scimform.yaml', (text) => text.replace('tokenEnv: SCIMFORM_TOKEN', `tokenEnv: ${tokenEnv}`));
+  test('a token not set says what to do about it', async () => {
     const result = await runCli(['github', 'preflight'], { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/identities' }, repo.dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`The SCIM token ${tokenEnv} (target local) is not set`);
+    expect(result.stderr).toContain('The SCIM token SCIMFORM_TOKEN (target local) is not set');
+    const hint = /Add a repository secret named SCIMFORM_TOKEN \(Settings → Secrets and variables → Actions\)/;
     expect(result.stderr).toMatch(hint);
     expect(result.stdout).toMatch(hint);
+  });
+
+  test.each([
+    { tokenEnv: 'GITHUB_SCIM_TOKEN', env: {} },
+    // Set by GitHub in every job: the workflow's own token, which plan would have sent to the SCIM service.
+    { tokenEnv: 'GITHUB_TOKEN', env: { GITHUB_TOKEN } },
+  ])('a tokenEnv of $tokenEnv is refused, set or not: no secret can have that name', async ({ tokenEnv, env }) => {
+    await repo.edit('scimform.yaml', (text) => text.replace('tokenEnv: SCIMFORM_TOKEN', `tokenEnv: ${tokenEnv}`));
+    const result = await runCli(['github', 'preflight'], { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/identities', ...env }, repo.dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The SCIM token cannot come from ${tokenEnv} (target local): GitHub keeps names that start with GITHUB_ for itself`);
+    const hint = /In scimform\.yaml, give `tokenEnv` a name of your own \(e\.g\. SCIM_TOKEN\) and add a repository secret of that name\./;
+    expect(result.stderr).toMatch(hint);
+    expect(result.stdout).toMatch(hint);
+    expect(result.stderr).not.toContain('Tokens present');
   });
 });
 
