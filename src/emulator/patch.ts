@@ -60,6 +60,20 @@ export function attributeValue(def: AttributeDef, raw: unknown, where: string): 
 const writable = (def: AttributeDef) => def.mutability !== 'readOnly';
 
 /**
+ * RFC 7643 §3: `schemas` is required in every resource and names the schemas of the attributes
+ * it holds. A POST or PUT body without the resource type's core schema is refused, as the
+ * strictest servers do, so a client that leaves it out learns it here and not from one of them.
+ */
+export function checkSchemas(body: unknown, schema: ResourceSchema): void {
+  // A body that is no object is refused by attributesFromBody, with its own message.
+  if (!isObject(body)) return;
+  const schemas = getCaseInsensitive(body, 'schemas');
+  if (!Array.isArray(schemas) || !schemas.includes(schema.core.id)) {
+    throw badRequest(`a ${schema.kind} body needs "schemas": ["${schema.core.id}"] (RFC 7643 §3)`, 'invalidSyntax');
+  }
+}
+
+/**
  * The attributes of a POST or PUT body: canonical names, type-checked; read-only and unknown
  * attributes ignored (RFC 7644 §3.5.1 ignores read-only values on replace).
  */

@@ -12,7 +12,7 @@ import { formatJsonPath, headerUnsafe, MAX_JSON_DEPTH, nestedDeeperThan } from '
 import { badRequest, errorBody, notFound, ScimError } from './errors.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
-import type { Attributes } from './patch.js';
+import { checkSchemas, type Attributes } from './patch.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ResourceKind } from './schemas.js';
 import { Store } from './store.js';
@@ -303,6 +303,7 @@ export class Emulator {
     if (id === undefined) {
       this.allow(request, (allowed ?? ['GET', 'POST']).filter((m) => m === 'GET' || m === 'POST'));
       if (method === 'GET') return this.list(kind, request.query);
+      checkSchemas(request.body, this.store.collection(kind).schema);
       const created = this.store.create(kind, request.body, now());
       const reply = this.resourceReply(kind, created, 201, { Location: this.location(created) });
       if (kind === 'User' && this.dropped(created.userName)) this.store.delete(kind, created.id as string, now());
@@ -323,6 +324,7 @@ export class Emulator {
     }
     switch (method) {
       case 'PUT':
+        checkSchemas(request.body, this.store.collection(kind).schema);
         return this.resourceReply(kind, this.store.replace(kind, id, request.body, now()), 200);
       case 'PATCH':
         return this.resourceReply(kind, this.store.patch(kind, id, request.body, now()), 200);

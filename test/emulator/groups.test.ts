@@ -83,6 +83,11 @@ describe('groups under the generic profile', () => {
     expect(listing.body.Resources.map((g: { id: string }) => g.id)).toEqual([id]);
   });
 
+  test('POST without the Group schema is refused with 400 invalidSyntax (RFC 7643 §3)', async () => {
+    expect(isScimError(await scim.post('/Groups', { displayName: 'No schemas' }), 400, 'invalidSyntax')).toBe(true);
+    expect(emulator.groups().map((g) => g.displayName)).not.toContain('No schemas');
+  });
+
   test('a group displayName is unique, case-insensitively (409 uniqueness)', async () => {
     await scim.post('/Groups', { schemas: [GROUP], displayName: 'Unique Team' });
     expect(isScimError(await scim.post('/Groups', { schemas: [GROUP], displayName: 'unique team' }), 409, 'uniqueness')).toBe(true);

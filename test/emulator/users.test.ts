@@ -75,8 +75,11 @@ describe('POST /Users', () => {
     ['emails that are not objects', user('mail@example.com', { emails: ['mail@example.com'] }), 400, 'invalidValue'],
     ['a body that is not JSON', '{"userName": ', 400, 'invalidSyntax'],
     ['a body that is an array', [], 400, 'invalidSyntax'],
+    ['a body without schemas (RFC 7643 §3)', { userName: 'noschemas@example.com' }, 400, 'invalidSyntax'],
+    ['a body whose schemas leave out the User schema', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], userName: 'group-schema@example.com' }, 400, 'invalidSyntax'],
   ])('refuses %s with a SCIM error', async (_name, body, status, scimType) => {
     expect(isScimError(await scim.post('/Users', body), status, scimType)).toBe(true);
+    expect(emulator.users().filter((u) => /^(noschemas|group-schema)@/.test(String(u.userName)))).toEqual([]);
   });
 
   test('refuses a userName taken by another user, compared case-insensitively, with 409 uniqueness', async () => {
@@ -104,6 +107,13 @@ describe('GET, PUT and DELETE /Users/{id}', () => {
     expect(replaced.body.title).toBeUndefined();
     expect(replaced.body.meta.created).toBe(created.body.meta.created);
     expect(replaced.body.meta.version).not.toBe(created.body.meta.version);
+  });
+
+  test('PUT without schemas is refused with 400 invalidSyntax and changes nothing', async () => {
+    const created = await scim.post('/Users', user('put-noschemas@example.com', { title: 'Kept' }));
+    const { schemas: _schemas, ...body } = user('put-noschemas@example.com');
+    expect(isScimError(await scim.put(`/Users/${created.body.id}`, body), 400, 'invalidSyntax')).toBe(true);
+    expect((await scim.get(`/Users/${created.body.id}`)).body).toEqual(created.body);
   });
 
   test('DELETE answers 204, then the user is 404 for GET, PATCH, PUT and DELETE', async () => {
