@@ -168,11 +168,29 @@ function subValue(target: Target, raw: unknown, text: string): unknown {
   return raw === null ? undefined : scalar(sub, raw, text);
 }
 
+/** Which values of a multi-valued attribute are primary, by identity: the operation may change them in place. */
+function primaries(values: unknown): Map<unknown, boolean> {
+  return new Map(Array.isArray(values) ? values.map((element) => [element, isObject(element) && element.primary === true]) : []);
+}
+
+/**
+ * RFC 7644 §3.5.2: an operation that makes a value primary makes every other value of the
+ * attribute not primary. The value it made primary is one that was not before; of several, the last.
+ */
+function demoteOtherPrimaries(values: unknown, before: Map<unknown, boolean>): void {
+  if (!Array.isArray(values)) return;
+  const made = values.filter((element) => isObject(element) && element.primary === true && before.get(element) !== true);
+  const kept = made[made.length - 1];
+  if (kept === undefined) return;
+  for (const element of values) if (element !== kept && isObject(element) && element.primary === true) element.primary = false;
+}
+
 function applyOne(resource: Attributes, op: OpName, path: PatchPath, value: unknown, schema: ResourceSchema, text: string): void {
   const target = targetOf(resource, path, schema, text, op !== 'remove');
   const { container, def } = target;
   const name = def.name;
   const current = container[name];
+  const primaryBefore = primaries(current);
   const subName = path.sub ? findAttribute(def.subAttributes ?? [], path.sub)!.name : undefined;
 
   if (path.filter) {
@@ -234,6 +252,7 @@ function applyOne(resource: Attributes, op: OpName, path: PatchPath, value: unkn
       container[name] = next;
     }
   }
+  demoteOtherPrimaries(container[name], primaryBefore);
   if (Array.isArray(container[name]) && (container[name] as unknown[]).length === 0) delete container[name];
   if (isObject(container[name]) && Object.keys(container[name] as Attributes).length === 0) delete container[name];
   if (target.extensionId && Object.keys(container).length === 0) delete resource[target.extensionId];

@@ -322,8 +322,8 @@ export class Store {
 }
 
 /**
- * RFC 7643 §2.4: `primary: true` appears at most once in a multi-valued attribute. When a write
- * leaves several, the last one (the value added or replaced most recently) keeps it.
+ * RFC 7643 §2.4: `primary: true` appears at most once in a multi-valued attribute. When a POST
+ * or PUT body has several, the last one keeps it (a PATCH has already settled it, patch.ts).
  */
 function onePrimary(values: Attributes[]): Attributes[] {
   const last = values.map((value) => value.primary === true).lastIndexOf(true);

@@ -80,6 +80,14 @@ describe('PATCH operations that succeed', () => {
       [{ op: 'add', path: 'emails', value: [{ value: 'new.primary@example.com', type: 'other', primary: true }] }],
       (u) => expect(u.emails.filter((e: any) => e.primary === true).map((e: any) => e.value)).toEqual(['new.primary@example.com']),
     ],
+    [
+      'making an earlier email primary takes primary from a later one (RFC 7644 §3.5.2)',
+      [
+        { op: 'add', path: 'emails', value: [{ value: 'later@example.com', type: 'other', primary: true }] },
+        { op: 'replace', path: 'emails[type eq "work"].primary', value: true },
+      ],
+      (u, before) => expect(u.emails.filter((e: any) => e.primary === true).map((e: any) => e.value)).toEqual([before.userName]),
+    ],
     ['remove emails removes them all', [{ op: 'remove', path: 'emails' }], (u) => expect(u.emails).toBeUndefined()],
     [
       'an enterprise extension attribute by its full path',
@@ -107,6 +115,17 @@ describe('PATCH operations that succeed', () => {
     // What PATCH answered is what is stored.
     expect((await scim.get(`/Users/${before.id}`)).body).toEqual(response.body);
   });
+});
+
+test('replace of a primary sub-attribute makes that value primary, wherever it stands, and the others not', async () => {
+  const userName = `primary-order${++serial}@example.com`;
+  const created = await scim.post('/Users', user(userName, { emails: [{ value: `home${serial}@example.org`, type: 'home' }, { value: userName, type: 'work', primary: true }] }));
+  const response = await scim.patch(`/Users/${created.body.id}`, [{ op: 'replace', path: 'emails[type eq "home"].primary', value: true }]);
+  expect(response.status).toBe(200);
+  expect(response.body.emails).toEqual([
+    { value: `home${serial}@example.org`, type: 'home', primary: true },
+    { value: userName, type: 'work', primary: false },
+  ]);
 });
 
 describe('PATCH operations that fail, leaving the user unchanged', () => {
