@@ -4,6 +4,7 @@
  * directions, and versions for ETags. Every write goes through here; nothing here knows HTTP.
  */
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { badRequest, notFound, ScimError } from './errors.js';
 import { indexTerms, matchesFilter, type Filter, type IndexedAttribute } from './filter.js';
 import { OrderedIds } from './ordered.js';
@@ -247,6 +248,10 @@ export class Store {
 
   private update(collection: Collection, current: Attributes, attributes: Attributes, now: string): Attributes {
     const id = current.id as string;
+    // A write that leaves the resource as it was changes neither its version nor lastModified
+    // (RFC 7644 §3.5.2.1: an add of a value already there "SHALL NOT change the modify timestamp").
+    const { meta: _meta, ...before } = current;
+    if (isDeepStrictEqual(before, { id, ...attributes })) return current;
     const next: Attributes = { id, ...attributes, meta: this.bump(current.meta as Attributes, now) };
     this.unindex(collection, current);
     collection.byId.set(id, next);

@@ -64,6 +64,15 @@ describe('groups under the generic profile', () => {
     expect(members((await scim.get(`/Groups/${id}`)).body)).toEqual(expected);
   });
 
+  test('an add of a member already there keeps the group version', async () => {
+    const id = await group(['ann']);
+    const before = await scim.get(`/Groups/${id}`);
+    const response = await scim.patch(`/Groups/${id}`, [{ op: 'add', path: 'members', value: [{ value: ids.ann }] }]);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBe(before.headers.get('etag'));
+    expect(response.body.meta.lastModified).toBe(before.body.meta.lastModified);
+  });
+
   test.each<[string, unknown[], number, string]>([
     ['add of an unknown member id', [{ op: 'add', path: 'members', value: [{ value: 'no-such-user' }] }], 400, 'invalidValue'],
     ['remove of a member filter that matches nothing', [{ op: 'remove', path: 'members[value eq "no-such-user"]' }], 400, 'noTarget'],

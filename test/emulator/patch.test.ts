@@ -218,6 +218,30 @@ describe('ETags (RFC 7644 §3.14)', () => {
     expect(versions.size).toBe(3);
   });
 
+  test.each<[string, unknown[]]>([
+    ['an add of the displayName it has', [{ op: 'add', path: 'displayName', value: 'Pat Ch' }]],
+    ['an add of an email it has', [{ op: 'add', path: 'emails', value: [{ value: 'PATCH-SELF', type: 'work', primary: true }] }]],
+    ['a replace of name.givenName with the same name', [{ op: 'replace', path: 'name.givenName', value: 'Pat' }]],
+    ['a remove of a title it does not have', [{ op: 'remove', path: 'title' }]],
+  ])('a PATCH that changes nothing (%s) keeps the version and lastModified (RFC 7644 §3.5.2.1)', async (_name, operations) => {
+    const target = await freshUser();
+    const before = await scim.get(`/Users/${target.id}`);
+    const ops = JSON.parse(JSON.stringify(operations).replaceAll('PATCH-SELF', target.userName));
+    const response = await scim.patch(`/Users/${target.id}`, ops, { 'if-match': before.headers.get('etag')! });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBe(before.headers.get('etag'));
+    expect(response.body).toEqual(before.body);
+  });
+
+  test('a PUT of the resource as it is keeps its version', async () => {
+    const target = await freshUser();
+    const before = await scim.get(`/Users/${target.id}`);
+    const { id: _id, meta: _meta, ...body } = before.body;
+    const response = await scim.put(`/Users/${target.id}`, body);
+    expect(response.status).toBe(200);
+    expect(response.body.meta).toEqual(before.body.meta);
+  });
+
   test('with etags off there is no ETag header, no meta.version, and If-Match is ignored', async () => {
     const plain = await startEmulator({ etags: false });
     try {
