@@ -404,8 +404,9 @@ export class Emulator {
         totalResults: total,
         itemsPerPage: resources.length,
         ...extra,
-        // RFC 7644 §3.4.2.4: count=0 asks for totalResults only.
-        ...(count > 0 ? { Resources: resources } : {}),
+        // RFC 7644 §3.4.2: Resources is "REQUIRED if totalResults is non-zero", so count=0, which
+        // asks for totalResults only (§3.4.2.4), gets an empty list rather than none.
+        Resources: resources,
       },
     };
   }

@@ -61,10 +61,9 @@ describe('index pagination', () => {
     expect(page.body).toMatchObject(expected);
   });
 
-  test('count=0 returns totalResults and no resources', async () => {
+  test('count=0 returns totalResults and an empty Resources, which RFC 7644 §3.4.2 requires when totalResults is not 0', async () => {
     const page = await scim.list('Users', { count: 0 });
-    expect(page.body).toMatchObject({ totalResults: TOTAL, itemsPerPage: 0 });
-    expect(page.body.Resources).toBeUndefined();
+    expect(page.body).toMatchObject({ totalResults: TOTAL, itemsPerPage: 0, Resources: [] });
   });
 
   test.each([['count', 'ten'], ['startIndex', '1.5']])('a %s that is not an integer is 400 invalidValue', async (name, value) => {
@@ -125,6 +124,11 @@ describe('cursor pagination (RFC 9865)', () => {
 
   test('a filtered listing follows cursors over the matches only', async () => {
     expect((await readAll(2, 'title eq "three"')).names).toEqual(allNames.filter((_, i) => i % 3 === 0));
+  });
+
+  test('count=0 returns totalResults and an empty Resources', async () => {
+    const page = await scim.list('Users', { cursor: '', count: 0 });
+    expect(page.body).toMatchObject({ totalResults: TOTAL, itemsPerPage: 0, Resources: [] });
   });
 
   test('a request without cursor gets the first page and a nextCursor', async () => {
