@@ -144,6 +144,9 @@ function targetOf(resource: Attributes, path: PatchPath, schema: ResourceSchema,
     const sub = findAttribute(def.subAttributes ?? [], path.sub);
     if (!sub) throw badRequest(`"${text}": no sub-attribute "${path.sub}" in ${def.name}`, 'invalidPath');
     if (!writable(sub)) throw badRequest(`"${text}": ${def.name}.${sub.name} is read-only`, 'mutability');
+    // RFC 7644 §3.5.2: a client MUST NOT modify an immutable attribute; every value that a path
+    // can reach already has its immutable sub-attributes (a member's value, $ref, type, display).
+    if (sub.mutability === 'immutable') throw badRequest(`"${text}": ${def.name}.${sub.name} is immutable; add or remove whole ${def.name} values instead`, 'mutability');
   }
   if (path.filter && !def.multiValued) throw badRequest(`"${text}": a value filter needs a multi-valued attribute`, 'invalidPath');
   return { container, def, path, ...(extensionId ? { extensionId } : {}) };

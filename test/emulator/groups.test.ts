@@ -78,10 +78,15 @@ describe('groups under the generic profile', () => {
     ['remove of a member filter that matches nothing', [{ op: 'remove', path: 'members[value eq "no-such-user"]' }], 400, 'noTarget'],
     ['a member without a value', [{ op: 'add', path: 'members', value: [{ display: 'x' }] }], 400, 'invalidValue'],
     ['removing the required displayName', [{ op: 'remove', path: 'displayName' }], 400, 'invalidValue'],
+    ['a replace of a member\'s immutable value (RFC 7644 §3.5.2)', [{ op: 'replace', path: 'members[value eq "ann"].value', value: 'ben' }], 400, 'mutability'],
+    ['a replace of a member\'s immutable display', [{ op: 'replace', path: 'members[value eq "ann"].display', value: 'Someone else' }], 400, 'mutability'],
+    ['a remove of a member\'s immutable type', [{ op: 'remove', path: 'members[value eq "ann"].type' }], 400, 'mutability'],
   ])('%s is refused and changes nothing', async (_name, operations, status, scimType) => {
     const id = await group(['ann']);
-    expect(isScimError(await scim.patch(`/Groups/${id}`, operations), status, scimType)).toBe(true);
-    expect(members((await scim.get(`/Groups/${id}`)).body)).toEqual(['ann']);
+    const before = (await scim.get(`/Groups/${id}`)).body;
+    const ops = JSON.parse(JSON.stringify(operations).replace(/(?<=")(ann|ben)(?=\\?")/g, (name: string) => ids[name]!));
+    expect(isScimError(await scim.patch(`/Groups/${id}`, ops), status, scimType)).toBe(true);
+    expect((await scim.get(`/Groups/${id}`)).body).toEqual(before);
   });
 
   test.each(['members[value eq "ID"]', 'members.value eq "ID"', 'members eq "ID"'])('groups can be filtered by member: %s', async (filter) => {
