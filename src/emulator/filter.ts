@@ -326,6 +326,19 @@ export function matchesElement(filter: Filter, element: unknown, def: AttributeD
   return element !== null && typeof element === 'object' && evaluateIn(filter, element as Resource, { defs: def.subAttributes ?? [], schema: undefined });
 }
 
+/** Whether a filter names a top-level attribute, alone or by a sub-attribute or value filter (`groups.value`, `groups[…]`). */
+export function namesAttribute(filter: Filter, name: string): boolean {
+  switch (filter.op) {
+    case 'and':
+    case 'or':
+      return namesAttribute(filter.left, name) || namesAttribute(filter.right, name);
+    case 'not':
+      return namesAttribute(filter.filter, name);
+    default:
+      return filter.path.attr.toLowerCase() === name.toLowerCase();
+  }
+}
+
 export type IndexedAttribute = 'id' | 'userName' | 'externalId' | 'displayName';
 
 /**

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { badRequest, notFound, ScimError } from './errors.js';
-import { indexTerms, matchesFilter, type Filter, type IndexedAttribute } from './filter.js';
+import { indexTerms, matchesFilter, namesAttribute, type Filter, type IndexedAttribute } from './filter.js';
 import { OrderedIds } from './ordered.js';
 import { applyPatch, attributesFromBody, type Attributes } from './patch.js';
 import { resourceSchema, type ResourceKind, type ResourceSchema } from './schemas.js';
@@ -141,6 +141,8 @@ export class Store {
   /** Ids matching a filter, in insertion order; uses an index when the filter allows it. */
   matching(kind: ResourceKind, filter: Filter): { positions: number[] } {
     const collection = this.collection(kind);
+    // A user's `groups` is derived, not stored: a filter on it sees the groups the user is in.
+    const subject = kind === 'User' && namesAttribute(filter, 'groups') ? (user: Attributes) => this.withGroups(user) : (resource: Attributes) => resource;
     const indexed: IndexedAttribute[] = kind === 'User' ? ['id', 'userName', 'externalId'] : ['id', 'displayName', 'externalId'];
     const terms = indexTerms(filter, collection.schema, indexed);
     if (terms) {
@@ -149,7 +151,7 @@ export class Store {
       const positions: number[] = [];
       for (const id of candidates) {
         this.work.examined++;
-        if (matchesFilter(filter, collection.byId.get(id)!, collection.schema)) positions.push(collection.positionOf.get(id)!);
+        if (matchesFilter(filter, subject(collection.byId.get(id)!), collection.schema)) positions.push(collection.positionOf.get(id)!);
       }
       return { positions: positions.sort((a, b) => a - b) };
     }
@@ -159,9 +161,15 @@ export class Store {
       const id = collection.order.idAt(position);
       if (id === undefined) continue;
       this.work.examined++;
-      if (matchesFilter(filter, collection.byId.get(id)!, collection.schema)) positions.push(position);
+      if (matchesFilter(filter, subject(collection.byId.get(id)!), collection.schema)) positions.push(position);
     }
     return { positions };
+  }
+
+  /** A user with the `groups` it is in, as the service returns it (RFC 7643 §4.1.2), `$ref` aside. */
+  private withGroups(user: Attributes): Attributes {
+    const groups = this.groupsOf(user.id as string).map((group) => ({ value: group.id, display: group.displayName, type: 'direct' }));
+    return groups.length > 0 ? { ...user, groups } : user;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -102,6 +102,24 @@ describe('groups under the generic profile', () => {
     expect(emulator.groups().map((g) => g.displayName)).not.toContain('No schemas');
   });
 
+  test.each(['groups.value eq "GID"', 'groups[value eq "GID"]', 'groups[display eq "Filter Team"]', 'groups eq "GID"', 'groups pr and userName sw "in-group"'])(
+    'users can be filtered by the groups they are in, as each user shows them: %s',
+    async (filter) => {
+      const inGroup = (await scim.post('/Users', user('in-group@example.com'))).body.id as string;
+      const group = (await scim.post('/Groups', { schemas: [GROUP], displayName: 'Filter Team', members: [{ value: inGroup }, { value: ids.ann }] })).body.id as string;
+      await scim.post('/Users', user('in-group-not@example.com'));
+      try {
+        const listing = await scim.list('Users', { filter: filter.replace('GID', group) });
+        expect(listing.status).toBe(200);
+        const expected = filter.includes('userName') ? [inGroup] : [ids.ann, inGroup].sort();
+        expect(listing.body.Resources.map((u: { id: string }) => u.id).sort()).toEqual(expected);
+      } finally {
+        await scim.delete(`/Groups/${group}`);
+        for (const resource of (await scim.list('Users', { filter: 'userName sw "in-group"' })).body.Resources) await scim.delete(`/Users/${resource.id}`);
+      }
+    },
+  );
+
   test('a group displayName is unique, case-insensitively (409 uniqueness)', async () => {
     await scim.post('/Groups', { schemas: [GROUP], displayName: 'Unique Team' });
     expect(isScimError(await scim.post('/Groups', { schemas: [GROUP], displayName: 'unique team' }), 409, 'uniqueness')).toBe(true);
