@@ -14,7 +14,7 @@ import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
 import { checkSchemas, type Attributes } from './patch.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ResourceKind } from './schemas.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ResourceKind, type ResourceSchema } from './schemas.js';
 import { Store } from './store.js';
 import type { EmulatorFaults, EmulatorOptions, EmulatorQuirks, LoggedRequest, RunningEmulator } from './types.js';
 
@@ -305,7 +305,7 @@ export class Emulator {
       if (method === 'GET') return this.list(kind, request.query);
       checkSchemas(request.body, this.store.collection(kind).schema);
       const created = this.store.create(kind, request.body, now());
-      const reply = this.resourceReply(kind, created, 201, { Location: this.location(created) });
+      const reply = this.resourceReply(kind, created, 201, { Location: this.location(created) }, request.query);
       if (kind === 'User' && this.dropped(created.userName)) this.store.delete(kind, created.id as string, now());
       return reply;
     }
@@ -325,9 +325,9 @@ export class Emulator {
     switch (method) {
       case 'PUT':
         checkSchemas(request.body, this.store.collection(kind).schema);
-        return this.resourceReply(kind, this.store.replace(kind, id, request.body, now()), 200);
+        return this.resourceReply(kind, this.store.replace(kind, id, request.body, now()), 200, {}, request.query);
       case 'PATCH':
-        return this.resourceReply(kind, this.store.patch(kind, id, request.body, now()), 200);
+        return this.resourceReply(kind, this.store.patch(kind, id, request.body, now()), 200, {}, request.query);
       default:
         this.store.delete(kind, id, now());
         return { status: 204 };
@@ -395,7 +395,7 @@ export class Emulator {
         extra.previousCursor = this.encodeCursor(before, filterText);
       }
     }
-    const projection = projectionOf(query);
+    const projection = projectionOf(query, collection.schema);
     const resources = positions.map((position) => this.render(kind, collection.byId.get(collection.order.idAt(position)!)!, projection));
     return {
       status: 200,
@@ -432,7 +432,7 @@ export class Emulator {
     const version = (resource.meta as Attributes).version as string;
     return {
       status,
-      body: this.render(kind, resource, query ? projectionOf(query) : undefined),
+      body: this.render(kind, resource, query ? projectionOf(query, this.store.collection(kind).schema) : undefined),
       headers: { ...headers, ...(this.etags ? { ETag: version } : {}) },
     };
   }
@@ -480,19 +480,38 @@ export class Emulator {
 
 // ---------------------------------------------------------------------------------------------
 
+/** `attributes` or `excludedAttributes` (RFC 7644 §3.4.2.5), each as its path of lower-cased names from the resource down. */
 interface Projection {
-  attributes?: string[];
-  excluded?: string[];
+  attributes?: string[][];
+  excluded?: string[][];
 }
 
-function projectionOf(query: URLSearchParams): Projection | undefined {
+/**
+ * One name of `attributes` or `excludedAttributes` as a path. Names may be fully qualified
+ * (RFC 7644 §3.10): an extension's attributes sit in an object named by its schema URN, and the
+ * extension alone names that whole object; the core schema's URN is dropped.
+ */
+function projectionPath(text: string, schema: ResourceSchema): string[] {
+  const lower = text.toLowerCase();
+  for (const extension of schema.extensions) {
+    const id = extension.id.toLowerCase();
+    if (lower === id) return [id];
+    if (lower.startsWith(`${id}:`)) {
+      const path = parseAttrPath(text.slice(id.length + 1), 'invalidValue');
+      return [id, path.attr.toLowerCase(), ...(path.sub ? [path.sub.toLowerCase()] : [])];
+    }
+  }
+  const path = parseAttrPath(text, 'invalidValue');
+  // An unknown schema's attribute names nothing the resource holds.
+  if (path.urn && path.urn.toLowerCase() !== schema.core.id.toLowerCase()) return [`${path.urn}:${path.attr}`.toLowerCase()];
+  return [path.attr.toLowerCase(), ...(path.sub ? [path.sub.toLowerCase()] : [])];
+}
+
+function projectionOf(query: URLSearchParams, schema: ResourceSchema): Projection | undefined {
   const split = (name: string) => {
     const value = query.get(name);
     if (value === null || value.trim() === '') return undefined;
-    return value.split(',').map((item) => {
-      const path = parseAttrPath(item.trim(), 'invalidValue');
-      return (path.sub ? `${path.attr}.${path.sub}` : path.attr).toLowerCase();
-    });
+    return value.split(',').map((item) => projectionPath(item.trim(), schema));
   };
   const attributes = split('attributes');
   const excluded = split('excludedAttributes');
@@ -500,32 +519,37 @@ function projectionOf(query: URLSearchParams): Projection | undefined {
   return { ...(attributes ? { attributes } : {}), ...(excluded ? { excluded } : {}) };
 }
 
-/** Keeps (or drops) the named sub-attributes of a complex value, or of each element of a multi-valued one. */
-function pickSubAttributes(value: unknown, subs: string[], keep: boolean): unknown {
-  const pickOne = (item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item as Attributes).filter(([sub]) => subs.includes(sub.toLowerCase()) === keep))
-      : item;
-  return Array.isArray(value) ? value.map(pickOne) : pickOne(value);
+/** The rest of each path that starts at `name`. */
+const below = (paths: string[][], name: string) => paths.filter((path) => path[0] === name).map((path) => path.slice(1));
+
+/**
+ * What of a value the paths keep (`keep`) or leave (`!keep`): a path that ends here takes the
+ * whole value, a longer one goes on into its sub-attributes, or those of each element of a
+ * multi-valued one. An object left empty is left out.
+ */
+function projectValue(value: unknown, paths: string[][], keep: boolean): unknown {
+  if (paths.some((path) => path.length === 0)) return keep ? value : undefined;
+  if (paths.length === 0) return keep ? undefined : value;
+  if (Array.isArray(value)) return value.map((element) => projectValue(element, paths, keep) ?? {});
+  if (value === null || typeof value !== 'object') return keep ? undefined : value;
+  const out: Attributes = {};
+  for (const [key, inner] of Object.entries(value as Attributes)) {
+    const projected = projectValue(inner, below(paths, key.toLowerCase()), keep);
+    if (projected !== undefined) out[key] = projected;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** RFC 7644 §3.4.2.5: `id` and `schemas` are always returned; the rest follows the parameters. */
 function project(resource: Attributes, projection: Projection): Attributes {
   const always = new Set(['id', 'schemas']);
+  const keep = projection.attributes !== undefined;
+  const paths = projection.attributes ?? projection.excluded ?? [];
   const out: Attributes = {};
   for (const [key, value] of Object.entries(resource)) {
     const lower = key.toLowerCase();
-    const subsIn = (list: string[] | undefined) => (list ?? []).filter((a) => a.startsWith(`${lower}.`)).map((a) => a.slice(lower.length + 1));
-    if (always.has(lower)) {
-      out[key] = value;
-    } else if (projection.attributes) {
-      const subs = subsIn(projection.attributes);
-      if (projection.attributes.includes(lower)) out[key] = value;
-      else if (subs.length > 0) out[key] = pickSubAttributes(value, subs, true);
-    } else if (!projection.excluded?.includes(lower)) {
-      const subs = subsIn(projection.excluded);
-      out[key] = subs.length > 0 ? pickSubAttributes(value, subs, false) : value;
-    }
+    const projected = always.has(lower) ? value : projectValue(value, below(paths, lower), keep);
+    if (projected !== undefined) out[key] = projected;
   }
   return out;
 }

@@ -175,3 +175,40 @@ describe('bearer token', () => {
     }
   });
 });
+
+describe('attributes and excludedAttributes (RFC 7644 §3.9), names fully qualified or not (§3.10)', () => {
+  const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+  let id: string;
+  beforeAll(async () => {
+    const created = await scim.post('/Users', user('projected@example.com', { title: 'Lead', [ENTERPRISE]: { department: 'Ops', costCenter: 'C1' } }));
+    id = created.body.id;
+  });
+
+  test.each<[string, Record<string, string>, Record<string, unknown>]>([
+    ['an extension attribute by its full name', { attributes: `${ENTERPRISE}:department` }, { [ENTERPRISE]: { department: 'Ops' } }],
+    ['a whole extension by its schema URN', { attributes: ENTERPRISE }, { [ENTERPRISE]: { department: 'Ops', costCenter: 'C1' } }],
+    ['a core attribute by its full name', { attributes: 'urn:ietf:params:scim:schemas:core:2.0:User:title' }, { title: 'Lead' }],
+    ['an attribute of an unknown schema, which names nothing', { attributes: 'urn:example:params:scim:schemas:Other:title' }, {}],
+  ])('attributes= %s', async (_name, params, expected) => {
+    const { id: gotId, schemas: _schemas, ...rest } = (await scim.get(`/Users/${id}?${new URLSearchParams(params).toString()}`)).body;
+    expect(gotId).toBe(id);
+    expect(rest).toEqual(expected);
+  });
+
+  test('excludedAttributes= an extension attribute by its full name leaves the extension\'s others', async () => {
+    const fetched = (await scim.get(`/Users/${id}?excludedAttributes=${encodeURIComponent(`${ENTERPRISE}:department,meta`)}`)).body;
+    expect(fetched[ENTERPRISE]).toEqual({ costCenter: 'C1' });
+    expect(fetched).toMatchObject({ userName: 'projected@example.com', title: 'Lead' });
+    expect(fetched.meta).toBeUndefined();
+  });
+
+  test.each<[string, () => Promise<{ status: number; body: any }>]>([
+    ['POST', () => scim.post('/Users?attributes=userName', user('projected-post@example.com', { title: 'Lead' }))],
+    ['PUT', () => scim.put(`/Users/${id}?attributes=userName`, user('projected@example.com', { title: 'Lead', [ENTERPRISE]: { department: 'Ops', costCenter: 'C1' } }))],
+    ['PATCH', () => scim.call('PATCH', `/Users/${id}?attributes=userName`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Lead' }] })],
+  ])('%s answers with the attributes asked for, as any operation that returns a resource', async (_method, send) => {
+    const response = await send();
+    expect(response.status).toBeLessThan(300);
+    expect(Object.keys(response.body).sort()).toEqual(['id', 'schemas', 'userName']);
+  });
+});
