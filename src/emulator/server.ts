@@ -256,6 +256,11 @@ export class Emulator {
     const [first, second, ...rest] = request.segments;
     if (rest.length > 0 || first === undefined) throw notFound(`no SCIM endpoint at /${request.segments.join('/')}`);
     const discovery = this.discoveryOptions();
+    if ((first === 'ServiceProviderConfig' || first === 'ResourceTypes' || first === 'Schemas') && request.query.get('filter') !== null) {
+      // RFC 7644 §4: discovery ignores query parameters, and a filter SHOULD be refused with 403 "to
+      // ensure that clients cannot incorrectly assume that any matching conditions specified in a filter are true".
+      throw new ScimError(403, `/${first} cannot be filtered: read it whole and pick from it`);
+    }
     switch (first) {
       case 'ServiceProviderConfig':
         this.allow(request, ['GET']);

@@ -40,6 +40,11 @@ describe.each([
     expect(userSchema.attributes).toContainEqual(expect.objectContaining({ name: 'groups', mutability: 'readOnly' }));
   });
 
+  test.each(['/ServiceProviderConfig', '/ResourceTypes', '/Schemas'])('%s with a filter is refused with 403 (RFC 7644 §4)', async (path) => {
+    const response = await scim.get(`${path}?filter=${encodeURIComponent('id eq "User"')}`);
+    expect(isScimError(response, 403)).toBe(true);
+  });
+
   test('ResourceTypes lists User and Group; an unknown one is 404', async () => {
     const response = await scim.get('/ResourceTypes');
     expect(response.body.Resources.map((r: { endpoint: string }) => r.endpoint)).toEqual(['/Users', '/Groups']);
