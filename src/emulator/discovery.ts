@@ -24,7 +24,8 @@ export function serviceProviderConfig(options: DiscoveryOptions): Record<string,
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: options.maxPageSize },
-    changePassword: { supported: false },
+    // A password can be set by POST, PUT and PATCH (stored, never returned): that is this operation.
+    changePassword: { supported: true },
     sort: { supported: false },
     etag: { supported: options.etags },
     // RFC 9865 §4: which pagination styles this service provider offers.

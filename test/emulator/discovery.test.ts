@@ -15,7 +15,7 @@ describe.each([
   });
   afterAll(() => emulator.close());
 
-  test('ServiceProviderConfig: PATCH and filter yes, ETags as the profile has them; bulk, sort and changePassword no; bearer auth', async () => {
+  test('ServiceProviderConfig: PATCH, filter and changePassword yes, ETags as the profile has them; bulk and sort no; bearer auth', async () => {
     const response = await scim.get('/ServiceProviderConfig');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
@@ -23,7 +23,7 @@ describe.each([
       patch: { supported: true },
       bulk: { supported: false },
       filter: { supported: true, maxResults: 1000 },
-      changePassword: { supported: false },
+      changePassword: { supported: true },
       sort: { supported: false },
       etag: { supported: etag },
       pagination: { defaultPaginationMethod: pagination },
@@ -38,6 +38,15 @@ describe.each([
     const userSchema = (await scim.get('/Schemas/urn:ietf:params:scim:schemas:core:2.0:User')).body;
     expect(userSchema.attributes).toContainEqual(expect.objectContaining({ name: 'userName', required: true, uniqueness: 'server', caseExact: false }));
     expect(userSchema.attributes).toContainEqual(expect.objectContaining({ name: 'groups', mutability: 'readOnly' }));
+  });
+
+  test('a PATCH changes the password, as changePassword.supported says, and never shows it', async () => {
+    const created = await scim.post('/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'pw@example.com', emails: [{ value: 'pw@example.com' }], password: 'first-Secret1' });
+    const patched = await scim.patch(`/Users/${created.body.id}`, [{ op: 'replace', path: 'password', value: 'second-Secret2' }]);
+    expect(patched.status).toBe(200);
+    // A change like any other: a new version where there are versions.
+    if (etag) expect(patched.headers.get('etag')).not.toBe(created.headers.get('etag'));
+    expect(JSON.stringify(patched.body)).not.toMatch(/Secret/);
   });
 
   test.each(['/ServiceProviderConfig', '/ResourceTypes', '/Schemas'])('%s with a filter is refused with 403 (RFC 7644 §4)', async (path) => {
