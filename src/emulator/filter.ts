@@ -326,6 +326,50 @@ export function matchesElement(filter: Filter, element: unknown, def: AttributeD
   return element !== null && typeof element === 'object' && evaluateIn(filter, element as Resource, { defs: def.subAttributes ?? [], schema: undefined });
 }
 
+/** The attribute a path starts at, among a resource's attributes or (in a value filter) an attribute's sub-attributes. */
+function attributeOf(path: AttrPath, scope: Scope): AttributeDef | undefined {
+  const extension = path.urn && scope.schema ? findExtension(scope.schema, path.urn) : undefined;
+  return findAttribute(extension ? extension.attributes : scope.defs, path.attr);
+}
+
+/** The definition of what a filter's attribute path compares. */
+function definitionOf(path: AttrPath, scope: Scope): AttributeDef | undefined {
+  const def = attributeOf(path, scope);
+  // As in evaluation: a complex multi-valued attribute compared without a sub-attribute means its `value`.
+  const sub = path.sub ?? (def?.type === 'complex' && def.multiValued ? 'value' : undefined);
+  return sub === undefined ? def : findAttribute(def?.subAttributes ?? [], sub);
+}
+
+/**
+ * Refuses what the grammar allows and the attribute's type does not: RFC 7644 §3.4.2.2 says gt,
+ * ge, lt and le on a boolean attribute "SHALL cause a failed response" (400 invalidFilter), and
+ * a filter that matched nothing would hide a client's mistake.
+ */
+export function checkFilter(filter: Filter, schema: ResourceSchema): void {
+  const walk = (node: Filter, scope: Scope): void => {
+    switch (node.op) {
+      case 'and':
+      case 'or':
+        walk(node.left, scope);
+        walk(node.right, scope);
+        return;
+      case 'not':
+        walk(node.filter, scope);
+        return;
+      case 'pr':
+        return;
+      case 'valuePath':
+        walk(node.filter, { defs: attributeOf(node.path, scope)?.subAttributes ?? [], schema: undefined });
+        return;
+      default:
+        if ((node.op === 'gt' || node.op === 'ge' || node.op === 'lt' || node.op === 'le') && definitionOf(node.path, scope)?.type === 'boolean') {
+          throw badRequest(`"${node.op}" cannot compare the boolean ${node.path.sub ? `${node.path.attr}.${node.path.sub}` : node.path.attr}; use eq or ne`, 'invalidFilter');
+        }
+    }
+  };
+  walk(filter, { defs: [...COMMON_ATTRIBUTES, ...schema.core.attributes], schema });
+}
+
 /** Whether a filter names a top-level attribute, alone or by a sub-attribute or value filter (`groups.value`, `groups[…]`). */
 export function namesAttribute(filter: Filter, name: string): boolean {
   switch (filter.op) {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { badRequest, notFound, ScimError } from './errors.js';
-import { indexTerms, matchesFilter, namesAttribute, type Filter, type IndexedAttribute } from './filter.js';
+import { checkFilter, indexTerms, matchesFilter, namesAttribute, type Filter, type IndexedAttribute } from './filter.js';
 import { OrderedIds } from './ordered.js';
 import { applyPatch, attributesFromBody, type Attributes } from './patch.js';
 import { resourceSchema, type ResourceKind, type ResourceSchema } from './schemas.js';
@@ -141,6 +141,7 @@ export class Store {
   /** Ids matching a filter, in insertion order; uses an index when the filter allows it. */
   matching(kind: ResourceKind, filter: Filter): { positions: number[] } {
     const collection = this.collection(kind);
+    checkFilter(filter, collection.schema);
     // A user's `groups` is derived, not stored: a filter on it sees the groups the user is in.
     const subject = kind === 'User' && namesAttribute(filter, 'groups') ? (user: Attributes) => this.withGroups(user) : (resource: Attributes) => resource;
     const indexed: IndexedAttribute[] = kind === 'User' ? ['id', 'userName', 'externalId'] : ['id', 'displayName', 'externalId'];
