@@ -99,7 +99,8 @@ const userAttributes: AttributeDef[] = [
 ];
 
 const groupAttributes: AttributeDef[] = [
-  attr({ name: 'displayName', required: true, description: 'Human-readable name of the group.' }),
+  // Unique here (409 uniqueness), which RFC 7643 leaves to the server: /Schemas says so.
+  attr({ name: 'displayName', required: true, uniqueness: 'server', description: 'Human-readable name of the group.' }),
   multiValued('members', [
     attr({ name: 'value', mutability: 'immutable', caseExact: true }),
     attr({ name: '$ref', type: 'reference', mutability: 'immutable', referenceTypes: ['User', 'Group'] }),

@@ -38,6 +38,9 @@ describe.each([
     const userSchema = (await scim.get('/Schemas/urn:ietf:params:scim:schemas:core:2.0:User')).body;
     expect(userSchema.attributes).toContainEqual(expect.objectContaining({ name: 'userName', required: true, uniqueness: 'server', caseExact: false }));
     expect(userSchema.attributes).toContainEqual(expect.objectContaining({ name: 'groups', mutability: 'readOnly' }));
+    // A group's displayName is unique on this service (409 uniqueness), and the schema says so.
+    const groupSchema = (await scim.get('/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group')).body;
+    expect(groupSchema.attributes).toContainEqual(expect.objectContaining({ name: 'displayName', required: true, uniqueness: 'server' }));
   });
 
   test('a PATCH changes the password, as changePassword.supported says, and never shows it', async () => {
