@@ -155,6 +155,11 @@ export function resourceSchema(kind: ResourceKind, withEnterprise: boolean): Res
   return { kind, core: SCHEMAS[USER_SCHEMA]!, extensions: withEnterprise ? [SCHEMAS[ENTERPRISE_USER_SCHEMA]!] : [] };
 }
 
+/** A stored resource's `schemas`, as it is returned: its core schema, and each extension it has values of. */
+export function schemaIdsOf(kind: ResourceKind, resource: Record<string, unknown>): string[] {
+  return kind === 'Group' ? [GROUP_SCHEMA] : [USER_SCHEMA, ...(resource[ENTERPRISE_USER_SCHEMA] ? [ENTERPRISE_USER_SCHEMA] : [])];
+}
+
 /** Case-insensitive lookup of a sub-attribute or top-level attribute (RFC 7643 §2.1). */
 export function findAttribute(defs: AttributeDef[], name: string): AttributeDef | undefined {
   const lower = name.toLowerCase();

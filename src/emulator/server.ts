@@ -14,7 +14,7 @@ import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
 import { checkSchemas, type Attributes } from './patch.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ResourceKind, type ResourceSchema } from './schemas.js';
+import { schemaIdsOf, type ResourceKind, type ResourceSchema } from './schemas.js';
 import { Store } from './store.js';
 import type { EmulatorFaults, EmulatorOptions, EmulatorQuirks, LoggedRequest, RunningEmulator } from './types.js';
 
@@ -453,7 +453,7 @@ export class Emulator {
    */
   private render(kind: ResourceKind, resource: Attributes, projection?: Projection): Attributes {
     const { id, meta, ...attributes } = resource;
-    const schemaIds = kind === 'Group' ? [GROUP_SCHEMA] : [USER_SCHEMA, ...(attributes[ENTERPRISE_USER_SCHEMA] ? [ENTERPRISE_USER_SCHEMA] : [])];
+    const schemaIds = schemaIdsOf(kind, attributes);
     // `password` is writeOnly and returned "never" (RFC 7643 §4.1.1).
     const { password: _password, ...returned } = attributes;
     const out: Attributes = { schemas: schemaIds, id, ...returned };

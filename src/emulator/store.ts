@@ -9,7 +9,7 @@ import { badRequest, notFound, ScimError } from './errors.js';
 import { checkFilter, indexTerms, matchesFilter, namesAttribute, type Filter, type IndexedAttribute } from './filter.js';
 import { OrderedIds } from './ordered.js';
 import { applyPatch, attributesFromBody, type Attributes } from './patch.js';
-import { resourceSchema, type ResourceKind, type ResourceSchema } from './schemas.js';
+import { resourceSchema, schemaIdsOf, type ResourceKind, type ResourceSchema } from './schemas.js';
 
 export interface StoreOptions {
   /** Enterprise extension on users (generic profile). */
@@ -142,8 +142,12 @@ export class Store {
   matching(kind: ResourceKind, filter: Filter): { positions: number[] } {
     const collection = this.collection(kind);
     checkFilter(filter, collection.schema);
-    // A user's `groups` is derived, not stored: a filter on it sees the groups the user is in.
-    const subject = kind === 'User' && namesAttribute(filter, 'groups') ? (user: Attributes) => this.withGroups(user) : (resource: Attributes) => resource;
+    // `schemas` and a user's `groups` are derived, not stored: a filter on them sees them as the
+    // resource is returned (RFC 7644 §3.4.2.2 lets clients "query by schema or schema extensions").
+    const withSchemas = namesAttribute(filter, 'schemas');
+    const withGroups = kind === 'User' && namesAttribute(filter, 'groups');
+    const subject = (resource: Attributes): Attributes =>
+      withSchemas || withGroups ? { ...resource, ...(withSchemas ? { schemas: schemaIdsOf(kind, resource) } : {}), ...(withGroups ? this.groupsAttribute(resource) : {}) } : resource;
     const indexed: IndexedAttribute[] = kind === 'User' ? ['id', 'userName', 'externalId'] : ['id', 'displayName', 'externalId'];
     const terms = indexTerms(filter, collection.schema, indexed);
     if (terms) {
@@ -167,10 +171,10 @@ export class Store {
     return { positions };
   }
 
-  /** A user with the `groups` it is in, as the service returns it (RFC 7643 §4.1.2), `$ref` aside. */
-  private withGroups(user: Attributes): Attributes {
+  /** A user's `groups`, as the service returns it (RFC 7643 §4.1.2), `$ref` aside; none when it is in none. */
+  private groupsAttribute(user: Attributes): { groups?: Attributes[] } {
     const groups = this.groupsOf(user.id as string).map((group) => ({ value: group.id, display: group.displayName, type: 'direct' }));
-    return groups.length > 0 ? { ...user, groups } : user;
+    return groups.length > 0 ? { groups } : {};
   }
 
   // -------------------------------------------------------------------------------------------

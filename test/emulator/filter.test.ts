@@ -63,6 +63,25 @@ describe('filters that match', () => {
   });
 });
 
+describe('filters on what the service derives: schemas (RFC 7644 §3.4.2.2, "query by schema or schema extensions")', () => {
+  test.each<[string, string[]]>([
+    ['schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"', ['dora@example.com']],
+    ['schemas eq "urn:ietf:params:scim:schemas:core:2.0:User" and userName sw "a"', ['alice@example.com']],
+    ['not (schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User") and userName sw "d"', []],
+  ])('%s', async (filter, expected) => {
+    const own = await startEmulator({
+      initial: { users: [user('alice@example.com'), user('dora@example.com', { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Ops' } })] },
+    });
+    try {
+      const response = await client(own.url).list('Users', { filter });
+      expect(response.status).toBe(200);
+      expect(response.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(expected);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('filters that do not parse get 400 invalidFilter', () => {
   test.each([
     'userName eq',
