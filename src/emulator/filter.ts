@@ -310,7 +310,8 @@ function evaluateIn(filter: Filter, resource: Resource, scope: Scope): boolean {
       const { values, def } = resolve(resource, filter.path, scope);
       // `ne` on an absent attribute is true; every other operator needs a value to match.
       if (values.length === 0) return filter.op === 'ne' || (filter.op === 'eq' && filter.value === null);
-      if (filter.op === 'ne') return values.every((value) => compare('ne', value, filter.value, def));
+      // RFC 7644 §3.4.2.2: on a multi-valued attribute "the filter matches if any of the values"
+      // match, `ne` included: emails.type ne "work" matches a user with a work and a home email.
       return values.some((value) => compare(filter.op as CompareOp, value, filter.value, def));
     }
   }

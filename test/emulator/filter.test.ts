@@ -56,6 +56,8 @@ describe('filters that match', () => {
     ['(displayName eq "Carol" or displayName eq "Quote") and active eq true', ['carol@other.org', 'o"brien@example.com']],
     ['not (userName ew "example.com")', ['carol@other.org']],
     ['externalId ne "E-1" and externalId pr', ['bob@example.com', 'carol@other.org']],
+    // Any value of a multi-valued attribute may match, ne included (RFC 7644 §3.4.2.2).
+    ['emails.type ne "work"', ['alice@example.com']],
     ['meta.created gt "2000-01-01T00:00:00Z"', ['alice@example.com', 'back\\slash@example.com', 'bob@example.com', 'carol@other.org', 'o"brien@example.com']],
     ['meta.lastModified lt "2000-01-01T00:00:00Z"', []],
   ])('%s', async (filter, expected) => {
