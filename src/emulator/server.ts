@@ -327,6 +327,12 @@ export class Emulator {
     if (this.etags && typeof ifMatch === 'string' && !etagMatches(ifMatch, version)) {
       throw new ScimError(412, `${kind} ${id} has changed since version ${ifMatch}; it is now ${version}`);
     }
+    const ifNoneMatch = request.headers['if-none-match'];
+    // RFC 9110 §13.1.2: a write whose If-None-Match matches the current version (or is `*`, and the
+    // resource exists) is not performed: 412, where a GET would be 304.
+    if (this.etags && typeof ifNoneMatch === 'string' && etagMatches(ifNoneMatch, version)) {
+      throw new ScimError(412, `${kind} ${id} is at version ${version}, which If-None-Match ${ifNoneMatch} excludes`);
+    }
     switch (method) {
       case 'PUT':
         checkSchemas(request.body, this.store.collection(kind).schema);

@@ -201,6 +201,26 @@ describe('ETags (RFC 7644 §3.14)', () => {
     expect((await scim.get(`/Users/${target.id}`)).status).toBe(200);
   });
 
+  test.each<[string, (version: string) => string]>([
+    ['"*"', () => '*'],
+    ['the current version', (v) => v],
+  ])('a write with If-None-Match %s is refused with 412 and changes nothing (RFC 9110 §13.1.2)', async (_name, ifNoneMatch) => {
+    const target = await freshUser();
+    const before = await scim.get(`/Users/${target.id}`);
+    const version = before.headers.get('etag')!;
+    const response = await scim.patch(`/Users/${target.id}`, [{ op: 'replace', path: 'title', value: 'T' }], { 'if-none-match': ifNoneMatch(version) });
+    expect(isScimError(response, 412)).toBe(true);
+    expect(isScimError(await scim.delete(`/Users/${target.id}`, { 'if-none-match': ifNoneMatch(version) }), 412)).toBe(true);
+    expect((await scim.get(`/Users/${target.id}`)).body).toEqual(before.body);
+  });
+
+  test('a write with If-None-Match of another version goes ahead', async () => {
+    const target = await freshUser();
+    const response = await scim.patch(`/Users/${target.id}`, [{ op: 'replace', path: 'title', value: 'T' }], { 'if-none-match': 'W/"0"' });
+    expect(response.status).toBe(200);
+    expect(response.body.title).toBe('T');
+  });
+
   test('GET with If-None-Match of the current version answers 304 without a body', async () => {
     const target = await freshUser();
     const version = (await scim.get(`/Users/${target.id}`)).headers.get('etag')!;
