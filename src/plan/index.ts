@@ -2,7 +2,7 @@
 export { computePlan, summarise } from './compute.js';
 export { checkGuards, MAX_REMOVALS_FLOOR, withinLimit } from './guards.js';
 export { diffUser, normaliseEmails, partOfRename, sameEmails, sameUserName, defaultEmails } from './normalise.js';
-export { createUserKey, filterString, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from './requests.js';
+export { createUserKey, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from './requests.js';
 export type { PatchOpBody, PatchOperation } from './requests.js';
 export { inScope, scopeRules } from './scope.js';
 export type { ScopeRules } from './scope.js';

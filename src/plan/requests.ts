@@ -4,6 +4,7 @@
  * `path` on every PatchOp operation, JSON booleans.
  */
 import type { Capabilities, DesiredUser, LiveGroup, LiveUser } from '../model.js';
+import { escapeFilterValue } from '../scim/filter.js';
 import { defaultEmails, wireEmail } from './normalise.js';
 import type { AttributeChange, MemberRef, WriteRequest } from './types.js';
 
@@ -33,11 +34,6 @@ export function userPath(id: string): string {
 
 export function groupPath(id: string): string {
   return `/Groups/${encodeURIComponent(id)}`;
-}
-
-/** A filter string value per RFC 7644 §3.4.2.2: `"` and `\` escaped. */
-export function filterString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 function ifMatch(capabilities: Capabilities, live: { version?: string }): { ifMatch?: string } {
@@ -210,7 +206,7 @@ export function updateGroupRequests(
     if (removes.length > 0) {
       if (capabilities.memberRemoval === 'path-filter') {
         // RFC 7644 §3.5.2.2: a value filter selects the member to remove.
-        for (const member of removes) operations.push({ op: 'remove', path: `members[value eq ${filterString(member.id ?? '')}]` });
+        for (const member of removes) operations.push({ op: 'remove', path: `members[value eq "${escapeFilterValue(member.id ?? '')}"]` });
       } else {
         operations.push({ op: 'remove', path: 'members', value: removes.map((member) => ({ value: member.id ?? '' })) });
       }

@@ -144,6 +144,23 @@ describe('apply against the emulator', () => {
     expect(verification.converged).toBe(true);
   });
 
+  test('a member whose id holds a control character is removed by a members[value eq "…"] path the server can parse', async () => {
+    const id = 'u\tx';
+    const emu = await emulator({
+      initial: {
+        users: [{ id, userName: 'tab@example.com' }, { id: 'b', userName: 'b@example.com' }],
+        groups: [{ id: 'g', displayName: 'Ops', members: [{ value: id }, { value: 'b' }] }],
+      },
+    });
+    const client = clientFor(emu);
+    const desired = desiredState([desiredUser('tab@example.com'), desiredUser('b@example.com')], [desiredGroup('Ops', ['b@example.com'])]);
+    const { report, writes, verification } = await planAndApply(emu, client, desired);
+    expect(writes.map((write) => (write.body as { Operations: unknown[] }).Operations)).toEqual([[{ op: 'remove', path: 'members[value eq "u\\tx"]' }]]);
+    expectClean(report);
+    expect(emu.groups()[0]?.members).toEqual([expect.objectContaining({ value: 'b' })]);
+    expect(verification.converged).toBe(true);
+  });
+
   test('a saved plan whose resource changed live is refused with zero writes', async () => {
     const emu = await emulator();
     const client = clientFor(emu);

@@ -624,6 +624,14 @@ describe('computePlan: groups', () => {
     expect((op.requests[0]!.body as { Operations: unknown[] }).Operations).toEqual([{ op: 'remove', path: 'members[value eq "a\\"b\\\\c"]' }]);
   });
 
+  test('a member id with a control character is escaped in the filter as JSON escapes it, so the path parses back to the id', () => {
+    const odd = liveUser('u\tx\n', 'odd@example.com');
+    const op = only(plan(desired([user('odd@example.com')], [group('Admins', [])]), [odd], [liveGroup('g1', 'Admins', ['u\tx\n'])]), 'updateGroupMembers');
+    const [removal] = (op.requests[0]!.body as { Operations: { path: string }[] }).Operations;
+    expect(removal?.path).toBe('members[value eq "u\\tx\\n"]');
+    expect(JSON.parse(/^members\[value eq (".*")\]$/.exec(removal!.path)![1]!)).toBe('u\tx\n');
+  });
+
   test('large membership changes are chunked, adds first, If-Match only on the first request', () => {
     const many = Array.from({ length: 5 }, (_, i) => liveUser(`u${i}`, `m${i}@example.com`));
     const state = desired(
