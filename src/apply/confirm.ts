@@ -14,9 +14,8 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 
-/** Whether the live user shows the change's `new` value (absent `new`: the attribute is gone). */
-function userHolds(user: LiveUser, change: AttributeChange): boolean {
-  const want = change.new;
+/** Whether the live user shows `want` at the change's path (undefined: the attribute is absent). */
+function userHolds(user: LiveUser, change: AttributeChange, want: unknown): boolean {
   switch (change.path) {
     case 'userName':
       return typeof want === 'string' && sameUserName(want, user.userName);
@@ -40,7 +39,18 @@ function userHolds(user: LiveUser, change: AttributeChange): boolean {
 }
 
 export function userUpdateHolds(operation: UpdateUser, user: LiveUser | undefined): boolean {
-  return user !== undefined && operation.changes.every((change) => userHolds(user, change));
+  return user !== undefined && operation.changes.every((change) => userHolds(user, change, change.new));
+}
+
+/**
+ * Whether the live user still is what the plan changed: the same userName, and every attribute the
+ * update changes still at the value it replaces. A PATCH sets only those attributes, so it makes
+ * the same change on such a user whatever else moved its version.
+ */
+export function userUpdateStillApplies(operation: UpdateUser, user: LiveUser | undefined): boolean {
+  if (user === undefined) return false;
+  const renames = operation.changes.some((change) => change.path === 'userName');
+  return (renames || sameUserName(operation.userName, user.userName)) && operation.changes.every((change) => userHolds(user, change, change.old));
 }
 
 /**

@@ -7,7 +7,7 @@ import type { CreateGroup, CreateUser, Operation, OperationKind, TargetPlan, Upd
 import { createUserKey } from '../plan/index.js';
 import type { RetryState } from '../scim/retry.js';
 import type { ScimReader, ScimWriter, WriteResult } from '../scim/types.js';
-import { updateLanded } from './confirm.js';
+import { updateLanded, userUpdateStillApplies } from './confirm.js';
 import { classifyFailure, describeFailure, describeReadFailure, notSent, rejectsToken, type WriteFailure } from './failure.js';
 import { resolveRefs } from './refs.js';
 import type { ApplyCounts, ApplyOptions, ApplyReport, AuditEntry, OperationOutcome } from './types.js';
@@ -55,6 +55,8 @@ interface Run {
   auditFailure: string | undefined;
   /** Operation keys whose audit lines were not written, from the one that failed on. */
   unaudited: Set<string>;
+  /** Ids of live users a group write of this apply adds or removes (see `movedByGroupWrite`). */
+  regrouped: Set<string>;
 }
 
 /** Why no further write is started (the token was rejected, the audit log failed), or undefined while writes go on. */
@@ -101,6 +103,7 @@ export async function applyPlan(plan: TargetPlan, client: Client, options: Apply
     refused: false,
     auditFailure: undefined,
     unaudited: new Set(),
+    regrouped: new Set(),
   };
 
   for (const operation of operations) {
@@ -249,6 +252,8 @@ function recordOutcome(run: Run, outcome: OperationOutcome): void {
 
 async function runOperation(run: Run, operation: Operation): Promise<void> {
   run.inFlight.add(operation.key);
+  const members = operation.kind === 'createGroup' ? operation.members : operation.kind === 'updateGroupMembers' ? [...operation.add, ...operation.remove] : [];
+  for (const member of members) if (member.id !== undefined) run.regrouped.add(member.id);
   reportProgress(run);
   let outcome: OperationOutcome;
   try {
@@ -410,6 +415,22 @@ function mayHaveLanded(operation: Operation, failure: WriteFailure): operation i
 }
 
 /**
+ * The version to send a user's PATCH again with, when its 412 may come from this apply's own
+ * group write: some servers give a user a new version when it joins or leaves a group (its
+ * `groups` is a user attribute, RFC 7643 §4.1.2), and SPEC §5 runs membership before deactivation.
+ * The user is read back; only when it still is what the plan changed (`userUpdateStillApplies`)
+ * does the PATCH go again, once, with the version read. Otherwise the 412 stands: stale.
+ */
+async function movedByGroupWrite(run: Run, operation: Operation, request: WriteRequest, failure: WriteFailure): Promise<string | undefined> {
+  if (failure.kind !== 'http' || failure.status !== 412 || request.method !== 'PATCH' || request.ifMatch === undefined) return undefined;
+  if (operation.kind !== 'updateUser' && operation.kind !== 'reactivateUser' && operation.kind !== 'deactivateUser') return undefined;
+  if (!run.regrouped.has(operation.id) || stopping(run) !== undefined) return undefined;
+  const user = await run.client.getUser(operation.id, READ_BACK).catch((error: unknown) => void noteReadFailure(run, error));
+  if (!user?.version || user.version === request.ifMatch || !userUpdateStillApplies(operation, user)) return undefined;
+  return user.version;
+}
+
+/**
  * Sends an operation's requests in order, stopping at the first failure. `notFound` says what a
  * 404 means: done for a delete (the resource is already gone), stale for an update.
  */
@@ -462,7 +483,9 @@ async function sendInOrder(
     let request = resolved.request;
     if (version !== undefined && request.ifMatch !== undefined) request = { ...request, ifMatch: version };
     else if (tally.applied === 0 && carried !== undefined && request.ifMatch === undefined) request = { ...request, ifMatch: carried };
-    const sent = await send(run, operation, request);
+    let sent = await send(run, operation, request);
+    const fresh = sent.ok === false ? await movedByGroupWrite(run, operation, request, sent.failure) : undefined;
+    if (fresh !== undefined) sent = await send(run, operation, { ...request, ifMatch: fresh });
     if (sent.ok === 'not-sent') {
       run.cut = true;
       if (tally.applied === 0) return outcomeOf(operation, 'not-started', { ...extra, message: NOT_STARTED });

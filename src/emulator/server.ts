@@ -15,7 +15,7 @@ import { parseAttrPath, parseFilter, type Filter } from './filter.js';
 import { checkSchemas, type Attributes } from './patch.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
 import { schemaIdsOf, type ResourceKind, type ResourceSchema } from './schemas.js';
-import { Store } from './store.js';
+import { memberIds, Store } from './store.js';
 import type { EmulatorFaults, EmulatorOptions, EmulatorQuirks, LoggedRequest, RunningEmulator } from './types.js';
 
 const PREFIX = '/scim/v2';
@@ -310,6 +310,7 @@ export class Emulator {
       if (method === 'GET') return this.list(kind, request.query);
       checkSchemas(request.body, this.store.collection(kind).schema);
       const created = this.store.create(kind, request.body, now());
+      if (kind === 'Group') this.membershipChanged([], memberIds(created));
       const reply = this.resourceReply(kind, created, 201, { Location: this.location(created) }, request.query);
       if (kind === 'User' && this.dropped(created.userName)) this.store.delete(kind, created.id as string, now());
       return reply;
@@ -333,15 +334,30 @@ export class Emulator {
     if (this.etags && typeof ifNoneMatch === 'string' && etagMatches(ifNoneMatch, version)) {
       throw new ScimError(412, `${kind} ${id} is at version ${version}, which If-None-Match ${ifNoneMatch} excludes`);
     }
+    const written = (resource: Attributes) => {
+      if (kind === 'Group') this.membershipChanged(memberIds(current), memberIds(resource));
+      return this.resourceReply(kind, resource, 200, {}, request.query);
+    };
     switch (method) {
       case 'PUT':
         checkSchemas(request.body, this.store.collection(kind).schema);
-        return this.resourceReply(kind, this.store.replace(kind, id, request.body, now()), 200, {}, request.query);
+        return written(this.store.replace(kind, id, request.body, now()));
       case 'PATCH':
-        return this.resourceReply(kind, this.store.patch(kind, id, request.body, now()), 200, {}, request.query);
+        return written(this.store.patch(kind, id, request.body, now()));
       default:
         this.store.delete(kind, id, now());
+        if (kind === 'Group') this.membershipChanged(memberIds(current), []);
         return { status: 204 };
+    }
+  }
+
+  /** Quirk `membershipChangesUserVersion`: every user who joined or left a group gets a new version. */
+  private membershipChanged(before: string[], after: string[]): void {
+    if (!this.quirks.membershipChangesUserVersion) return;
+    const was = new Set(before);
+    const is = new Set(after);
+    for (const id of [...before.filter((member) => !is.has(member)), ...after.filter((member) => !was.has(member))]) {
+      if (this.store.users.byId.has(id)) this.store.touch('User', id, now());
     }
   }
 

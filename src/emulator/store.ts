@@ -115,6 +115,16 @@ export class Store {
     return this.update(collection, current, this.prepare(collection, patched, id), now);
   }
 
+  /**
+   * A new version and lastModified for a resource whose attributes did not change: a server that
+   * counts a user's group memberships as part of the user (quirk `membershipChangesUserVersion`).
+   */
+  touch(kind: ResourceKind, id: string, now: string): void {
+    const collection = this.collection(kind);
+    const current = collection.byId.get(id);
+    if (current) collection.byId.set(id, { ...current, meta: this.bump(current.meta as Attributes, now) });
+  }
+
   delete(kind: ResourceKind, id: string, now: string): void {
     const collection = this.collection(kind);
     const resource = this.get(kind, id);
@@ -349,6 +359,6 @@ function onePrimary(values: Attributes[]): Attributes[] {
   return values.map((value, i) => (value.primary === true && i !== last ? { ...value, primary: false } : value));
 }
 
-function memberIds(group: Attributes): string[] {
+export function memberIds(group: Attributes): string[] {
   return Array.isArray(group.members) ? (group.members as Attributes[]).map((member) => member.value as string) : [];
 }

@@ -40,6 +40,11 @@ export interface EmulatorQuirks {
    * ends with this suffix is deleted: another administrator at work while the list is read.
    */
   removeWhileListing?: string;
+  /**
+   * A user who joins or leaves a group gets a new version and lastModified, as servers do that
+   * count a user's `groups` as part of the user (RFC 7643 §4.1.2 makes it a user attribute).
+   */
+  membershipChangesUserVersion?: boolean;
 }
 
 export interface EmulatorOptions {

@@ -161,6 +161,37 @@ describe('apply against the emulator', () => {
     expect(verification.converged).toBe(true);
   });
 
+  describe('a server that gives a user a new version when its groups change', () => {
+    test('a member removed from a group and then deactivated is not reported stale for the version apply itself moved', async () => {
+      const emu = await emulator({ quirks: { membershipChangesUserVersion: true } });
+      const client = clientFor(emu);
+      const users = people(2);
+      await planAndApply(emu, client, desiredState(users, [desiredGroup('Ops', ['user00@example.com', 'user01@example.com'])]));
+      const { plan, report, writes, verification } = await planAndApply(emu, client, desiredState([users[0]!], [desiredGroup('Ops', ['user00@example.com'])]));
+      expect(plan.plan.operations.map((operation) => operation.kind)).toEqual(expect.arrayContaining(['updateGroupMembers', 'deactivateUser']));
+      expectClean(report);
+      expect(report.counts).toMatchObject({ updated: 1, deactivated: 1 });
+      // The 412 the group write caused, then the deactivation with the version read back.
+      expect(writes.map((write) => `${write.method} ${write.status}`)).toEqual(['PATCH 200', 'PATCH 412', 'PATCH 200']);
+      expect(emu.users().find((user) => user.userName === 'user01@example.com')?.active).toBe(false);
+      expect(verification.converged).toBe(true);
+    });
+
+    test('a user someone else renamed meanwhile is still stale, and not forced', async () => {
+      const emu = await emulator({ quirks: { membershipChangesUserVersion: true } });
+      const client = clientFor(emu);
+      const users = people(2);
+      await planAndApply(emu, client, desiredState(users, [desiredGroup('Ops', ['user00@example.com', 'user01@example.com'])]));
+      const plan = await planTarget(emu, client, desiredState([users[0]!], [desiredGroup('Ops', ['user00@example.com'])]));
+      const id = String(emu.users().find((user) => user.userName === 'user01@example.com')?.id);
+      // The plan deactivates user01 as no longer declared; under its new userName it is someone else's call.
+      await clientFor(emu).write({ method: 'PATCH', path: `/Users/${id}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'userName', value: 'renamed@example.com' }] } });
+      const report = await applyPlan(plan, client, { concurrency: 2 });
+      expect(report.outcomes).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'user:user01@example.com', status: 'stale', httpStatus: 412 })]));
+      expect(emu.users().find((user) => user.id === id)).toMatchObject({ active: true, userName: 'renamed@example.com' });
+    });
+  });
+
   test('a saved plan whose resource changed live is refused with zero writes', async () => {
     const emu = await emulator();
     const client = clientFor(emu);
