@@ -308,10 +308,11 @@ export class Emulator {
     if (id === undefined) {
       this.allow(request, (allowed ?? ['GET', 'POST']).filter((m) => m === 'GET' || m === 'POST'));
       if (method === 'GET') return this.list(kind, request.query);
+      const projection = this.projection(kind, request.query);
       checkSchemas(request.body, this.store.collection(kind).schema);
       const created = this.store.create(kind, request.body, now());
       if (kind === 'Group') this.membershipChanged([], memberIds(created));
-      const reply = this.resourceReply(kind, created, 201, { Location: this.location(created) }, request.query);
+      const reply = this.resourceReply(kind, created, 201, { Location: this.location(created) }, projection);
       if (kind === 'User' && this.dropped(created.userName)) this.store.delete(kind, created.id as string, now());
       return reply;
     }
@@ -321,7 +322,7 @@ export class Emulator {
     if (method === 'GET') {
       const ifNoneMatch = request.headers['if-none-match'];
       if (this.etags && typeof ifNoneMatch === 'string' && etagMatches(ifNoneMatch, version)) return { status: 304, headers: { ETag: version } };
-      return this.resourceReply(kind, current, 200, {}, request.query);
+      return this.resourceReply(kind, current, 200, {}, this.projection(kind, request.query));
     }
     const ifMatch = request.headers['if-match'];
     // RFC 7644 §3.14: a stale If-Match is 412 Precondition Failed. A service without versions ignores it.
@@ -334,16 +335,20 @@ export class Emulator {
     if (this.etags && typeof ifNoneMatch === 'string' && etagMatches(ifNoneMatch, version)) {
       throw new ScimError(412, `${kind} ${id} is at version ${version}, which If-None-Match ${ifNoneMatch} excludes`);
     }
-    const written = (resource: Attributes) => {
+    const written = (resource: Attributes, projection: Projection | undefined) => {
       if (kind === 'Group') this.membershipChanged(memberIds(current), memberIds(resource));
-      return this.resourceReply(kind, resource, 200, {}, request.query);
+      return this.resourceReply(kind, resource, 200, {}, projection);
     };
     switch (method) {
-      case 'PUT':
+      case 'PUT': {
+        const projection = this.projection(kind, request.query);
         checkSchemas(request.body, this.store.collection(kind).schema);
-        return written(this.store.replace(kind, id, request.body, now()));
-      case 'PATCH':
-        return written(this.store.patch(kind, id, request.body, now()));
+        return written(this.store.replace(kind, id, request.body, now()), projection);
+      }
+      case 'PATCH': {
+        const projection = this.projection(kind, request.query);
+        return written(this.store.patch(kind, id, request.body, now()), projection);
+      }
       default:
         this.store.delete(kind, id, now());
         if (kind === 'Group') this.membershipChanged(memberIds(current), []);
@@ -422,7 +427,7 @@ export class Emulator {
         extra.previousCursor = this.encodeCursor(before, filterText);
       }
     }
-    const projection = projectionOf(query, collection.schema);
+    const projection = this.projection(kind, query);
     const resources = positions.map((position) => this.render(kind, collection.byId.get(collection.order.idAt(position)!)!, projection));
     return {
       status: 200,
@@ -455,11 +460,19 @@ export class Emulator {
   // -------------------------------------------------------------------------------------------
   // Rendering
 
-  private resourceReply(kind: ResourceKind, resource: Attributes, status: number, headers: Record<string, string> = {}, query?: URLSearchParams): Reply {
+  /**
+   * `attributes` and `excludedAttributes` of a request. A write reads them before it writes, so
+   * that one that does not parse is refused with nothing written.
+   */
+  private projection(kind: ResourceKind, query: URLSearchParams): Projection | undefined {
+    return projectionOf(query, this.store.collection(kind).schema);
+  }
+
+  private resourceReply(kind: ResourceKind, resource: Attributes, status: number, headers: Record<string, string> = {}, projection?: Projection): Reply {
     const version = (resource.meta as Attributes).version as string;
     return {
       status,
-      body: this.render(kind, resource, query ? projectionOf(query, this.store.collection(kind).schema) : undefined),
+      body: this.render(kind, resource, projection),
       headers: { ...headers, ...(this.etags ? { ETag: version } : {}) },
     };
   }

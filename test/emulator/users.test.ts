@@ -212,3 +212,20 @@ describe('attributes and excludedAttributes (RFC 7644 §3.9), names fully qualif
     expect(Object.keys(response.body).sort()).toEqual(['id', 'schemas', 'userName']);
   });
 });
+
+describe('a write with an attributes parameter that does not parse', () => {
+  test.each<[string, (id: string) => Promise<{ status: number; body: any; headers: Headers }>]>([
+    ['POST', () => scim.post('/Users?attributes=not%20a%20name!', user('projection-refused-post@example.com'))],
+    ['PUT', (id) => scim.put(`/Users/${id}?excludedAttributes=not%20a%20name!`, user('projection-refused@example.com', { title: 'Changed' }))],
+    ['PATCH', (id) => scim.call('PATCH', `/Users/${id}?attributes=not%20a%20name!`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Changed' }] })],
+  ])('%s is refused with 400 invalidValue before anything is written', async (_method, send) => {
+    const created = await scim.post('/Users', user('projection-refused@example.com', { title: 'Kept' }));
+    try {
+      expect(isScimError(await send(created.body.id), 400, 'invalidValue')).toBe(true);
+      expect((await scim.get(`/Users/${created.body.id}`)).body).toEqual(created.body);
+      expect(emulator.users().map((u) => u.userName)).not.toContain('projection-refused-post@example.com');
+    } finally {
+      await scim.delete(`/Users/${created.body.id}`);
+    }
+  });
+});
