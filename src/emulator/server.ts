@@ -565,12 +565,15 @@ const below = (paths: string[][], name: string) => paths.filter((path) => path[0
 /**
  * What of a value the paths keep (`keep`) or leave (`!keep`): a path that ends here takes the
  * whole value, a longer one goes on into its sub-attributes, or those of each element of a
- * multi-valued one. An object left empty is left out.
+ * multi-valued one. An object or a list left empty is left out: it has no value (RFC 7643 §2.5).
  */
 function projectValue(value: unknown, paths: string[][], keep: boolean): unknown {
   if (paths.some((path) => path.length === 0)) return keep ? value : undefined;
   if (paths.length === 0) return keep ? undefined : value;
-  if (Array.isArray(value)) return value.map((element) => projectValue(element, paths, keep) ?? {});
+  if (Array.isArray(value)) {
+    const elements = value.map((element) => projectValue(element, paths, keep)).filter((element) => element !== undefined);
+    return elements.length > 0 ? elements : undefined;
+  }
   if (value === null || typeof value !== 'object') return keep ? undefined : value;
   const out: Attributes = {};
   for (const [key, inner] of Object.entries(value as Attributes)) {

@@ -189,10 +189,17 @@ describe('attributes and excludedAttributes (RFC 7644 §3.9), names fully qualif
     ['a whole extension by its schema URN', { attributes: ENTERPRISE }, { [ENTERPRISE]: { department: 'Ops', costCenter: 'C1' } }],
     ['a core attribute by its full name', { attributes: 'urn:ietf:params:scim:schemas:core:2.0:User:title' }, { title: 'Lead' }],
     ['an attribute of an unknown schema, which names nothing', { attributes: 'urn:example:params:scim:schemas:Other:title' }, {}],
+    ['a sub-attribute no value has, which leaves the attribute out (RFC 7643 §2.5)', { attributes: 'title,emails.display' }, { title: 'Lead' }],
   ])('attributes= %s', async (_name, params, expected) => {
     const { id: gotId, schemas: _schemas, ...rest } = (await scim.get(`/Users/${id}?${new URLSearchParams(params).toString()}`)).body;
     expect(gotId).toBe(id);
     expect(rest).toEqual(expected);
+  });
+
+  test('excludedAttributes= every sub-attribute of the emails leaves emails out, not a list of empty values', async () => {
+    const fetched = (await scim.get(`/Users/${id}?excludedAttributes=emails.value,emails.type,emails.primary`)).body;
+    expect(fetched).not.toHaveProperty('emails');
+    expect(fetched.userName).toBe('projected@example.com');
   });
 
   test('excludedAttributes= an extension attribute by its full name leaves the extension\'s others', async () => {
