@@ -347,28 +347,34 @@ function definitionOf(path: AttrPath, scope: Scope): AttributeDef | undefined {
  * a filter that matched nothing would hide a client's mistake.
  */
 export function checkFilter(filter: Filter, schema: ResourceSchema): void {
-  const walk = (node: Filter, scope: Scope): void => {
-    switch (node.op) {
-      case 'and':
-      case 'or':
-        walk(node.left, scope);
-        walk(node.right, scope);
-        return;
-      case 'not':
-        walk(node.filter, scope);
-        return;
-      case 'pr':
-        return;
-      case 'valuePath':
-        walk(node.filter, { defs: attributeOf(node.path, scope)?.subAttributes ?? [], schema: undefined });
-        return;
-      default:
-        if ((node.op === 'gt' || node.op === 'ge' || node.op === 'lt' || node.op === 'le') && definitionOf(node.path, scope)?.type === 'boolean') {
-          throw badRequest(`"${node.op}" cannot compare the boolean ${node.path.sub ? `${node.path.attr}.${node.path.sub}` : node.path.attr}; use eq or ne`, 'invalidFilter');
-        }
-    }
-  };
-  walk(filter, { defs: [...COMMON_ATTRIBUTES, ...schema.core.attributes], schema });
+  checkIn(filter, { defs: [...COMMON_ATTRIBUTES, ...schema.core.attributes], schema });
+}
+
+/** The same check for a PATCH path's value filter, on the values of a multi-valued attribute (`emails[primary gt 0]`). */
+export function checkValueFilter(filter: Filter, def: AttributeDef): void {
+  checkIn(filter, { defs: def.subAttributes ?? [], schema: undefined });
+}
+
+function checkIn(node: Filter, scope: Scope): void {
+  switch (node.op) {
+    case 'and':
+    case 'or':
+      checkIn(node.left, scope);
+      checkIn(node.right, scope);
+      return;
+    case 'not':
+      checkIn(node.filter, scope);
+      return;
+    case 'pr':
+      return;
+    case 'valuePath':
+      checkIn(node.filter, { defs: attributeOf(node.path, scope)?.subAttributes ?? [], schema: undefined });
+      return;
+    default:
+      if ((node.op === 'gt' || node.op === 'ge' || node.op === 'lt' || node.op === 'le') && definitionOf(node.path, scope)?.type === 'boolean') {
+        throw badRequest(`"${node.op}" cannot compare the boolean ${node.path.sub ? `${node.path.attr}.${node.path.sub}` : node.path.attr}; use eq or ne`, 'invalidFilter');
+      }
+  }
 }
 
 /** Whether a filter names a top-level attribute, alone or by a sub-attribute or value filter (`groups.value`, `groups[…]`). */

@@ -4,7 +4,7 @@
  * membership), these only know the schema.
  */
 import { badRequest } from './errors.js';
-import { matchesElement, parsePatchPath, getCaseInsensitive, type PatchPath } from './filter.js';
+import { checkValueFilter, matchesElement, parsePatchPath, getCaseInsensitive, type PatchPath } from './filter.js';
 import { COMMON_ATTRIBUTES, findAttribute, findExtension, type AttributeDef, type ResourceSchema } from './schemas.js';
 
 export type Attributes = Record<string, unknown>;
@@ -149,6 +149,14 @@ function targetOf(resource: Attributes, path: PatchPath, schema: ResourceSchema,
     if (sub.mutability === 'immutable') throw badRequest(`"${text}": ${def.name}.${sub.name} is immutable; add or remove whole ${def.name} values instead`, 'mutability');
   }
   if (path.filter && !def.multiValued) throw badRequest(`"${text}": a value filter needs a multi-valued attribute`, 'invalidPath');
+  if (path.filter) {
+    try {
+      checkValueFilter(path.filter, def);
+    } catch (error) {
+      // As a value filter that does not parse (parsePatchPath): the path is what is wrong.
+      throw badRequest(`"${text}" has an invalid value filter: ${(error as Error).message}`, 'invalidPath');
+    }
+  }
   return { container, def, path, ...(extensionId ? { extensionId } : {}) };
 }
 

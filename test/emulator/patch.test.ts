@@ -140,6 +140,8 @@ describe('PATCH operations that fail, leaving the user unchanged', () => {
     ['a change to the read-only groups', { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'groups', value: [{ value: 'g' }] }] }, 400, 'mutability'],
     ['a change to meta', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'meta.created', value: 'x' }] }, 400, 'mutability'],
     ['a filter that matches nothing', { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'emails[type eq "fax"]' }] }, 400, 'noTarget'],
+    // As in a listing's filter (RFC 7644 §3.4.2.2), rather than a filter that matches nothing (noTarget).
+    ['a value filter that orders a boolean', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'emails[primary gt 0].type', value: 'home' }] }, 400, 'invalidPath'],
     ['removing the required userName', { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'userName' }] }, 400, 'invalidValue'],
     ['active that is not a boolean', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: 'maybe' }] }, 400, 'invalidValue'],
     ['replace without a value', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title' }] }, 400, 'invalidValue'],
