@@ -493,13 +493,9 @@ export class Emulator {
     const { password: _password, ...returned } = attributes;
     const out: Attributes = { schemas: schemaIds, id, ...returned };
     if (kind === 'User') {
-      const groups = this.store.groupsOf(id as string).map((group) => ({
-        value: group.id,
-        $ref: `${this.baseUrl}/Groups/${encodeURIComponent(group.id as string)}`,
-        display: group.displayName,
-        type: 'direct',
-      }));
-      if (groups.length > 0) out.groups = groups;
+      // What filters see (the store's), with the `$ref` that needs the service's URL.
+      const { groups } = this.store.groupsAttribute(resource);
+      if (groups) out.groups = groups.map(({ value, ...rest }) => ({ value, $ref: `${this.baseUrl}/Groups/${encodeURIComponent(value as string)}`, ...rest }));
     } else if (Array.isArray(out.members)) {
       out.members = (out.members as Attributes[]).map((member) => ({ ...member, $ref: `${this.baseUrl}/${String(member.$ref).replace(/^\.\.\//, '')}` }));
     }

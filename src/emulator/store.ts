@@ -182,7 +182,7 @@ export class Store {
   }
 
   /** A user's `groups`, as the service returns it (RFC 7643 §4.1.2), `$ref` aside; none when it is in none. */
-  private groupsAttribute(user: Attributes): { groups?: Attributes[] } {
+  groupsAttribute(user: Attributes): { groups?: Attributes[] } {
     const groups = this.groupsOf(user.id as string).map((group) => ({ value: group.id, display: group.displayName, type: 'direct' }));
     return groups.length > 0 ? { groups } : {};
   }
