@@ -55,7 +55,7 @@ interface Run {
   auditFailure: string | undefined;
   /** Operation keys whose audit lines were not written, from the one that failed on. */
   unaudited: Set<string>;
-  /** Ids of live users a group write of this apply adds or removes (see `movedByGroupWrite`). */
+  /** Ids of live users a group write of this apply that was taken, or may have been, adds or removes (see `movedByGroupWrite`). */
   regrouped: Set<string>;
 }
 
@@ -252,8 +252,6 @@ function recordOutcome(run: Run, outcome: OperationOutcome): void {
 
 async function runOperation(run: Run, operation: Operation): Promise<void> {
   run.inFlight.add(operation.key);
-  const members = operation.kind === 'createGroup' ? operation.members : operation.kind === 'updateGroupMembers' ? [...operation.add, ...operation.remove] : [];
-  for (const member of members) if (member.id !== undefined) run.regrouped.add(member.id);
   reportProgress(run);
   let outcome: OperationOutcome;
   try {
@@ -263,6 +261,8 @@ async function runOperation(run: Run, operation: Operation): Promise<void> {
     noteReadFailure(run, error);
     outcome = { key: operation.key, kind: operation.kind, status: 'failed', message: describeReadFailure(error) };
   }
+  // A group write confirmed by reading it back, or a group adopted: its members moved as well.
+  if (outcome.status === 'done' || outcome.status === 'adopted' || outcome.status === 'partial' || outcome.status === 'unknown') regroup(run, operation);
   recordOutcome(run, outcome);
   run.inFlight.delete(operation.key);
   reportProgress(run);
@@ -350,9 +350,20 @@ async function send(run: Run, operation: Operation, request: WriteRequest, retry
     run.sending.delete(operation.key);
   }
   if (!sent.ok) run.refused ||= rejectsToken(sent.failure);
+  // Only a group write the server took, or may have taken, moves its members; a refusal (a 412, a 400) moves none.
+  if (sent.ok || sent.failure.kind !== 'http' || sent.failure.status >= 500) regroup(run, operation);
   const status = sent.ok ? sent.result.status : 'status' in sent.failure && sent.failure.status !== undefined ? sent.failure.status : 'error';
   audit(run, operation, { method: request.method, path: request.path, status, durationMs: run.now() - started, outcome: sent.ok ? 'applied' : auditOutcome(sent.failure) });
   return sent;
+}
+
+/**
+ * Notes the live users a group operation adds or removes, once one of its writes was taken or may
+ * have been: a server may have given them new versions (see `movedByGroupWrite`).
+ */
+function regroup(run: Run, operation: Operation): void {
+  const members = operation.kind === 'createGroup' ? operation.members : operation.kind === 'updateGroupMembers' ? [...operation.add, ...operation.remove] : [];
+  for (const member of members) if (member.id !== undefined) run.regrouped.add(member.id);
 }
 
 /** A read that met a 401 stops the writes as a write's 401 does: the token is what the service rejected. */

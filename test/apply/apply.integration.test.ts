@@ -190,6 +190,30 @@ describe('apply against the emulator', () => {
       expect(report.outcomes).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'user:user01@example.com', status: 'stale', httpStatus: 412 })]));
       expect(emu.users().find((user) => user.id === id)).toMatchObject({ active: true, userName: 'renamed@example.com' });
     });
+
+    test('a user changed by someone else is still stale when the group write that would have moved its version was refused', async () => {
+      const emu = await emulator({ quirks: { membershipChangesUserVersion: true } });
+      const client = clientFor(emu);
+      const users = people(2);
+      await planAndApply(emu, client, desiredState(users, [desiredGroup('Ops', ['user00@example.com', 'user01@example.com'])]));
+      const plan = await planTarget(emu, client, desiredState([users[0]!], [desiredGroup('Ops', ['user00@example.com'])]));
+      const groupId = String(emu.groups()[0]?.id);
+      const id = String(emu.users().find((user) => user.userName === 'user01@example.com')?.id);
+      // Someone else edits the group (its PATCH meets 412, so no membership moves) and the user.
+      const other = clientFor(emu);
+      await other.write({ method: 'PATCH', path: `/Groups/${groupId}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'externalId', value: 'ops-1' }] } });
+      await other.write({ method: 'PATCH', path: `/Users/${id}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'displayName', value: 'Someone Else' }] } });
+      const mark = emu.requests.length;
+      const report = await applyPlan(plan, client, { concurrency: 2 });
+      expect(report.outcomes).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ kind: 'updateGroupMembers', status: 'stale', httpStatus: 412 }),
+          expect.objectContaining({ key: 'user:user01@example.com', status: 'stale', httpStatus: 412 }),
+        ]),
+      );
+      expect(writesSince(emu, mark).map((write) => `${write.method} ${write.status}`)).toEqual(['PATCH 412', 'PATCH 412']);
+      expect(emu.users().find((user) => user.id === id)).toMatchObject({ active: true, displayName: 'Someone Else' });
+    });
   });
 
   test('a saved plan whose resource changed live is refused with zero writes', async () => {
