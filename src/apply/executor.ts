@@ -441,6 +441,10 @@ async function movedByGroupWrite(run: Run, operation: Operation, request: WriteR
   return user.version;
 }
 
+/** How a user's PATCH sent again by `movedByGroupWrite` ended, for the report. */
+const RESENT =
+  "its PATCH met 412 after this apply's group write gave the user a new version; the user still had what the plan changed, so it was sent once more with the version read back";
+
 /**
  * Sends an operation's requests in order, stopping at the first failure. `notFound` says what a
  * 404 means: done for a delete (the resource is already gone), stale for an update.
@@ -475,6 +479,7 @@ async function sendInOrder(
   let version: string | undefined;
   // The If-Match of a request left with nothing to send goes with the first one that is sent.
   let carried: string | undefined;
+  let resent: string | undefined;
   for (const [index, planned] of requests.entries()) {
     if (index > 0 && run.options.signal?.aborted) {
       run.cut = true;
@@ -496,7 +501,10 @@ async function sendInOrder(
     else if (tally.applied === 0 && carried !== undefined && request.ifMatch === undefined) request = { ...request, ifMatch: carried };
     let sent = await send(run, operation, request);
     const fresh = sent.ok === false ? await movedByGroupWrite(run, operation, request, sent.failure) : undefined;
-    if (fresh !== undefined) sent = await send(run, operation, { ...request, ifMatch: fresh });
+    if (fresh !== undefined) {
+      sent = await send(run, operation, { ...request, ifMatch: fresh });
+      if (sent.ok === true) resent = RESENT;
+    }
     if (sent.ok === 'not-sent') {
       run.cut = true;
       if (tally.applied === 0) return outcomeOf(operation, 'not-started', { ...extra, message: NOT_STARTED });
@@ -530,7 +538,7 @@ async function sendInOrder(
     }
     return outcomeOf(operation, 'failed', { ...extra, ...status, message: `${describeFailure(failure)}${where}` });
   }
-  return outcomeOf(operation, 'done', { ...extra, ...(httpStatus === undefined ? {} : { httpStatus }) });
+  return outcomeOf(operation, 'done', { ...extra, ...(httpStatus === undefined ? {} : { httpStatus }), ...(resent === undefined ? {} : { message: resent }) });
 }
 
 interface Found {

@@ -173,6 +173,11 @@ describe('apply against the emulator', () => {
       expect(report.counts).toMatchObject({ updated: 1, deactivated: 1 });
       // The 412 the group write caused, then the deactivation with the version read back.
       expect(writes.map((write) => `${write.method} ${write.status}`)).toEqual(['PATCH 200', 'PATCH 412', 'PATCH 200']);
+      // The report says the 412 was met and why the PATCH went again.
+      const deactivation = report.outcomes.find((outcome) => outcome.key === 'user:user01@example.com');
+      expect(deactivation).toMatchObject({ status: 'done', httpStatus: 200 });
+      expect(deactivation?.message).toMatch(/met 412 after this apply's group write .* sent once more with the version read back/);
+      expect(renderApplyReport(report, { color: false, verbose: true })).toContain('sent once more with the version read back');
       expect(emu.users().find((user) => user.userName === 'user01@example.com')?.active).toBe(false);
       expect(verification.converged).toBe(true);
     });
