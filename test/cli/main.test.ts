@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -7,6 +8,17 @@ describe('scimform command line', () => {
     expect(code).toBe(0);
     for (const command of ['validate', 'plan', 'apply', 'drift', 'import', 'ids', 'emulate']) {
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+  });
+
+  test('README.md names every option of every command', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const command of ['validate', 'plan', 'apply', 'drift', 'import', 'ids', 'emulate', 'github']) {
+      const { stdout } = await runCli([command, '--help']);
+      const options = [...stdout.matchAll(/^ {2}(?:-\w, )?(--[a-z0-9-]+)/gm)].map((match) => match[1]!).filter((option) => option !== '--help');
+      expect(options.length).toBeGreaterThan(0);
+      const missing = options.filter((option) => !new RegExp(`\`[^\`]*${option}\\b`).test(readme));
+      expect(missing, `scimform ${command}`).toEqual([]);
     }
   });
 
