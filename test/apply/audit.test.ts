@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { openAuditLog } from '../../src/apply/audit.js';
+import { formatAuditLine, openAuditLog } from '../../src/apply/audit.js';
 import type { AuditEntry } from '../../src/apply/types.js';
 import { ScimformError } from '../../src/errors.js';
 
@@ -19,6 +19,17 @@ const entry: AuditEntry = {
   outcome: 'applied',
   userName: 'jane@example.com',
 };
+
+describe('formatAuditLine', () => {
+  test('README names every field of a line', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const paragraph = /\*\*Audit log\.\*\*[^]*?(?=\n- \*\*)/.exec(readme)?.[0].replace(/\s+/g, ' ') ?? '';
+    const words: Record<string, string> = { durationMs: 'duration', userName: 'the userName' };
+    for (const key of Object.keys(JSON.parse(formatAuditLine(entry)) as object)) {
+      expect(paragraph, key).toContain(words[key] ?? key);
+    }
+  });
+});
 
 describe('openAuditLog', () => {
   test('appends one JSON line per entry, to what the file already holds, and creates it private', async () => {
