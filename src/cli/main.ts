@@ -139,7 +139,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code:
       .option('--rate-reset <rate>', 'fraction of requests whose connection is reset (0..1)')
       .option('--rate-lost-response <rate>', 'fraction of writes applied but whose response is lost (0..1)')
       .option('--seed <n>', 'seed for the fault injection, for reproducible runs')
-      .option('--drop-domain <domain...>', 'answer 201 to a user created in this email domain, then not keep it, as Lightstep does with a domain the organisation does not allow')
+      .option('--drop-domain <domain...>', 'answer 201 to a user created with a userName in this domain, then not keep it, as Lightstep does with a domain the organisation does not allow')
       .option('--request-log <file>', 'append one JSON line per request to this file'),
     () => import('./emulate.js'),
     'none',
