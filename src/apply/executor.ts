@@ -502,8 +502,10 @@ async function sendInOrder(
     let sent = await send(run, operation, request);
     const fresh = sent.ok === false ? await movedByGroupWrite(run, operation, request, sent.failure) : undefined;
     if (fresh !== undefined) {
-      sent = await send(run, operation, { ...request, ifMatch: fresh });
-      if (sent.ok === true) resent = RESENT;
+      const again = await send(run, operation, { ...request, ifMatch: fresh });
+      // Cut off before it left: the 412 the first attempt met is what happened to the operation.
+      if (again.ok !== 'not-sent') sent = again;
+      if (again.ok === true) resent = RESENT;
     }
     if (sent.ok === 'not-sent') {
       run.cut = true;

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { applyPlan } from '../../src/apply/executor.js';
 import type { AuditEntry } from '../../src/apply/types.js';
 import type { LiveUser } from '../../src/model.js';
-import { httpErrorFor, OutcomeUnknownError, ScimHttpError } from '../../src/scim/errors.js';
+import { httpErrorFor, NotSentError, OutcomeUnknownError, ScimHttpError } from '../../src/scim/errors.js';
 import { renderApplyReport } from '../../src/apply/report.js';
 import type { WriteRequest } from '../../src/plan/types.js';
 import { acceptAll, fakeScim, liveUser, op, sleep, targetPlan, type Responder } from './fakes.js';
@@ -549,6 +549,24 @@ describe('applyPlan: interruption inside an operation', () => {
       expect(report.outcomes[0]).toMatchObject({ status, message: expect.stringMatching(message) });
       expect(report.counts).toMatchObject(counts);
     });
+  });
+
+  test('a PATCH met by 412 after a group write of this apply, whose second sending is cut off before it leaves, is stale, not "not started"', async () => {
+    const controller = new AbortController();
+    const live = [liveUser('u1', 'jane@example.com', { version: 'W/"2"' })];
+    const fake = fakeScim((request) => {
+      if (request.path === '/Groups/g1') return { status: 200 };
+      if (request.ifMatch === 'W/"1"') {
+        // The group write moved the user's version; the signal comes while apply reads the user back.
+        controller.abort();
+        return Promise.reject(httpError(412, 'version mismatch'));
+      }
+      return Promise.reject(new NotSentError(request.method, request.path));
+    }, { users: live });
+    const group = { ...op.updateGroupMembers('g1', 'eng', [{ method: 'PATCH' as const, path: '/Groups/g1', body: {} }]), remove: [{ userName: 'jane@example.com', id: 'u1' }] };
+    const report = await applyPlan(targetPlan([group, op.updateUser('u1', 'jane@example.com', 'deactivateUser', 'W/"1"')]), fake.client, { concurrency: 1, signal: controller.signal });
+    expect(fake.writes.map((write) => `${write.path} ${write.ifMatch ?? ''}`)).toEqual(['/Groups/g1 ', '/Users/u1 W/"1"', '/Users/u1 W/"2"']);
+    expect(report.outcomes.find((outcome) => outcome.key === 'user:jane@example.com')).toMatchObject({ status: 'stale', httpStatus: 412 });
   });
 
   test('a create whose outcome is unknown is looked up but not sent again after the signal', async () => {
