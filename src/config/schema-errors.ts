@@ -80,7 +80,8 @@ function describe(error: SchemaError, file: YamlFile, schema: JsonSchema, root: 
     case 'const':
       return { file, path, message: `${field} must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern': {
-      const name = typeof path.at(-1) === 'number' ? String(path.at(-2)) : String(path.at(-1));
+      // An entry of a list (`allowedEmailDomains/0`) takes the message of the list; ajv's paths hold strings.
+      const name = /^\d+$/.test(String(path.at(-1))) ? String(path.at(-2)) : String(path.at(-1));
       const specific = PATTERN_MESSAGES[name];
       return { file, path, message: specific ? specific(value) : `${field} does not have the expected form` };
     }

@@ -279,6 +279,11 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
       },
     ],
   ],
+  // An entry of a list is named by its list, so the message says what a domain looks like.
+  [
+    'bad-email-domain.yaml',
+    [{ file: 'scimform.yaml', line: 10, column: 38, path: '/policy/allowedEmailDomains/1', message: '`@example.org` in `allowedEmailDomains` is not a domain name such as example.com' }],
+  ],
   ['unknown-profile.yaml', [{ file: 'scimform.yaml', line: 7, column: 14, path: '/targets/prod/profile', message: '`profile` must be one of lightstep, generic (got `okta`)' }]],
   [
     'unknown-target-key.yaml',
