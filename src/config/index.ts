@@ -73,7 +73,7 @@ export async function validateRepository(configPath: string, options: LoadOption
   const globs = stage.config?.desired ?? stringList(field(stage.raw, 'desired'));
   let desired: DesiredState | undefined;
   if (stage.file && stage.source && globs) {
-    const identity = await readIdentityStage(stage.dir, stage.file, globs, identityRules(stage.config?.policy ?? partialPolicy(stage.raw), stage.config?.targets ?? []));
+    const identity = await readIdentityStage(stage.dir, stage.file, globs, identityRules(stage.config?.policy ?? partialPolicy(stage.raw, stage.issues), stage.config?.targets ?? []));
     issues.push(...identity.issues);
     const files = [{ path: stage.source.path, sha256: stage.source.sha256 }, ...identity.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     desired = { users: identity.users, groups: identity.groups, files };
@@ -105,13 +105,18 @@ function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
 }
 
-/** The parts of an invalid policy that are still usable for checking identity files. */
-function partialPolicy(raw: unknown): Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>> {
+/**
+ * The parts of an invalid policy that are still usable for checking identity files. A field the
+ * configuration's own issues are about is not: a mistyped domain would refuse every userName in
+ * it, burying the one mistake under an error per user.
+ */
+function partialPolicy(raw: unknown, issues: readonly ValidationIssue[]): Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>> {
   const policy = field(raw, 'policy');
   const result: Partial<Pick<Policy, 'scope' | 'allowedEmailDomains'>> = {};
+  const usable = (key: string) => !issues.some((issue) => issue.path === `/policy/${key}` || issue.path.startsWith(`/policy/${key}/`));
   const scope = field(policy, 'scope');
-  if (typeof scope === 'string') result.scope = scope;
+  if (typeof scope === 'string' && usable('scope')) result.scope = scope;
   const domains = stringList(field(policy, 'allowedEmailDomains'));
-  if (domains) result.allowedEmailDomains = domains;
+  if (domains && usable('allowedEmailDomains')) result.allowedEmailDomains = domains;
   return result;
 }

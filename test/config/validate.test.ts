@@ -284,6 +284,11 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
     'bad-email-domain.yaml',
     [{ file: 'scimform.yaml', line: 10, column: 38, path: '/policy/allowedEmailDomains/1', message: '`@example.org` in `allowedEmailDomains` is not a domain name such as example.com' }],
   ],
+  // Not also an error for every user in the domain meant: the identity files are checked without the list.
+  [
+    'email-domain-with-at.yaml',
+    [{ file: 'scimform.yaml', line: 10, column: 25, path: '/policy/allowedEmailDomains/0', message: '`@example.com` in `allowedEmailDomains` is not a domain name such as example.com' }],
+  ],
   ['unknown-profile.yaml', [{ file: 'scimform.yaml', line: 7, column: 14, path: '/targets/prod/profile', message: '`profile` must be one of lightstep, generic (got `okta`)' }]],
   [
     'unknown-target-key.yaml',
