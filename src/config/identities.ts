@@ -215,11 +215,14 @@ export function checkIdentities(
       }
       primary = e;
       // SPEC §1: the primary email should equal userName; Lightstep provisions by it.
-      if (email.value.toLowerCase() !== user.userName.toLowerCase()) {
+      // A userName that is not an address cannot equal one; a lightstep target has refused it already.
+      if (email.value.toLowerCase() !== user.userName.toLowerCase() && (userNameIsEmail || !policy.emailsRequiredBy)) {
         issues.push({
           file: declared.file,
           path: userPath(declared, 'emails', e, 'value'),
-          message: `the primary email ${show(email.value)} differs from userName ${show(user.userName)}: make them the same address`,
+          message: userNameIsEmail
+            ? `the primary email ${show(email.value)} differs from userName ${show(user.userName)}: make them the same address`
+            : `the primary email ${show(email.value)} differs from userName ${show(user.userName)}, which is not an email address: use the address as the userName, or remove \`primary: true\` from the email`,
         });
       }
     });

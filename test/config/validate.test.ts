@@ -471,6 +471,18 @@ describe('rules of a target profile', () => {
     ]);
   });
 
+  test.each([
+    ['lightstep', "userName `rdoe` is not an email address, but target `ls` (profile lightstep) requires one: Lightstep logs people in by their email, so use the person's address as the userName", '/users/0/userName', 15],
+    ['generic', 'the primary email `rdoe@example.com` differs from userName `rdoe`, which is not an email address: use the address as the userName, or remove `primary: true` from the email', '/users/0/emails/0/value', 23],
+  ])('a %s target gives one error for a primary email next to a userName that is not an address', async (profile, message, path, column) => {
+    const config = lightstepConfig.replace('profile: lightstep', `profile: ${profile}`);
+    const identities = ['users:', '  - userName: rdoe', '    emails: [{ value: rdoe@example.com, primary: true }]', ''].join('\n');
+    const dir = await repository({ files: { 'scimform.yaml': config, 'identities/base.yaml': identities } });
+    const { code, stdout } = await runCli(['validate', '--format', 'json'], {}, dir);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).errors).toEqual([{ file: 'identities/base.yaml', line: path.endsWith('userName') ? 2 : 3, column, path, message }]);
+  });
+
   test('a generic target refuses a userName that is not an email address when the email is derived from it', async () => {
     const config = lightstepConfig.replace('profile: lightstep', 'profile: generic');
     const identities = ['users:', '  - userName: jdoe', '  - userName: rdoe', '    emails: [{ value: rdoe@example.com }]', ''].join('\n');
