@@ -255,14 +255,19 @@ export function checkIdentities(
         byGroupExternalId.set(group.externalId, declared);
       }
     }
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     group.members.forEach((member, m) => {
       const memberKey = member.toLowerCase();
-      if (seen.has(memberKey)) {
-        issues.push({ file: declared.file, path: groupPath(declared, 'members', m), message: `${show(member)} is listed twice in the members of group ${show(group.displayName)}` });
+      const first = seen.get(memberKey);
+      if (first !== undefined) {
+        issues.push({
+          file: declared.file,
+          path: groupPath(declared, 'members', m),
+          message: `${show(member)} is listed twice in the members of group ${show(group.displayName)}${first === member ? '' : ` (userNames are compared case-insensitively: ${show(first)})`}: remove this entry`,
+        });
         return;
       }
-      seen.add(memberKey);
+      seen.set(memberKey, member);
       const user = byUserName.get(memberKey);
       // A member written as its user's userName becomes that same string: one copy in memory, and
       // a plan's lookups by it compare by reference rather than by content.

@@ -113,7 +113,7 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
     'duplicate-group.yaml',
     [{ file: 'identities/duplicate-group.yaml', line: 4, column: 18, path: '/groups/1/displayName', message: 'group `admins` is declared twice (group names are compared case-insensitively: `Admins`); first at identities/duplicate-group.yaml:2:5' }],
   ],
-  ['duplicate-member.yaml', [{ file: 'identities/duplicate-member.yaml', line: 3, column: 51, path: '/groups/0/members/2', message: '`ALICE@example.com` is listed twice in the members of group `Admins`' }]],
+  ['duplicate-member.yaml', [{ file: 'identities/duplicate-member.yaml', line: 3, column: 51, path: '/groups/0/members/2', message: '`ALICE@example.com` is listed twice in the members of group `Admins` (userNames are compared case-insensitively: `alice@example.com`): remove this entry' }]],
   [
     'primary-email-differs.yaml',
     [{ file: 'identities/primary-email-differs.yaml', line: 4, column: 16, path: '/users/0/emails/0/value', message: 'the primary email `carol.chen@example.com` differs from userName `carol@example.com`: make them the same address' }],
