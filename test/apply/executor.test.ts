@@ -16,6 +16,7 @@ describe('applyPlan: order and concurrency', () => {
     const fake = fakeScim(acceptAll());
     const plan = targetPlan([
       op.deleteUser('d1', 'gone@example.com'),
+      op.deleteGroup('g9', 'Old'),
       op.updateUser('u2', 'old@example.com', 'deactivateUser'),
       op.updateGroupMembers('g1', 'Ops', [{ method: 'PATCH', path: '/Groups/g1', body: {} }]),
       op.createGroup('Admins', []),
@@ -26,9 +27,10 @@ describe('applyPlan: order and concurrency', () => {
     expect(fake.writes.map((w) => `${w.method} ${w.path}`)).toEqual([
       'POST /Users',
       'PATCH /Users/u1',
-      'POST /Groups',
       'PATCH /Groups/g1',
+      'POST /Groups',
       'PATCH /Users/u2',
+      'DELETE /Groups/g9',
       'DELETE /Users/d1',
     ]);
   });

@@ -64,6 +64,15 @@ export const op = {
     fingerprint: fp,
     requests: [{ method: 'DELETE', path: `/Users/${id}` }],
   }),
+  deleteGroup: (id: string, displayName: string): Operation => ({
+    kind: 'deleteGroup',
+    key: `group:${displayName}`,
+    id,
+    displayName,
+    provenance: { kind: 'policy', rule: 'unmanagedGroups', value: 'delete' },
+    fingerprint: fp,
+    requests: [{ method: 'DELETE', path: `/Groups/${id}` }],
+  }),
   createGroup: (displayName: string, members: string[]): Operation => ({
     kind: 'createGroup',
     key: `group:${displayName}`,
