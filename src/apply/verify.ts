@@ -35,7 +35,7 @@ export interface Verification {
  * when the user declares no emails; adding such users to a group before they exist (an add by id
  * was sent, so one still missing was not kept).
  */
-function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, DesiredUser>): { followUp?: Operation; rest?: Operation } {
+function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, DesiredUser>, groups: ReadonlySet<string>): { followUp?: Operation; rest?: Operation } {
   switch (operation.kind) {
     case 'createUser':
       return announced.has(operation.userName.toLowerCase()) ? { followUp: operation } : { rest: operation };
@@ -53,7 +53,11 @@ function splitFollowUp(operation: Operation, announced: ReadonlyMap<string, Desi
         ...(others.length > 0 ? { rest: { ...operation, changes: others } } : {}),
       };
     }
+    case 'createGroup':
+      return groups.has(operation.displayName) ? { followUp: operation } : { rest: operation };
     case 'updateGroupMembers': {
+      // A group whose name was held by a group the applied plan deleted: nothing of it was sent.
+      if (groups.has(operation.displayName)) return { followUp: operation };
       const waited = (member: MemberRef) => member.id === undefined && announced.has(member.userName.toLowerCase());
       const adds = operation.add.filter(waited);
       if (adds.length === 0) return { rest: operation };
@@ -82,7 +86,12 @@ export async function verifyConverged(
   const live: LiveState = { users, groups };
   const plan = computePlan(desired, live, policy, capabilities);
   const names = new Set<string>();
-  for (const operation of applied) if (operation.kind === 'manual' && operation.followUp) names.add(operation.followUp.userName.toLowerCase());
+  const groupNames = new Set<string>();
+  for (const operation of applied) {
+    if (operation.kind !== 'manual' || !operation.followUp) continue;
+    if ('userName' in operation.followUp) names.add(operation.followUp.userName.toLowerCase());
+    else groupNames.add(operation.followUp.displayName);
+  }
   // Announced userName (lower-cased) → its declaration; a name no longer declared announces nothing.
   const announced = new Map<string, DesiredUser>();
   if (names.size > 0) {
@@ -99,7 +108,7 @@ export async function verifyConverged(
       manual.push(operation);
       continue;
     }
-    const { followUp, rest } = announced.size > 0 ? splitFollowUp(operation, announced) : { rest: operation };
+    const { followUp, rest } = announced.size > 0 || groupNames.size > 0 ? splitFollowUp(operation, announced, groupNames) : { rest: operation };
     if (followUp) followUps.push(followUp);
     if (rest) residue.push(rest);
   }

@@ -24,7 +24,9 @@
  * - Groups match by `externalId`, then by exact `displayName`, then by `displayName` without
  *   case when exactly one unmatched live group fits (then the case is corrected by a rename).
  *   Exact first because RFC 7643 does not make group names unique, and two live groups may
- *   differ only in case.
+ *   differ only in case. Many servers keep them unique all the same, so a create or rename onto
+ *   a name another live group keeps through this plan is a manual item; one whose holder this
+ *   plan deletes (or renames onto such a name) carries `followUp`, the next plan makes it.
  * - Live members scimform does not manage (unknown ids, nested groups, protected or
  *   out-of-scope users) are never removed. A group holding such members is never deleted.
  * - Removals (for `maxRemovals`) count one per deactivated or deleted user, one per member
@@ -700,6 +702,39 @@ function planGroups(
   const touchable = (id: string): boolean => users.identityOf(id) !== undefined && !users.untouchable.has(id);
   const { matched, claimed } = matchGroups(desired.groups, liveGroups);
   const writable = capabilities.groupsWritable;
+  // The name each live group has once this plan's renames are made; unmatched ones keep theirs.
+  const nameAfter = new Map(liveGroups.map((live) => [live.id, live.displayName]));
+  for (const { desired: group, live: match } of matched) if (match) nameAfter.set(match.id, group.displayName);
+  /**
+   * A live group other than `self` that keeps `displayName` (without case) through this plan.
+   * Servers that keep group names unique refuse a create or rename onto it (409 uniqueness), as
+   * they do a userName; one this plan renames away frees the name first (creates run after renames).
+   */
+  const keptBy = (displayName: string, self: string | undefined): LiveGroup | undefined =>
+    liveGroups.find((live) => live.id !== self && lower(nameAfter.get(live.id)!) === lower(displayName) && lower(live.displayName) === lower(displayName));
+  // A rename that is not sent leaves the group its old name, which may hold up another: to a fixed point.
+  const renames = matched.filter(({ desired: group, live: match }) => match !== undefined && lower(match.displayName) !== lower(group.displayName));
+  for (let held = true; held; ) {
+    held = false;
+    for (const { desired: group, live: match } of renames) {
+      if (nameAfter.get(match!.id) === match!.displayName || !keptBy(group.displayName, match!.id)) continue;
+      nameAfter.set(match!.id, match!.displayName);
+      held = true;
+    }
+  }
+  /** Whether this plan deletes an undeclared live group (deletes run last, SPEC §5). */
+  const deletes = (live: LiveGroup): boolean =>
+    writable && policy.unmanagedGroups === 'delete' && policy.allowDelete && !claimed.has(live.id) && live.members.every(touchable);
+  const renameOf = new Map(renames.map(({ desired: group, live: match }) => [match!.id, group]));
+  /** Whether the name `holder` keeps is freed by the next runs: it is deleted, or its own held rename waits on such a group. */
+  const freedLater = (holder: LiveGroup, seen = new Set<string>()): boolean => {
+    if (deletes(holder)) return true;
+    const group = renameOf.get(holder.id);
+    if (group === undefined || seen.has(holder.id)) return false;
+    seen.add(holder.id);
+    const next = keptBy(group.displayName, holder.id);
+    return next !== undefined && freedLater(next, seen);
+  };
 
   for (const { desired: group, live: match } of matched) {
     const provenance = declared(group.source);
@@ -709,6 +744,16 @@ function planGroups(
       // Only worth a note when the member is missing live: a protected user already in the group is as declared.
       const present = match !== undefined && users.holdersOf(lower(name)).some((holder) => match.members.includes(holder.id));
       if (!present) work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
+    }
+
+    const holder = writable && (!match || lower(match.displayName) !== lower(group.displayName)) ? keptBy(group.displayName, match?.id) : undefined;
+    if (holder) {
+      const subject = `group ${group.displayName}: ${match ? `rename from ${match.displayName}` : 'create'}`;
+      const held = `displayName is held by live group ${holder.id} (${holder.displayName})`;
+      if (deletes(holder)) manual(work, subject, `${held}, which this plan deletes: apply this plan, then plan again`, provenance, { displayName: group.displayName });
+      else if (freedLater(holder)) manual(work, subject, `${held}, whose own rename waits for a group this plan deletes: apply and plan again until it is made`, provenance, { displayName: group.displayName });
+      else manual(work, subject, `${held}, which this plan leaves as it is: rename or delete that group by hand, then plan again`, provenance);
+      continue;
     }
 
     if (!match) {

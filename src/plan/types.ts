@@ -117,9 +117,10 @@ export interface ManualAction extends OperationBase {
   /**
    * Set when later plans can make the change without a person: the live users holding the
    * userName are renamed away by this plan, or by a chain of renames it starts. Apply's read-back
-   * reports such a change as a follow-up, not as a difference the target refused.
+   * reports such a change as a follow-up, not as a difference the target refused. For a group:
+   * the live group holding its displayName is deleted by this plan.
    */
-  followUp?: { userName: string };
+  followUp?: { userName: string } | { displayName: string };
 }
 
 export type Operation =

@@ -805,3 +805,40 @@ describe('computePlan: summary and determinism', () => {
     expect(JSON.stringify(forward)).toEqual(JSON.stringify(plan(state, users, groups, rules)));
   });
 });
+
+describe('a group create or rename onto a name another live group holds', () => {
+  const groups = (plan: Plan) => plan.operations.map((op) => (op.kind === 'manual' ? `manual ${op.subject}${op.followUp ? ' (follow-up)' : ''}` : `${op.kind} ${op.key}`));
+  test.each([
+    {
+      name: 'a holder this plan keeps: a manual item for a person, nothing sent',
+      want: [group('Ops', [], { externalId: 'G1' })],
+      live: [liveGroup('g0', 'Ops'), liveGroup('g1', 'Admins', [], { externalId: 'G1' })],
+      rules: policy(),
+      expected: ['manual group Ops: rename from Admins'],
+    },
+    {
+      name: 'a holder renamed away by this plan: the create is sent (apply creates after renames)',
+      want: [group('Ops'), group('Admins', [], { externalId: 'G2' })],
+      live: [liveGroup('g0', 'Ops', [], { externalId: 'G2' })],
+      rules: policy(),
+      expected: ['createGroup group:Ops', 'updateGroupMembers group:Admins'],
+    },
+    {
+      name: 'a holder this plan deletes: a follow-up the next plan makes',
+      want: [group('Admins', [], { externalId: 'G1' })],
+      live: [liveGroup('g0', 'Old', [], { externalId: 'G1' }), liveGroup('g1', 'Admins')],
+      rules: policy({ unmanagedGroups: 'delete', allowDelete: true }),
+      expected: ['deleteGroup group:Admins', 'manual group Admins: rename from Old (follow-up)'],
+    },
+    {
+      name: 'a holder whose own rename is held by one it keeps: both manual',
+      want: [group('Ops'), group('Admins', [], { externalId: 'G1' })],
+      live: [liveGroup('g0', 'Ops', [], { externalId: 'G1' }), liveGroup('g1', 'Admins')],
+      rules: policy(),
+      expected: ['manual group Admins: rename from Ops', 'manual group Ops: create'],
+    },
+  ])('$name', ({ want, live, rules, expected }) => {
+    const plan = computePlan(desired([], want), { users: [], groups: live }, rules, generic());
+    expect(groups(plan)).toEqual(expected);
+  });
+});
