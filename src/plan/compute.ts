@@ -24,9 +24,10 @@
  * - Groups match by `externalId`, then by exact `displayName`, then by `displayName` without
  *   case when exactly one unmatched live group fits (then the case is corrected by a rename).
  *   Exact first because RFC 7643 does not make group names unique, and two live groups may
- *   differ only in case. Many servers keep them unique all the same, so a create or rename onto
- *   a name another live group keeps through this plan is a manual item; one whose holder this
- *   plan deletes (or renames onto such a name) carries `followUp`, the next plan makes it.
+ *   differ only in case. Many servers keep them unique all the same, so a rename onto a name
+ *   another live group has, or a create onto one it still has after the renames, is a manual
+ *   item; when this plan deletes or renames the holder away (or starts a chain that does), it
+ *   carries `followUp` and the next plan makes it. A swap of names needs a person.
  * - Live members scimform does not manage (unknown ids, nested groups, protected or
  *   out-of-scope users) are never removed. A group holding such members is never deleted.
  * - Removals (for `maxRemovals`) count one per deactivated or deleted user, one per member
@@ -702,38 +703,29 @@ function planGroups(
   const touchable = (id: string): boolean => users.identityOf(id) !== undefined && !users.untouchable.has(id);
   const { matched, claimed } = matchGroups(desired.groups, liveGroups);
   const writable = capabilities.groupsWritable;
-  // The name each live group has once this plan's renames are made; unmatched ones keep theirs.
-  const nameAfter = new Map(liveGroups.map((live) => [live.id, live.displayName]));
-  for (const { desired: group, live: match } of matched) if (match) nameAfter.set(match.id, group.displayName);
   /**
-   * A live group other than `self` that keeps `displayName` (without case) through this plan.
-   * Servers that keep group names unique refuse a create or rename onto it (409 uniqueness), as
-   * they do a userName; one this plan renames away frees the name first (creates run after renames).
+   * Many servers keep group names unique (409 uniqueness), as they do userNames. Renames run in
+   * parallel, so a rename onto a name another live group has now is not sent: it waits for the
+   * next plan. A create runs after the renames, so it waits only for a name still held then.
    */
-  const keptBy = (displayName: string, self: string | undefined): LiveGroup | undefined =>
-    liveGroups.find((live) => live.id !== self && lower(nameAfter.get(live.id)!) === lower(displayName) && lower(live.displayName) === lower(displayName));
-  // A rename that is not sent leaves the group its old name, which may hold up another: to a fixed point.
   const renames = matched.filter(({ desired: group, live: match }) => match !== undefined && lower(match.displayName) !== lower(group.displayName));
-  for (let held = true; held; ) {
-    held = false;
-    for (const { desired: group, live: match } of renames) {
-      if (nameAfter.get(match!.id) === match!.displayName || !keptBy(group.displayName, match!.id)) continue;
-      nameAfter.set(match!.id, match!.displayName);
-      held = true;
-    }
-  }
+  const renameOf = new Map(renames.map(({ desired: group, live: match }) => [match!.id, group]));
+  /** The live group other than `self` that holds `displayName` (without case) now. */
+  const holderOf = (displayName: string, self: string | undefined): LiveGroup | undefined =>
+    liveGroups.find((live) => live.id !== self && lower(live.displayName) === lower(displayName));
+  const waits = (id: string): boolean => holderOf(renameOf.get(id)!.displayName, id) !== undefined;
   /** Whether this plan deletes an undeclared live group (deletes run last, SPEC §5). */
   const deletes = (live: LiveGroup): boolean =>
     writable && policy.unmanagedGroups === 'delete' && policy.allowDelete && !claimed.has(live.id) && live.members.every(touchable);
-  const renameOf = new Map(renames.map(({ desired: group, live: match }) => [match!.id, group]));
-  /** Whether the name `holder` keeps is freed by the next runs: it is deleted, or its own held rename waits on such a group. */
-  const freedLater = (holder: LiveGroup, seen = new Set<string>()): boolean => {
-    if (deletes(holder)) return true;
-    const group = renameOf.get(holder.id);
-    if (group === undefined || seen.has(holder.id)) return false;
+  /** How `holder` gives up its name: this plan deletes or renames it, a chain of renames that ends so, a cycle, or never. */
+  const freed = (holder: LiveGroup, seen = new Set<string>()): 'deleted' | 'renamed' | 'chain' | 'cycle' | 'kept' => {
+    if (deletes(holder)) return 'deleted';
+    if (!renameOf.has(holder.id)) return 'kept';
+    if (!waits(holder.id)) return 'renamed';
+    if (seen.has(holder.id)) return 'cycle';
     seen.add(holder.id);
-    const next = keptBy(group.displayName, holder.id);
-    return next !== undefined && freedLater(next, seen);
+    const end = freed(holderOf(renameOf.get(holder.id)!.displayName, holder.id)!, seen);
+    return end === 'deleted' || end === 'renamed' ? 'chain' : end;
   };
 
   for (const { desired: group, live: match } of matched) {
@@ -746,12 +738,18 @@ function planGroups(
       if (!present) work.notes.push(`group ${group.displayName}: member ${name} is not a user this plan manages or creates now: not added`);
     }
 
-    const holder = writable && (!match || lower(match.displayName) !== lower(group.displayName)) ? keptBy(group.displayName, match?.id) : undefined;
-    if (holder) {
+    const renamed = match !== undefined && renameOf.has(match.id);
+    // A create waits only for a holder no rename of this plan moves away: creates run after renames.
+    const holder = !writable ? undefined : renamed ? holderOf(group.displayName, match.id) : match ? undefined : holderOf(group.displayName, undefined);
+    const end = holder ? freed(holder) : undefined;
+    if (holder && !(end === 'renamed' && !renamed)) {
       const subject = `group ${group.displayName}: ${match ? `rename from ${match.displayName}` : 'create'}`;
       const held = `displayName is held by live group ${holder.id} (${holder.displayName})`;
-      if (deletes(holder)) manual(work, subject, `${held}, which this plan deletes: apply this plan, then plan again`, provenance, { displayName: group.displayName });
-      else if (freedLater(holder)) manual(work, subject, `${held}, whose own rename waits for a group this plan deletes: apply and plan again until it is made`, provenance, { displayName: group.displayName });
+      const followUp = { displayName: group.displayName };
+      if (end === 'deleted') manual(work, subject, `${held}, which this plan deletes: apply this plan, then plan again`, provenance, followUp);
+      else if (end === 'renamed') manual(work, subject, `${held}, which this plan renames to ${renameOf.get(holder.id)!.displayName}: apply this plan, then plan again`, provenance, followUp);
+      else if (end === 'chain') manual(work, subject, `${held}, whose own rename waits for a chain of renames this plan starts: apply and plan again until the chain is done`, provenance, followUp);
+      else if (end === 'cycle') manual(work, subject, `${held}, and the renames waiting for each other go round in a cycle: rename one of these groups to a temporary name by hand, then plan again`, provenance);
       else manual(work, subject, `${held}, which this plan leaves as it is: rename or delete that group by hand, then plan again`, provenance);
       continue;
     }

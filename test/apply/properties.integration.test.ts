@@ -334,4 +334,15 @@ describe('plan and apply against the emulator: counterexamples', () => {
       policy: none,
     });
   });
+
+  test.each([
+    ['a chain: Ops → Admins while Admins → Dév, the second rename a follow-up (no 409 from the race)', 'Admins', 'Dév'],
+    ['a swap: Ops ↔ Admins, manual items for a person, nothing sent', 'Ops', 'Admins'],
+  ])('group renames onto each other\'s names, %s', async (_, first, second) => {
+    await planAndApplyOnce('generic', 'index', {
+      desired: { users: [], groups: [groupAt(first, [], { externalId: 'G1' }), groupAt(second, [], { externalId: 'G2' })], files: [] },
+      live: { users: [], groups: [{ id: 'g0', displayName: 'Ops', externalId: 'G1', members: [] }, { id: 'g1', displayName: 'Admins', externalId: 'G2', members: [] }] },
+      policy: none,
+    });
+  });
 });

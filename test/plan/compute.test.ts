@@ -837,6 +837,20 @@ describe('a group create or rename onto a name another live group holds', () => 
       rules: policy(),
       expected: ['manual group Admins: rename from Ops', 'manual group Ops: create'],
     },
+    {
+      name: 'a holder renamed away by this plan: the rename waits for the next plan (renames run in parallel)',
+      want: [group('Admins', [], { externalId: 'G1' }), group('Dév', [], { externalId: 'G2' })],
+      live: [liveGroup('g0', 'Ops', [], { externalId: 'G1' }), liveGroup('g1', 'Admins', [], { externalId: 'G2' })],
+      rules: policy(),
+      expected: ['updateGroupMembers group:Dév', 'manual group Admins: rename from Ops (follow-up)'],
+    },
+    {
+      name: 'two groups swapping names: a cycle, manual items for a person',
+      want: [group('Ops', [], { externalId: 'G1' }), group('Admins', [], { externalId: 'G2' })],
+      live: [liveGroup('g0', 'Admins', [], { externalId: 'G1' }), liveGroup('g1', 'Ops', [], { externalId: 'G2' })],
+      rules: policy(),
+      expected: ['manual group Admins: rename from Ops', 'manual group Ops: rename from Admins'],
+    },
   ])('$name', ({ want, live, rules, expected }) => {
     const plan = computePlan(desired([], want), { users: [], groups: live }, rules, generic());
     expect(groups(plan)).toEqual(expected);
