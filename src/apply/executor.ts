@@ -13,17 +13,16 @@ import { resolveRefs } from './refs.js';
 import type { ApplyCounts, ApplyOptions, ApplyReport, AuditEntry, OperationOutcome } from './types.js';
 
 /**
- * SPEC §5: create users → update/reactivate users → group membership and renames → create groups →
- * deactivate → delete groups → delete users. Groups are created after renames, so a create can take
- * a name a rename frees (servers that keep group names unique refuse it before: 409). Groups are
- * deleted before users: a deleted user leaves every group it was in, which gives each a new
- * version, so a group DELETE sent after it would meet 412 on the If-Match it was planned with.
+ * SPEC §5: create users → update/reactivate users → create groups → membership → deactivate →
+ * delete, groups before users within the deletes: a deleted user leaves every group it was in,
+ * which gives each a new version, so a group DELETE sent after it would meet 412 on the If-Match
+ * it was planned with.
  */
 export const APPLY_PHASES: readonly (readonly OperationKind[])[] = [
   ['createUser'],
   ['updateUser', 'reactivateUser'],
-  ['updateGroupMembers'],
   ['createGroup'],
+  ['updateGroupMembers'],
   ['deactivateUser'],
   ['deleteGroup'],
   ['deleteUser'],

@@ -24,10 +24,10 @@
  * - Groups match by `externalId`, then by exact `displayName`, then by `displayName` without
  *   case when exactly one unmatched live group fits (then the case is corrected by a rename).
  *   Exact first because RFC 7643 does not make group names unique, and two live groups may
- *   differ only in case. Many servers keep them unique all the same, so a rename onto a name
- *   another live group has, or a create onto one it still has after the renames, is a manual
- *   item; when this plan deletes or renames the holder away (or starts a chain that does), it
- *   carries `followUp` and the next plan makes it. A swap of names needs a person.
+ *   differ only in case. Many servers keep them unique all the same, so a rename or a create
+ *   onto a name another live group has now is a manual item; when this plan deletes or renames
+ *   the holder away (or starts a chain that does), it carries `followUp` and the next plan makes
+ *   it. A swap of names needs a person.
  * - Live members scimform does not manage (unknown ids, nested groups, protected or
  *   out-of-scope users) are never removed. A group holding such members is never deleted.
  * - Removals (for `maxRemovals`) count one per deactivated or deleted user, one per member
@@ -705,14 +705,20 @@ function planGroups(
   const writable = capabilities.groupsWritable;
   /**
    * Many servers keep group names unique (409 uniqueness), as they do userNames. Renames run in
-   * parallel, so a rename onto a name another live group has now is not sent: it waits for the
-   * next plan. A create runs after the renames, so it waits only for a name still held then.
+   * parallel, and creates before them (SPEC §5), so a rename or a create onto a name another live
+   * group has now is not sent: it waits for the next plan.
    */
   const renames = matched.filter(({ desired: group, live: match }) => match !== undefined && lower(match.displayName) !== lower(group.displayName));
   const renameOf = new Map(renames.map(({ desired: group, live: match }) => [match!.id, group]));
+  const byName = new Map<string, LiveGroup[]>();
+  for (const live of liveGroups) {
+    const name = lower(live.displayName);
+    const holders = byName.get(name);
+    if (holders) holders.push(live);
+    else byName.set(name, [live]);
+  }
   /** The live group other than `self` that holds `displayName` (without case) now. */
-  const holderOf = (displayName: string, self: string | undefined): LiveGroup | undefined =>
-    liveGroups.find((live) => live.id !== self && lower(live.displayName) === lower(displayName));
+  const holderOf = (displayName: string, self: string | undefined): LiveGroup | undefined => byName.get(lower(displayName))?.find((live) => live.id !== self);
   const waits = (id: string): boolean => holderOf(renameOf.get(id)!.displayName, id) !== undefined;
   /** Whether this plan deletes an undeclared live group (deletes run last, SPEC §5). */
   const deletes = (live: LiveGroup): boolean =>
@@ -739,10 +745,9 @@ function planGroups(
     }
 
     const renamed = match !== undefined && renameOf.has(match.id);
-    // A create waits only for a holder no rename of this plan moves away: creates run after renames.
     const holder = !writable ? undefined : renamed ? holderOf(group.displayName, match.id) : match ? undefined : holderOf(group.displayName, undefined);
     const end = holder ? freed(holder) : undefined;
-    if (holder && !(end === 'renamed' && !renamed)) {
+    if (holder) {
       const subject = `group ${group.displayName}: ${match ? `rename from ${match.displayName}` : 'create'}`;
       const held = `displayName is held by live group ${holder.id} (${holder.displayName})`;
       const followUp = { displayName: group.displayName };

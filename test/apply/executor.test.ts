@@ -27,8 +27,8 @@ describe('applyPlan: order and concurrency', () => {
     expect(fake.writes.map((w) => `${w.method} ${w.path}`)).toEqual([
       'POST /Users',
       'PATCH /Users/u1',
-      'PATCH /Groups/g1',
       'POST /Groups',
+      'PATCH /Groups/g1',
       'PATCH /Users/u2',
       'DELETE /Groups/g9',
       'DELETE /Users/d1',

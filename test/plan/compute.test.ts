@@ -817,11 +817,11 @@ describe('a group create or rename onto a name another live group holds', () => 
       expected: ['manual group Ops: rename from Admins'],
     },
     {
-      name: 'a holder renamed away by this plan: the create is sent (apply creates after renames)',
+      name: 'a holder renamed away by this plan: the create waits for the next plan (creates run before renames)',
       want: [group('Ops'), group('Admins', [], { externalId: 'G2' })],
       live: [liveGroup('g0', 'Ops', [], { externalId: 'G2' })],
       rules: policy(),
-      expected: ['createGroup group:Ops', 'updateGroupMembers group:Admins'],
+      expected: ['updateGroupMembers group:Admins', 'manual group Ops: create (follow-up)'],
     },
     {
       name: 'a holder this plan deletes: a follow-up the next plan makes',
