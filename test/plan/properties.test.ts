@@ -177,8 +177,8 @@ describe('computePlan properties', () => {
         const first = computePlan(desired, liveStateOf(model), rules, caps);
         let plan = first;
         // A create or rename that waits on another rename converges one run later; chains of them
-        // take one run per link, never more runs than there are users.
-        for (let round = 0; round <= desired.users.length && nonManual(plan).length > 0; round += 1) {
+        // take one run per link, never more runs than there are users and groups.
+        for (let round = 0; round <= desired.users.length + desired.groups.length && nonManual(plan).length > 0; round += 1) {
           expect(applyToModel(model, plan)).toEqual([]);
           plan = computePlan(desired, liveStateOf(model), rules, caps);
         }
