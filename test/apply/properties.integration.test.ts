@@ -13,6 +13,7 @@ import type { Config, DesiredGroup, DesiredState, DesiredUser, Email, Pagination
 import { planTarget } from '../../src/reconcile.js';
 import type { ScimClient } from '../../src/scim/types.js';
 import { at } from '../plan/builders.js';
+import { desiredGroupsOf, desiredUsersOf, managed, unique } from '../plan/arbitraries.js';
 
 const TOKEN = 'property-token-5d21c8e0';
 const SCOPE = '*@example.com';
@@ -46,40 +47,14 @@ const emails = fc.array(email, { maxLength: 3 }).map((list) => {
     return item;
   });
 });
-function managed<T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | null | undefined> {
-  return fc.oneof(fc.constant(undefined), fc.constant(null), value);
-}
-function unique<T>(items: T[], key: (item: T) => string | undefined): T[] {
-  const seen = new Set<string>();
-  return items.filter((item) => {
-    const k = key(item);
-    if (k === undefined) return true;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
 
 /** Lightstep needs emails on every user: validate refuses `emails: []` or `null` for its targets, so only absent (the userName) or a list is drawn. */
 const desiredUsers = (profile: ProfileName): fc.Arbitrary<DesiredUser[]> =>
-  fc
-  .array(
-    fc.record({
-      userName,
-      externalId: managed(fc.constantFrom('E1', 'E2', 'E3', 'E4')),
-      displayName: managed(fc.constantFrom(...WORDS)),
-      name: managed(fc.record({ givenName: managed(fc.constantFrom(...WORDS)), familyName: managed(fc.constantFrom(...WORDS)) })),
-      emails: profile === 'lightstep' ? fc.option(emails.filter((list) => list.length > 0), { nil: undefined }) : managed(emails),
-      active: fc.option(fc.boolean(), { nil: undefined }),
-    }),
-    { maxLength: 6 },
-  )
-  .map((users) =>
-    unique(unique(users, (user) => user.userName.toLowerCase()), (user) => (typeof user.externalId === 'string' ? user.externalId : undefined)).map((user, index) => ({
-      ...user,
-      source: at(index + 1),
-    })),
-  );
+  desiredUsersOf({
+    userName,
+    word: fc.constantFrom(...WORDS),
+    emails: profile === 'lightstep' ? fc.option(emails.filter((list) => list.length > 0), { nil: undefined }) : managed(emails),
+  });
 
 /** Live users as SCIM resources: some share an externalId with a declaration under another userName (a rename), some are inactive. */
 const liveUsers: fc.Arbitrary<Record<string, unknown>[]> = fc
@@ -101,27 +76,9 @@ const liveUsers: fc.Arbitrary<Record<string, unknown>[]> = fc
     unique(unique(users, (user) => user.userName.toLowerCase()), (user) => user.externalId).map((user, index) => ({ id: `u${index}`, ...user })),
   );
 
+/** Groups only where the profile writes them: lightstep's are read-only. */
 function desiredGroups(users: DesiredUser[], groupsWritable: boolean): fc.Arbitrary<DesiredGroup[]> {
-  if (!groupsWritable) return fc.constant([]);
-  const names = users.map((user) => user.userName);
-  return fc
-    .array(
-      fc.record({
-        displayName: fc.constantFrom('Admins', 'Ops', 'Dév'),
-        externalId: fc.option(fc.constantFrom('G1', 'G2'), { nil: undefined }),
-        members: names.length > 0 ? fc.uniqueArray(fc.constantFrom(...names), { maxLength: names.length }) : fc.constant([] as string[]),
-        upper: fc.boolean(),
-      }),
-      { maxLength: 3 },
-    )
-    .map((groups) =>
-      unique(unique(groups, (group) => group.displayName), (group) => group.externalId).map(({ upper, ...group }, index) => ({
-        ...group,
-        members: group.members.map((member) => (upper ? member.toUpperCase() : member)),
-        memberSources: group.members.map((_, i) => at(50 + index * 10 + i, 'identities/groups.yaml')),
-        source: at(49 + index * 10, 'identities/groups.yaml'),
-      })),
-    );
+  return groupsWritable ? desiredGroupsOf(users, ['Admins', 'Ops', 'Dév']) : fc.constant([]);
 }
 
 /** Live groups over the live users, members overlapping between groups. */

@@ -13,6 +13,7 @@ import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, Email, Live
 import type { Plan } from '../../src/plan/types.js';
 import { at, generic, liveGroup, liveUser, policy } from './builders.js';
 import { applyToModel, liveStateOf, modelFrom } from './scim-model.js';
+import { desiredGroupsOf, desiredUsersOf, managed, unique } from './arbitraries.js';
 
 const PEOPLE = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus'];
 const DOMAINS = ['example.com', 'other.org'];
@@ -28,39 +29,8 @@ const email: fc.Arbitrary<Email> = fc.record(
   { value: fc.constantFrom('a@example.com', 'A@example.com', 'b@example.com', 'c@other.org'), type: fc.constantFrom('work', 'home'), primary: fc.boolean() },
   { requiredKeys: ['value'] },
 );
-/** absent (unmanaged), null (must be absent), or a value. */
-function managed<T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | null | undefined> {
-  return fc.oneof(fc.constant(undefined), fc.constant(null), value);
-}
-function unique<T>(items: T[], key: (item: T) => string | undefined): T[] {
-  const seen = new Set<string>();
-  return items.filter((item) => {
-    const k = key(item);
-    if (k === undefined) return true;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
 
-const desiredUsers: fc.Arbitrary<DesiredUser[]> = fc
-  .array(
-    fc.record({
-      userName,
-      externalId: managed(fc.constantFrom('E1', 'E2', 'E3', 'E4')),
-      displayName: managed(word),
-      name: managed(fc.record({ givenName: managed(word), familyName: managed(word) })),
-      emails: managed(fc.array(email, { maxLength: 3 })),
-      active: fc.option(fc.boolean(), { nil: undefined }),
-    }),
-    { maxLength: 6 },
-  )
-  .map((users) =>
-    unique(unique(users, (user) => user.userName.toLowerCase()), (user) => (typeof user.externalId === 'string' ? user.externalId : undefined)).map((user, index) => ({
-      ...user,
-      source: at(index + 1),
-    })),
-  );
+const desiredUsers = desiredUsersOf({ userName, word, emails: managed(fc.array(email, { maxLength: 3 })) });
 
 const liveUsers: fc.Arbitrary<LiveUser[]> = fc
   .array(
@@ -80,28 +50,6 @@ const liveUsers: fc.Arbitrary<LiveUser[]> = fc
   // A real server keeps userNames unique; externalIds are unique in the targets we model too.
   .map((users) => unique(unique(users, (user) => user.userName.toLowerCase()), (user) => user.externalId).map((user, index) => liveUser(`L${index}`, user.userName, user)));
 
-function desiredGroups(users: DesiredUser[]): fc.Arbitrary<DesiredGroup[]> {
-  const names = users.map((user) => user.userName);
-  return fc
-    .array(
-      fc.record({
-        displayName: fc.constantFrom('Admins', 'Ops', 'Dev'),
-        externalId: fc.option(fc.constantFrom('G1', 'G2'), { nil: undefined }),
-        members: names.length > 0 ? fc.uniqueArray(fc.constantFrom(...names), { maxLength: names.length }) : fc.constant([] as string[]),
-        upper: fc.boolean(),
-      }),
-      { maxLength: 3 },
-    )
-    .map((groups) =>
-      unique(unique(groups, (group) => group.displayName), (group) => group.externalId).map(({ upper, ...group }, index) => ({
-        ...group,
-        // Members are matched without case, whatever case the file uses.
-        members: group.members.map((member) => (upper ? member.toUpperCase() : member)),
-        memberSources: group.members.map((_, i) => at(50 + index * 10 + i, 'identities/groups.yaml')),
-        source: at(49 + index * 10, 'identities/groups.yaml'),
-      })),
-    );
-}
 
 function liveGroups(users: LiveUser[]): fc.Arbitrary<LiveGroup[]> {
   const ids = [...users.map((user) => user.id), 'ghost'];
@@ -137,7 +85,7 @@ const scenario = fc
   .tuple(desiredUsers, liveUsers)
   .chain(([users, live]) =>
     fc.record({
-      desired: desiredGroups(users).map((groups): DesiredState => ({ users, groups, files: [] })),
+      desired: desiredGroupsOf(users, ['Admins', 'Ops', 'Dev']).map((groups): DesiredState => ({ users, groups, files: [] })),
       live: liveGroups(live).map((groups): LiveState => ({ users: live, groups })),
       policy: policies,
       capabilities,
