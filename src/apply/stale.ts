@@ -151,29 +151,24 @@ export function describeStale(target: string, items: readonly StaleItem[]): stri
   return `${target}: ${shown.join('; ')}${more}`;
 }
 
+/** What each kind of operation does, as the stale message says it. */
+const ACTIONS: Record<Exclude<Operation['kind'], 'manual'>, string> = {
+  createUser: 'create user',
+  updateUser: 'update user',
+  reactivateUser: 'reactivate user',
+  deactivateUser: 'deactivate user',
+  deleteUser: 'delete user',
+  createGroup: 'create group',
+  updateGroupMembers: 'update group',
+  deleteGroup: 'delete group',
+};
+
 /** An operation as the stale message names it: `deactivate user jane@example.com (id u1)`. */
 function describeOperation(operation: Operation): string {
+  if (operation.kind === 'manual') return `manual item "${operation.subject}"`;
+  const name = 'userName' in operation ? operation.userName : operation.displayName;
   const id = 'id' in operation ? ` (id ${operation.id})` : '';
-  switch (operation.kind) {
-    case 'createUser':
-      return `create user ${operation.userName}`;
-    case 'updateUser':
-      return `update user ${operation.userName}${id}`;
-    case 'reactivateUser':
-      return `reactivate user ${operation.userName}${id}`;
-    case 'deactivateUser':
-      return `deactivate user ${operation.userName}${id}`;
-    case 'deleteUser':
-      return `delete user ${operation.userName}${id}`;
-    case 'createGroup':
-      return `create group ${operation.displayName}`;
-    case 'updateGroupMembers':
-      return `update group ${operation.displayName}${id}`;
-    case 'deleteGroup':
-      return `delete group ${operation.displayName}${id}`;
-    case 'manual':
-      return `manual item "${operation.subject}"`;
-  }
+  return `${ACTIONS[operation.kind]} ${name}${id}`;
 }
 
 /**

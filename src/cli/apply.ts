@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CliContext } from './context.js';
-import type { Config, DesiredState, TargetConfig } from '../model.js';
+import type { Config, DesiredState, LiveState, TargetConfig } from '../model.js';
 import type { SavedPlan, TargetPlan } from '../plan/types.js';
 import type { ScimClient } from '../scim/types.js';
 import { ScimformError } from '../errors.js';
@@ -8,16 +8,17 @@ import {
   applyAndVerify,
   applyExitCode,
   assertGuards,
-  assertPlanFresh,
   confirmApply,
   describeChangedOperations,
+  describeStale,
+  staleAgainst,
   createProgressReporter,
   openAuditLog,
   renderTargetResult,
   type AuditLog,
   type TargetApplyResult,
 } from '../apply/index.js';
-import { assertDigestMatches, computeDigest, readSavedPlan } from '../plan/saved.js';
+import { assertDigestMatches, readSavedPlan } from '../plan/saved.js';
 import { planTarget } from '../reconcile.js';
 import { VERSION } from '../version.js';
 import { renderText } from '../render/index.js';
@@ -50,6 +51,8 @@ function configuredTarget(config: Config, plan: TargetPlan): TargetConfig {
 function writableClient(ctx: CliContext, target: TargetConfig): ScimClient {
   return createScimClient(target, { token: resolveToken(target, ctx.env), readOnly: false, signal: ctx.signal });
 }
+
+const REPLAN_HINT = 'Run `scimform plan --out <file>` again and apply the new plan, or run `scimform apply` without a plan file.';
 
 /** Loads a saved plan and checks, before anything is written, that it still holds: guards, files, live resources. */
 async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: boolean, opened: ScimClient[]) {
@@ -94,21 +97,27 @@ async function loadSavedPlan(ctx: CliContext, file: string, allowMassRemoval: bo
     }
     return client;
   };
-  const current: SavedPlan = { ...saved, targets: selected };
-  await assertPlanFresh(current, { digest: computeDigest(desired.files), files: desired.files }, (target) => clientFor(target.name));
   // The digest covers the files, not the plan document itself: plan again and require the very
   // same operations, so a plan edited by hand is never sent, and the guards are re-checked on
-  // what the live state calls for now.
+  // what the live state calls for now. That plan's read of each target is also what the saved
+  // fingerprints are judged against: every live resource the saved plan touches must still be as it saw.
+  const planned: { plan: TargetPlan; fresh: TargetPlan }[] = [];
+  const stale: string[] = [];
   for (const plan of selected) {
-    const fresh = await planTarget(config, desired, targets.get(plan.target.name)!, { env: ctx.env, allowMassRemoval, signal: ctx.signal });
+    let live: LiveState = { users: [], groups: [] };
+    const fresh = await planTarget(config, desired, targets.get(plan.target.name)!, { env: ctx.env, allowMassRemoval, signal: ctx.signal, keepLiveState: (state) => (live = state) });
+    const items = staleAgainst(plan, live);
+    if (items.length > 0) stale.push(describeStale(plan.target.name, items));
+    planned.push({ plan, fresh });
+  }
+  if (stale.length > 0) throw new ScimformError(`saved plan is stale: ${stale.join('; ')}, re-run plan`, { hint: REPLAN_HINT });
+  for (const { plan, fresh } of planned) {
     const difference = describeChangedOperations(plan.target.name, plan.plan.operations, fresh.plan.operations);
     if (difference) {
       // Another version may plan the same state differently: say so rather than suspect an edit.
       const why =
         saved.scimformVersion !== VERSION ? ` (it was made by scimform ${saved.scimformVersion}, this is ${VERSION})` : difference.rewritten ? ' (was it edited?)' : '';
-      throw new ScimformError(`saved plan is stale: ${difference.reason}${why}, re-run plan`, {
-        hint: 'Run `scimform plan --out <file>` again and apply the new plan, or run `scimform apply` without a plan file.',
-      });
+      throw new ScimformError(`saved plan is stale: ${difference.reason}${why}, re-run plan`, { hint: REPLAN_HINT });
     }
     assertGuards([fresh], { allowMassRemoval });
   }

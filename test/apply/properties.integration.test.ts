@@ -13,7 +13,7 @@ import type { Config, DesiredGroup, DesiredState, DesiredUser, Email, Pagination
 import { planTarget } from '../../src/reconcile.js';
 import type { ScimClient } from '../../src/scim/types.js';
 import { at } from '../plan/builders.js';
-import { desiredGroupsOf, desiredUsersOf, managed, unique } from '../plan/arbitraries.js';
+import { desiredGroupsOf, desiredUsersOf, managed, policyChoices, unique } from '../plan/arbitraries.js';
 
 const TOKEN = 'property-token-5d21c8e0';
 const SCOPE = '*@example.com';
@@ -103,14 +103,7 @@ function liveGroups(users: Record<string, unknown>[]): fc.Arbitrary<Record<strin
     );
 }
 
-const policies: fc.Arbitrary<Policy> = fc
-  .record({
-    unmanagedUsers: fc.constantFrom('ignore', 'deactivate', 'delete') as fc.Arbitrary<Policy['unmanagedUsers']>,
-    unmanagedGroups: fc.constantFrom('ignore', 'delete') as fc.Arbitrary<Policy['unmanagedGroups']>,
-    allowDelete: fc.boolean(),
-    scoped: fc.boolean(),
-    protect: fc.boolean(),
-  })
+const policies: fc.Arbitrary<Policy> = policyChoices
   // A delete policy without allowDelete is refused before planning (a guard), so it is not drawn.
   .map(({ scoped, protect, ...rules }) => ({
     ...rules,

@@ -1,6 +1,6 @@
 /** Random inputs shared by the property tests of planning (in memory) and of plan and apply (over HTTP). */
 import fc from 'fast-check';
-import type { DesiredGroup, DesiredUser, Email } from '../../src/model.js';
+import type { DesiredGroup, DesiredUser, Email, Policy } from '../../src/model.js';
 import { at } from './builders.js';
 
 /** absent (unmanaged), null (must be absent), or a value. */
@@ -71,3 +71,12 @@ export function desiredUsersOf(pools: {
       })),
     );
 }
+
+/** The policy choices the property tests vary: the unmanaged rules, deletes, a scope (`scoped`) and a protected user (`protect`). */
+export const policyChoices = fc.record({
+  unmanagedUsers: fc.constantFrom('ignore', 'deactivate', 'delete') as fc.Arbitrary<Policy['unmanagedUsers']>,
+  unmanagedGroups: fc.constantFrom('ignore', 'delete') as fc.Arbitrary<Policy['unmanagedGroups']>,
+  allowDelete: fc.boolean(),
+  scoped: fc.boolean(),
+  protect: fc.boolean(),
+});

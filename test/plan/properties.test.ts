@@ -13,7 +13,7 @@ import type { Capabilities, DesiredGroup, DesiredState, DesiredUser, Email, Live
 import type { Plan } from '../../src/plan/types.js';
 import { at, generic, liveGroup, liveUser, policy } from './builders.js';
 import { applyToModel, liveStateOf, modelFrom } from './scim-model.js';
-import { desiredGroupsOf, desiredUsersOf, managed, unique } from './arbitraries.js';
+import { desiredGroupsOf, desiredUsersOf, managed, policyChoices, unique } from './arbitraries.js';
 
 const PEOPLE = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus'];
 const DOMAINS = ['example.com', 'other.org'];
@@ -60,14 +60,7 @@ function liveGroups(users: LiveUser[]): fc.Arbitrary<LiveGroup[]> {
     .map((groups) => unique(groups, (group) => group.externalId).map((group, index) => liveGroup(`G${index}`, group.displayName, group.members, group.externalId ? { externalId: group.externalId } : {})));
 }
 
-const policies: fc.Arbitrary<Policy> = fc
-  .record({
-    unmanagedUsers: fc.constantFrom('ignore', 'deactivate', 'delete') as fc.Arbitrary<Policy['unmanagedUsers']>,
-    unmanagedGroups: fc.constantFrom('ignore', 'delete') as fc.Arbitrary<Policy['unmanagedGroups']>,
-    allowDelete: fc.boolean(),
-    scoped: fc.boolean(),
-    protect: fc.boolean(),
-  })
+const policies: fc.Arbitrary<Policy> = policyChoices
   .map(({ scoped, protect, ...rules }) => policy({ ...rules, ...(scoped ? { scope: SCOPE } : {}), protectedUsers: protect ? [PROTECTED] : [] }));
 
 const capabilities: fc.Arbitrary<Capabilities> = fc
