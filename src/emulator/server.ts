@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig, type DiscoveryOptions } from './discovery.js';
 import { ScimformError } from '../errors.js';
 import { formatJsonPath, headerUnsafe, MAX_JSON_DEPTH, nestedDeeperThan } from '../wire.js';
+import { waitUntil } from './clock.js';
 import { badRequest, errorBody, notFound, ScimError } from './errors.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
@@ -194,7 +195,7 @@ export class Emulator {
     // many requests arrived together. Waiting before the work instead would add the work of every
     // request ahead in the queue to each answer.
     const latency = this.faults.latency(method);
-    const answerTime = () => (latency > 0 ? until(arrived + latency) : undefined);
+    const answerTime = () => (latency > 0 ? waitUntil(arrived + latency) : undefined);
     let body: unknown;
     let reply: Reply;
     let decision: FaultDecision = { kind: 'none' };
@@ -663,21 +664,6 @@ function errorReply(error: unknown): Reply {
   }
   const detail = error instanceof Error ? error.message : String(error);
   return { status: 500, body: errorBody(500, `internal error in the emulator: ${detail}`) };
-}
-
-/**
- * Resolves once `performance.now()` reaches `deadline`, never before. Node's timers count whole
- * milliseconds of a clock read once per turn of the event loop: a timer set for 10 ms answered
- * 10.8 ms after the request on average (measured), one set for the fraction left fires up to a
- * millisecond early. So the timer is set for what is left, and the rest, if any, is checked on
- * each turn of the loop.
- */
-function until(deadline: number): Promise<void> | undefined {
-  if (performance.now() >= deadline) return undefined;
-  return new Promise((resolve) => {
-    const check = () => (performance.now() >= deadline ? resolve() : setImmediate(check));
-    setTimeout(check, deadline - performance.now());
-  });
 }
 
 function openRequestLog(file: string): number {
