@@ -94,13 +94,20 @@ function importedEmails(emails: readonly Email[]): Email[] {
   }));
 }
 
+/** An empty value, which validate refuses: plan keeps it as it is live. */
+function emptyLeftOut(resource: string, attribute: string): string {
+  return `${resource}: ${attribute} is empty live, which validate refuses, so it is left out (unmanaged)`;
+}
+
 function importUser(user: LiveUser, allowed: Set<string> | undefined, externalIdUsable: boolean, notes: string[]): ImportedUser {
   const result: ImportedUser = { userName: user.userName };
-  if (user.externalId !== undefined && user.externalId !== '') {
+  if (user.externalId === '') notes.push(emptyLeftOut(`user ${user.userName}`, 'externalId'));
+  else if (user.externalId !== undefined) {
     if (externalIdUsable) result.externalId = user.externalId;
     else notes.push(`user ${user.userName}: externalId ${JSON.stringify(user.externalId)} is also held by another live user, so it is left out (unmanaged)`);
   }
-  if (user.displayName !== undefined && user.displayName !== '') result.displayName = user.displayName;
+  if (user.displayName === '') notes.push(emptyLeftOut(`user ${user.userName}`, 'displayName'));
+  else if (user.displayName !== undefined) result.displayName = user.displayName;
   const name: { givenName?: string; familyName?: string } = {};
   if (typeof user.name?.givenName === 'string') name.givenName = user.name.givenName;
   if (typeof user.name?.familyName === 'string') name.familyName = user.name.familyName;
@@ -218,7 +225,8 @@ export function selectIdentities(live: LiveState, policy: Pick<Policy, 'scope' |
         notes.push(`group ${group.displayName}: left out, as members are declared as users only: ${what.join('; ')}. This target keeps ${them}; another target the files are applied to will not have ${them}`);
       }
       const result: ImportedGroup = { displayName: group.displayName, members };
-      if (group.externalId !== undefined && group.externalId !== '') {
+      if (group.externalId === '') notes.push(emptyLeftOut(`group ${group.displayName}`, 'externalId'));
+      else if (group.externalId !== undefined) {
         if (sharedGroupIds.has(group.externalId)) notes.push(`group ${group.displayName}: externalId ${JSON.stringify(group.externalId)} is also held by another live group, so it is left out (unmanaged)`);
         else result.externalId = group.externalId;
       }

@@ -176,3 +176,17 @@ test('an externalId also held by a user outside the scope is not declared: plan 
   expect(selection.users).toEqual([{ userName: 'a@x.example' }]);
   expect(selection.notes).toEqual(['user a@x.example: externalId "E" is also held by another live user, so it is left out (unmanaged)']);
 });
+
+test('an empty externalId or displayName is left out with a note, as README promises for values validate refuses', () => {
+  const selection = selectIdentities(
+    { users: [user('1', 'a@x.example', { externalId: '', displayName: '' })], groups: [group('g', 'Eng', ['1'], { externalId: '' })] },
+    policy(),
+  );
+  expect(selection.users).toEqual([{ userName: 'a@x.example' }]);
+  expect(selection.groups).toEqual([{ displayName: 'Eng', members: ['a@x.example'] }]);
+  expect(selection.notes).toEqual([
+    'user a@x.example: externalId is empty live, which validate refuses, so it is left out (unmanaged)',
+    'user a@x.example: displayName is empty live, which validate refuses, so it is left out (unmanaged)',
+    'group Eng: externalId is empty live, which validate refuses, so it is left out (unmanaged)',
+  ]);
+});
