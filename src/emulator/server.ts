@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig, type DiscoveryOptions } from './discovery.js';
 import { ScimformError } from '../errors.js';
 import { formatJsonPath, headerUnsafe, MAX_JSON_DEPTH, nestedDeeperThan } from '../wire.js';
-import { waitUntil } from './clock.js';
+import { startClock, waitUntil } from './clock.js';
 import { badRequest, errorBody, notFound, ScimError } from './errors.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
 import { parseAttrPath, parseFilter, type Filter } from './filter.js';
@@ -135,13 +135,18 @@ export class Emulator {
         resolve();
       });
     });
+    // So that the first answer with latency is not late by the start of the clock's thread.
+    if (this.options.faults?.latencyMs) await startClock();
     const { port } = this.server.address() as AddressInfo;
     this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}${PREFIX}`;
     if (this.options.dataFile && !this.loadedFromFile) this.save();
     return {
       url: this.baseUrl,
       requests: this.requests,
-      setFaults: (faults: EmulatorFaults | undefined) => void (this.faults = new FaultInjector(faults)),
+      setFaults: (faults: EmulatorFaults | undefined) => {
+        if (faults?.latencyMs) void startClock();
+        this.faults = new FaultInjector(faults);
+      },
       setQuirks: (quirks: EmulatorQuirks | undefined) => void (this.quirks = quirks ?? {}),
       // Copies: a caller may keep or change what it is given without touching the store.
       users: () => this.store.snapshot().users.map((user) => structuredClone(this.render('User', user))),
