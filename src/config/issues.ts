@@ -37,12 +37,18 @@ export function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
+ * `text` with line breaks, tabs, control and invisible characters escaped as the plan shows them,
+ * so that a message holding it stays on its one `file:line:col:` line.
+ */
+export function oneLine(text: string): string {
+  return safeText(text.replace(/[\n\r\t]/g, (c) => ESCAPES[c]!));
+}
+
+/**
  * A value quoted for a message, shortened so a long or odd value cannot flood the output, and
- * with control and invisible characters escaped as the plan shows them, so a message stays on its
- * one `file:line:col:` line and two values that differ only there look different.
+ * escaped by `oneLine`, so two values that differ only in invisible characters look different.
  */
 export function show(value: unknown): string {
-  const raw = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  const text = safeText(raw.replace(/[\n\r\t]/g, (c) => ESCAPES[c]!));
+  const text = oneLine(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
   return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
 }

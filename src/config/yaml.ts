@@ -8,6 +8,7 @@ import type { Document, Node, Scalar } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
 import type { MemberSources } from '../model.js';
 import { parseYamlFast, unpackLocation } from './fast-yaml.js';
+import { oneLine, show } from './issues.js';
 
 export type PathSegment = string | number;
 
@@ -135,7 +136,8 @@ interface FullParse {
 function parseFull(text: string): FullParse {
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  // Not `prettyErrors`: it appends a location and a code frame to each message, and we print the location ourselves.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   return { doc, lineCounter };
 }
 
@@ -161,8 +163,8 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
         return { file, line: position.line, column: position.col, path: '', message: `YAML syntax error: the string that starts here with \`${quote}\` has no closing \`${quote}\`: add one where the value ends` };
       }
       if (error.code === 'MULTIPLE_DOCS') return { file, line: position.line, column: position.col, path: '', message: secondDocument(text.startsWith('---', error.pos[0]), kind) };
-      // yaml points a duplicate-key error at the repeated key itself: name it.
-      const key = error.code === 'DUPLICATE_KEY' ? (/^("[^"\n]*"|'[^'\n]*'|[^:,{}\n]+?)\s*:/.exec(text.slice(error.pos[0]))?.[1] ?? '') : '';
+      // yaml points a duplicate-key error at the repeated key itself: name it. (A CR ends a line too: a key never spans one.)
+      const key = error.code === 'DUPLICATE_KEY' ? (/^("[^"\r\n]*"|'[^'\r\n]*'|[^:,{}\r\n]+?)\s*:/.exec(text.slice(error.pos[0]))?.[1] ?? '') : '';
       return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message, key) };
     });
   }
@@ -230,12 +232,16 @@ function onRealLine(text: string, position: { line: number; col: number }): { li
   return position.line <= lines ? position : { line: lines, col: body.length - body.lastIndexOf('\n') };
 }
 
-/** yaml's messages end in " at line L, column C:" and a code frame; we print the location ourselves. */
+/**
+ * yaml's message, on one line: some quote the source they stopped at (`Not a YAML token: …`,
+ * `Block scalar header includes extra characters: …`), which may hold a CR, a U+2028 or a control
+ * character that would break the `file:line:col:` line or act on the terminal.
+ */
 function yamlMessage(code: string, message: string, key: string): string {
-  const text = (message.split(/ at line \d+, column \d+/)[0] ?? message).split('\n')[0]!.trim();
   if (code === 'DUPLICATE_KEY') {
-    return key && key.length <= 80 && !key.includes('\n') ? `duplicate key \`${key}\`: each key may appear only once in a mapping` : 'duplicate key: each key may appear only once in a mapping';
+    return key ? `duplicate key ${show(key)}: each key may appear only once in a mapping` : 'duplicate key: each key may appear only once in a mapping';
   }
+  const text = oneLine(message.trim());
   return `YAML syntax error: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
 }
 

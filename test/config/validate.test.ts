@@ -355,6 +355,10 @@ describe('every message stays on its one line', () => {
       'users:\n  - userName: "ja\\u200bne@example.com"\n  - userName: "JA\\u200bNE@example.com"\n',
       'identities/cr.yaml:3:15: userName `JA\\u200bNE@example.com` is declared twice (userNames are compared case-insensitively: `ja\\u200bne@example.com`); first at identities/cr.yaml:2:5',
     ],
+    // yaml quotes the source it stopped at in some of its messages.
+    ['a CR that yaml quotes in a syntax error', '|\r:', 'identities/cr.yaml:1:2: YAML syntax error: not a YAML token: \\r:'],
+    ['a line separator that yaml quotes in a syntax error', '|\u2028:', 'identities/cr.yaml:1:2: YAML syntax error: block scalar header includes extra characters: |\\u2028:'],
+    ['a duplicate key with a line separator in it', 'users: []\nx\u2028y: 1\nx\u2028y: 2\n', 'identities/cr.yaml:3:1: duplicate key `x\\u2028y`: each key may appear only once in a mapping'],
   ])('%s', async (_name, content, firstLine) => {
     const dir = await repository({ files: { 'identities/cr.yaml': content } });
     const { code, stderr } = await runCli(['validate'], {}, dir);

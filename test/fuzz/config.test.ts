@@ -123,6 +123,10 @@ describe('the loader never crashes', () => {
     await checkRepository(CONFIG, mutate(IDENTITY, [{ kind: 'insert', at: 1047369765, text: '?' }, { kind: 'duplicateLine', at: 0 }]));
   });
 
+  test('a case fuzzing found: a repeated empty key on lines that end in CRLF, which a duplicate-key message must not name as the CR', async () => {
+    await checkRepository(mutate(CONFIG, [{ kind: 'duplicateLine', at: 0 }, { kind: 'insert', at: 116801504, text: '\n:\r\n' }, { kind: 'duplicateLine', at: 1501349933 }]), IDENTITY);
+  });
+
   test('random documents of identity-like shapes', async () => {
     await fc.assert(
       fc.asyncProperty(identityLike.value, async (value) => checkRepository(CONFIG, stringify(value))),
