@@ -157,14 +157,17 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
     return doc.errors.map((error) => {
       // yaml notices an unclosed quote only where the file ends: point at the quote that opens the string.
       const quoted = error.code === 'MISSING_CHAR' ? unclosedQuote(full, error.pos[0]) : undefined;
-      const position = onRealLine(text, full.lineCounter.linePos(quoted?.range?.[0] ?? error.pos[0]));
+      // yaml places a repeated empty key (a `:` alone) where the line before it ends, on the line of the key it repeats.
+      const offset = error.code === 'DUPLICATE_KEY' ? emptyKeyAt(text, error.pos[0]) : (quoted?.range?.[0] ?? error.pos[0]);
+      const position = onRealLine(text, full.lineCounter.linePos(offset));
       if (quoted) {
         const quote = quoted.type === 'QUOTE_SINGLE' ? "'" : '"';
         return { file, line: position.line, column: position.col, path: '', message: `YAML syntax error: the string that starts here with \`${quote}\` has no closing \`${quote}\`: add one where the value ends` };
       }
       if (error.code === 'MULTIPLE_DOCS') return { file, line: position.line, column: position.col, path: '', message: secondDocument(text.startsWith('---', error.pos[0]), kind) };
+      if (error.code === 'DUPLICATE_KEY' && text.charCodeAt(offset) === 58 /* : */) return { file, line: position.line, column: position.col, path: '', message: EMPTY_KEY_TWICE };
       // yaml points a duplicate-key error at the repeated key itself: name it. (A CR ends a line too: a key never spans one.)
-      const key = error.code === 'DUPLICATE_KEY' ? (/^("[^"\r\n]*"|'[^'\r\n]*'|[^:,{}\r\n]+?)\s*:/.exec(text.slice(error.pos[0]))?.[1] ?? '') : '';
+      const key = error.code === 'DUPLICATE_KEY' ? (/^("[^"\r\n]*"|'[^'\r\n]*'|[^:,{}\r\n]+?)\s*:/.exec(text.slice(offset))?.[1] ?? '') : '';
       return { file, line: position.line, column: position.col, path: '', message: yamlMessage(error.code, error.message, key) };
     });
   }
@@ -174,6 +177,15 @@ function documentIssues(full: FullParse, file: string, text: string, kind: 'conf
     return [{ file, line: 1, column: 1, path: '', message: EMPTY_FILE[kind] }];
   }
   return [];
+}
+
+const EMPTY_KEY_TWICE = 'duplicate key: this `:` has no key before it, and the mapping already has such an empty key: write the key in front of the `:`, or remove the line';
+
+/** From where yaml places an empty key, to its `:` when that starts the next line. */
+const EMPTY_KEY = /[ \t]*\r?\n[ \t]*(?=:)/y;
+function emptyKeyAt(text: string, offset: number): number {
+  EMPTY_KEY.lastIndex = offset;
+  return EMPTY_KEY.test(text) ? EMPTY_KEY.lastIndex : offset;
 }
 
 /**

@@ -59,6 +59,10 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
     ],
   ],
   ['duplicate-key.yaml', [{ file: 'identities/duplicate-key.yaml', line: 4, column: 5, path: '', message: 'duplicate key `displayName`: each key may appear only once in a mapping' }]],
+  [
+    'duplicate-empty-key.yaml',
+    [{ file: 'identities/duplicate-empty-key.yaml', line: 4, column: 5, path: '', message: 'duplicate key: this `:` has no key before it, and the mapping already has such an empty key: write the key in front of the `:`, or remove the line' }],
+  ],
   ['empty.yaml', [{ file: 'identities/empty.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
   ['comments-only.yaml', [{ file: 'identities/comments-only.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
   ['alias-bomb.yaml', [{ file: 'identities/alias-bomb.yaml', line: 2, column: 8, path: '', message: 'aliases expand to too many nodes (more than 100): refusing a possible alias bomb' }]],
@@ -358,6 +362,11 @@ describe('every message stays on its one line', () => {
     // yaml quotes the source it stopped at in some of its messages.
     ['a CR that yaml quotes in a syntax error', '|\r:', 'identities/cr.yaml:1:2: YAML syntax error: not a YAML token: \\r:'],
     ['a line separator that yaml quotes in a syntax error', '|\u2028:', 'identities/cr.yaml:1:2: YAML syntax error: block scalar header includes extra characters: |\\u2028:'],
+    [
+      'a repeated empty key on lines that end in CRLF: the CR is no key',
+      'users: []\n:\r\n:\r\n',
+      'identities/cr.yaml:3:1: duplicate key: this `:` has no key before it, and the mapping already has such an empty key: write the key in front of the `:`, or remove the line',
+    ],
     ['a duplicate key with a line separator in it', 'users: []\nx\u2028y: 1\nx\u2028y: 2\n', 'identities/cr.yaml:3:1: duplicate key `x\\u2028y`: each key may appear only once in a mapping'],
   ])('%s', async (_name, content, firstLine) => {
     const dir = await repository({ files: { 'identities/cr.yaml': content } });
