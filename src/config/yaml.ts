@@ -4,7 +4,7 @@
  * file is an error (an identity file must declare `users:` and/or `groups:`).
  */
 import { createRequire } from 'node:module';
-import type { Document, Node, Scalar } from 'yaml';
+import type { Alias, Document, Node, Scalar } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
 import type { MemberSources } from '../model.js';
 import { parseYamlFast, unpackLocation } from './fast-yaml.js';
@@ -90,6 +90,8 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean;
   const full = parseFull(text);
   const issues = documentIssues(full, path, text, options.kind ?? 'identities');
   if (issues.length > 0) return { ok: false, issues };
+  const cycle = aliasInsideItsNode(full);
+  if (cycle) return { ok: false, issues: [cycleIssue(full, path, cycle)] };
   let value: unknown;
   try {
     value = full.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -273,6 +275,46 @@ function aliasIssue(full: FullParse, file: string): ValidationIssue {
     ...at(full, file, first ?? 0),
     path: '',
     message: `aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT}): refusing a possible alias bomb`,
+  };
+}
+
+/**
+ * An alias inside the node it refers to (`&x [*x]`): yaml reads it to a value that contains
+ * itself, which no check, message or saved plan could print. Aliases refer only to nodes anchored
+ * before them, so every such cycle has an alias inside its own target.
+ */
+function aliasInsideItsNode(full: FullParse): Alias | undefined {
+  // The node each anchor names so far, in document order, as yaml resolves an alias (its own
+  // `resolve` searches the whole document for each alias).
+  const anchored = new Map<string, unknown>();
+  const open = new Set<unknown>();
+  let found: Alias | undefined;
+  const visit = (node: unknown): void => {
+    if (found !== undefined || node === null || typeof node !== 'object') return;
+    if (isAlias(node)) {
+      if (open.has(anchored.get(node.source))) found = node;
+    } else if (isPair(node)) {
+      visit(node.key);
+      visit(node.value);
+    } else {
+      const anchor = (node as Node).anchor;
+      if (anchor !== undefined) anchored.set(anchor, node);
+      if (isMap(node) || isSeq(node)) {
+        open.add(node);
+        for (const item of node.items) visit(item);
+        open.delete(node);
+      }
+    }
+  };
+  visit(full.doc.contents);
+  return found;
+}
+
+function cycleIssue(full: FullParse, file: string, alias: Alias): ValidationIssue {
+  return {
+    ...at(full, file, startOf(alias)),
+    path: '',
+    message: `the alias ${show(`*${alias.source}`)} is inside the node it refers to, which would make that node contain itself: write the value out instead of the alias`,
   };
 }
 

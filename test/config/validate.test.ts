@@ -66,6 +66,10 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
   ['empty.yaml', [{ file: 'identities/empty.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
   ['comments-only.yaml', [{ file: 'identities/comments-only.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
   ['alias-bomb.yaml', [{ file: 'identities/alias-bomb.yaml', line: 2, column: 8, path: '', message: 'aliases expand to too many nodes (more than 100): refusing a possible alias bomb' }]],
+  [
+    'alias-cycle.yaml',
+    [{ file: 'identities/alias-cycle.yaml', line: 5, column: 9, path: '', message: 'the alias `*engineering` is inside the node it refers to, which would make that node contain itself: write the value out instead of the alias' }],
+  ],
   ['wrong-type-active.yaml', [{ file: 'identities/wrong-type-active.yaml', line: 3, column: 13, path: '/users/0/active', message: '`active` must be true or false (got `yes`)' }]],
   ['externalid-number.yaml', [{ file: 'identities/externalid-number.yaml', line: 3, column: 17, path: '/users/0/externalId', message: '`externalId` must be a string or null (got `1001`)' }]],
   ['null-username.yaml', [{ file: 'identities/null-username.yaml', line: 2, column: 15, path: '/users/0/userName', message: '`userName` must be a string (got `null`)' }]],

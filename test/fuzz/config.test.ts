@@ -127,6 +127,10 @@ describe('the loader never crashes', () => {
     await checkRepository(mutate(CONFIG, [{ kind: 'duplicateLine', at: 0 }, { kind: 'insert', at: 116801504, text: '\n:\r\n' }, { kind: 'duplicateLine', at: 1501349933 }]), IDENTITY);
   });
 
+  test('a case fuzzing found: an alias inside the node it refers to, whose value contains itself', async () => {
+    await checkRepository('&x\n  - *x\n', IDENTITY);
+  });
+
   test('random documents of identity-like shapes', async () => {
     await fc.assert(
       fc.asyncProperty(identityLike.value, async (value) => checkRepository(CONFIG, stringify(value))),
