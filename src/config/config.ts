@@ -235,6 +235,8 @@ export function globProblem(glob: string): string | undefined {
   }
   // `..` as a path segment, also inside braces (`{../..,x}/*.yaml`).
   if (/(^|[\\/{,])\.\.($|[\\/},])/.test(glob)) return `glob ${show(glob)} leaves the configuration file's folder: identity files must be inside it`;
+  // tinyglobby takes a glob whose first name starts with `..` (`...`, `..a`, `..*`) for one that goes up a folder, and fails on `....`.
+  if (/^(\.\/+)*\.\./.test(glob)) return `glob ${show(glob)} starts with \`..\`, which is read as leaving the configuration file's folder: identity files must be inside it`;
   if (glob.startsWith('!')) return `glob ${show(glob)} is negated: list only the files to include`;
   return undefined;
 }

@@ -292,6 +292,12 @@ describe('globProblem keeps identity globs inside the configuration folder', () 
     ['identities/../../x.yaml', /leaves the configuration file's folder/],
     ['{../..,identities}/*.yaml', /leaves the configuration file's folder/],
     ['..', /leaves the configuration file's folder/],
+    // tinyglobby takes these for globs that go up a folder (and throws on `....`).
+    ['..../shared/*.yaml', /starts with `..`, which is read as leaving the configuration file's folder/],
+    ['...', /starts with `..`/],
+    ['..a/*.yaml', /starts with `..`/],
+    ['./..*/x.yaml', /starts with `..`/],
+    ['identities/..a/*.yaml', undefined],
     ['/etc/scimform/*.yaml', /is an absolute path/],
     ['C:\\identities\\*.yaml', /is an absolute path/],
     ['!identities/old.yaml', /is negated/],

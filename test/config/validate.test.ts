@@ -234,6 +234,10 @@ const badConfigs: [fixture: string, expected: Expected[]][] = [
     ],
   ],
   ['glob-outside-folder.yaml', [{ file: 'scimform.yaml', line: 4, column: 5, path: '/desired/1', message: "glob `../shared/*.yaml` leaves the configuration file's folder: identity files must be inside it" }]],
+  [
+    'glob-starting-with-dots.yaml',
+    [{ file: 'scimform.yaml', line: 4, column: 5, path: '/desired/1', message: "glob `..../shared/*.yaml` starts with `..`, which is read as leaving the configuration file's folder: identity files must be inside it" }],
+  ],
   ['glob-control-character.yaml', [{ file: 'scimform.yaml', line: 3, column: 5, path: '/desired/0', message: 'glob `identities/\\u0000*.yaml` contains a control character: write the path of identity files in plain text' }]],
   ['glob-absolute.yaml', [{ file: 'scimform.yaml', line: 3, column: 5, path: '/desired/0', message: "glob `/etc/scimform/*.yaml` is an absolute path: write it relative to the configuration file's folder" }]],
   [

@@ -131,6 +131,10 @@ describe('the loader never crashes', () => {
     await checkRepository('&x\n  - *x\n', IDENTITY);
   });
 
+  test('a case fuzzing found: a glob that starts with `....`, which the glob library fails on', async () => {
+    await checkRepository(':version: 1\ndesired:\n  - identities/*.yaml\n  - ..../:/shared/*.yaml\ntargets:\n  prod:\n    url: https://scim.example.com/scim/v2\n    tokenEnv: SCIM_TOKEN\n', IDENTITY);
+  });
+
   test('random documents of identity-like shapes', async () => {
     await fc.assert(
       fc.asyncProperty(identityLike.value, async (value) => checkRepository(CONFIG, stringify(value))),
