@@ -39,7 +39,8 @@ export async function loadDesiredState(config: Config): Promise<DesiredState> {
   // The config file is read again: its bytes belong to the saved plan's digest, and problems with its globs are located in it.
   const configPath = basename(config.file);
   const bytes = await readConfigAgain(config.file);
-  const parsed = parseYaml(bytes.toString('utf8'), configPath, { kind: 'config' });
+  // Decoded as the first reading decodes it: a leading byte-order mark is no part of the text.
+  const parsed = parseYaml(new TextDecoder().decode(bytes), configPath, { kind: 'config' });
   if (!parsed.ok) throw new ValidationError(sortIssues(parsed.issues));
   const stage = await readIdentityStage(config.dir, parsed.file, config.desired, identityRules(config.policy, config.targets));
   if (stage.issues.length > 0) throw new ValidationError(sortIssues(stage.issues));

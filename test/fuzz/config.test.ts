@@ -135,6 +135,10 @@ describe('the loader never crashes', () => {
     await checkRepository(':version: 1\ndesired:\n  - identities/*.yaml\n  - ..../:/shared/*.yaml\ntargets:\n  prod:\n    url: https://scim.example.com/scim/v2\n    tokenEnv: SCIM_TOKEN\n', IDENTITY);
   });
 
+  test('a case fuzzing found: a configuration that starts with two byte-order marks, which validate read and plan refused', async () => {
+    await checkRepository(`\uFEFF\uFEFF${CONFIG.replace(/#.*$/gm, '').replace(/\n/g, '\r\n')}`, IDENTITY);
+  });
+
   test('random documents of identity-like shapes', async () => {
     await fc.assert(
       fc.asyncProperty(identityLike.value, async (value) => checkRepository(CONFIG, stringify(value))),
