@@ -4,7 +4,7 @@
  * file is an error (an identity file must declare `users:` and/or `groups:`).
  */
 import { createRequire } from 'node:module';
-import type { Alias, Document, Node, Scalar } from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
 import type { SourceLocation, ValidationIssue } from '../errors.js';
 import type { MemberSources } from '../model.js';
 import { parseYamlFast, unpackLocation } from './fast-yaml.js';
@@ -90,8 +90,8 @@ export function parseYaml(text: string, path: string, options: { fast?: boolean;
   const full = parseFull(text);
   const issues = documentIssues(full, path, text, options.kind ?? 'identities');
   if (issues.length > 0) return { ok: false, issues };
-  const cycle = aliasInsideItsNode(full);
-  if (cycle) return { ok: false, issues: [cycleIssue(full, path, cycle)] };
+  const structure = structureIssue(full, path);
+  if (structure) return { ok: false, issues: [structure] };
   let value: unknown;
   try {
     value = full.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -279,21 +279,36 @@ function aliasIssue(full: FullParse, file: string): ValidationIssue {
 }
 
 /**
- * An alias inside the node it refers to (`&x [*x]`): yaml reads it to a value that contains
- * itself, which no check, message or saved plan could print. Aliases refer only to nodes anchored
- * before them, so every such cycle has an alias inside its own target.
+ * What yaml reads but no file here can mean, found in one walk of the document:
+ * - an alias inside the node it refers to (`&x [*x]`): yaml reads it to a value that contains
+ *   itself, which no check, message or saved plan could print. Aliases refer only to nodes
+ *   anchored before them, so every such cycle has an alias inside its own target.
+ * - a key that is a list or a mapping (`[a, b]: 1`, `? { a: b }`): yaml turns it into text,
+ *   with a warning on stderr, and throws on some anchors inside it; no key here is one.
  */
-function aliasInsideItsNode(full: FullParse): Alias | undefined {
+function structureIssue(full: FullParse, file: string): ValidationIssue | undefined {
   // The node each anchor names so far, in document order, as yaml resolves an alias (its own
   // `resolve` searches the whole document for each alias).
   const anchored = new Map<string, unknown>();
   const open = new Set<unknown>();
-  let found: Alias | undefined;
+  let issue: ValidationIssue | undefined;
   const visit = (node: unknown): void => {
-    if (found !== undefined || node === null || typeof node !== 'object') return;
+    if (issue !== undefined || node === null || typeof node !== 'object') return;
     if (isAlias(node)) {
-      if (open.has(anchored.get(node.source))) found = node;
+      if (open.has(anchored.get(node.source))) {
+        issue = {
+          ...at(full, file, startOf(node)),
+          path: '',
+          message: `the alias ${show(`*${node.source}`)} is inside the node it refers to, which would make that node contain itself: write the value out instead of the alias`,
+        };
+      }
     } else if (isPair(node)) {
+      const key = isAlias(node.key) ? anchored.get(node.key.source) : node.key;
+      if (isMap(key) || isSeq(key)) {
+        const what = isMap(key) ? 'a mapping' : 'a list';
+        issue = { ...at(full, file, startOf(node.key)), path: '', message: `this key is ${what}, and keys are plain text: write it as text, in quotes if it holds brackets, braces or commas` };
+        return;
+      }
       visit(node.key);
       visit(node.value);
     } else {
@@ -307,15 +322,7 @@ function aliasInsideItsNode(full: FullParse): Alias | undefined {
     }
   };
   visit(full.doc.contents);
-  return found;
-}
-
-function cycleIssue(full: FullParse, file: string, alias: Alias): ValidationIssue {
-  return {
-    ...at(full, file, startOf(alias)),
-    path: '',
-    message: `the alias ${show(`*${alias.source}`)} is inside the node it refers to, which would make that node contain itself: write the value out instead of the alias`,
-  };
+  return issue;
 }
 
 /** Walks the YAML nodes and the plain value side by side, noting where each sequence item starts. */

@@ -67,6 +67,10 @@ const badIdentities: [fixture: string, expected: Expected[]][] = [
   ['comments-only.yaml', [{ file: 'identities/comments-only.yaml', line: 1, column: 1, path: '', message: 'the file is empty: declare `users:` and/or `groups:` (write `users: []` for a file that is empty on purpose)' }]],
   ['alias-bomb.yaml', [{ file: 'identities/alias-bomb.yaml', line: 2, column: 8, path: '', message: 'aliases expand to too many nodes (more than 100): refusing a possible alias bomb' }]],
   [
+    'collection-key.yaml',
+    [{ file: 'identities/collection-key.yaml', line: 4, column: 7, path: '', message: 'this key is a list, and keys are plain text: write it as text, in quotes if it holds brackets, braces or commas' }],
+  ],
+  [
     'alias-cycle.yaml',
     [{ file: 'identities/alias-cycle.yaml', line: 5, column: 9, path: '', message: 'the alias `*engineering` is inside the node it refers to, which would make that node contain itself: write the value out instead of the alias' }],
   ],

@@ -139,6 +139,10 @@ describe('the loader never crashes', () => {
     await checkRepository(`\uFEFF\uFEFF${CONFIG.replace(/#.*$/gm, '').replace(/\n/g, '\r\n')}`, IDENTITY);
   });
 
+  test('a case fuzzing found: a list as a key, with an anchor in it that yaml reads but will not write when it turns the key into text', async () => {
+    await checkRepository('[&a\uFEFF]:', IDENTITY);
+  });
+
   test('random documents of identity-like shapes', async () => {
     await fc.assert(
       fc.asyncProperty(identityLike.value, async (value) => checkRepository(CONFIG, stringify(value))),
