@@ -162,12 +162,19 @@ describe('apply against the emulator', () => {
   });
 
   describe('a server that gives a user a new version when its groups change', () => {
-    test('a member removed from a group and then deactivated is not reported stale for the version apply itself moved', async () => {
+    /** user00 and user01 in group Ops, applied; then the state that takes user01 out of Ops and deactivates it. */
+    async function opsOfTwo() {
       const emu = await emulator({ quirks: { membershipChangesUserVersion: true } });
       const client = clientFor(emu);
       const users = people(2);
       await planAndApply(emu, client, desiredState(users, [desiredGroup('Ops', ['user00@example.com', 'user01@example.com'])]));
-      const { plan, report, writes, verification } = await planAndApply(emu, client, desiredState([users[0]!], [desiredGroup('Ops', ['user00@example.com'])]));
+      const id = String(emu.users().find((user) => user.userName === 'user01@example.com')?.id);
+      return { emu, client, id, withoutUser01: desiredState([users[0]!], [desiredGroup('Ops', ['user00@example.com'])]) };
+    }
+
+    test('a member removed from a group and then deactivated is not reported stale for the version apply itself moved', async () => {
+      const { emu, client, withoutUser01 } = await opsOfTwo();
+      const { plan, report, writes, verification } = await planAndApply(emu, client, withoutUser01);
       expect(plan.plan.operations.map((operation) => operation.kind)).toEqual(expect.arrayContaining(['updateGroupMembers', 'deactivateUser']));
       expectClean(report);
       expect(report.counts).toMatchObject({ updated: 1, deactivated: 1 });
@@ -183,12 +190,8 @@ describe('apply against the emulator', () => {
     });
 
     test('a user someone else renamed meanwhile is still stale, and not forced', async () => {
-      const emu = await emulator({ quirks: { membershipChangesUserVersion: true } });
-      const client = clientFor(emu);
-      const users = people(2);
-      await planAndApply(emu, client, desiredState(users, [desiredGroup('Ops', ['user00@example.com', 'user01@example.com'])]));
-      const plan = await planTarget(emu, client, desiredState([users[0]!], [desiredGroup('Ops', ['user00@example.com'])]));
-      const id = String(emu.users().find((user) => user.userName === 'user01@example.com')?.id);
+      const { emu, client, withoutUser01, id } = await opsOfTwo();
+      const plan = await planTarget(emu, client, withoutUser01);
       // The plan deactivates user01 as no longer declared; under its new userName it is someone else's call.
       await clientFor(emu).write({ method: 'PATCH', path: `/Users/${id}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'userName', value: 'renamed@example.com' }] } });
       const report = await applyPlan(plan, client, { concurrency: 2 });
@@ -197,13 +200,9 @@ describe('apply against the emulator', () => {
     });
 
     test('a user changed by someone else is still stale when the group write that would have moved its version was refused', async () => {
-      const emu = await emulator({ quirks: { membershipChangesUserVersion: true } });
-      const client = clientFor(emu);
-      const users = people(2);
-      await planAndApply(emu, client, desiredState(users, [desiredGroup('Ops', ['user00@example.com', 'user01@example.com'])]));
-      const plan = await planTarget(emu, client, desiredState([users[0]!], [desiredGroup('Ops', ['user00@example.com'])]));
+      const { emu, client, withoutUser01, id } = await opsOfTwo();
+      const plan = await planTarget(emu, client, withoutUser01);
       const groupId = String(emu.groups()[0]?.id);
-      const id = String(emu.users().find((user) => user.userName === 'user01@example.com')?.id);
       // Someone else edits the group (its PATCH meets 412, so no membership moves) and the user.
       const other = clientFor(emu);
       await other.write({ method: 'PATCH', path: `/Groups/${groupId}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'externalId', value: 'ops-1' }] } });
